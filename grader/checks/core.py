@@ -1,0 +1,179 @@
+"""The student-facing check library: ``q1.check()``, ``q1.hint()``.
+
+Each assignment has a module ``grader.checks.mNN`` that defines one :class:`Question` subclass
+per autograded question and exports instances ``q1``, ``q2``, ... A notebook uses them like this::
+
+    %xmode Minimal
+    from grader.checks.m05 import *     # q1 ... q6
+
+    q1.hint()          # tiered hints: q1.hint(2) for the next one
+    q1.check()         # prints "Correct" or raises Incorrect("<what is wrong, and why>")
+
+A failed check raises :class:`Incorrect` (an ``AssertionError``), which is what makes nbgrader
+count the test cell as failed; under ``%xmode Minimal`` it shows as the single line
+``Incorrect: <message>``. Messages follow four tiers, checked in this order:
+
+1. **not attempted**: the name is missing, still ``...``, or the function returns ``None``;
+2. **type or shape**: the answer is the wrong kind of object;
+3. **a known misconception, named**: the answer equals what a classic mistake produces;
+4. **wrong value**: shown with the student's own value, never the expected one.
+
+The checks read the student's answers from the notebook's namespace, and recompute every
+reference from seeded data at check time (no hard-coded expected arrays). They write nothing to
+stderr: nbgrader gives zero to a test cell that does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+
+class Incorrect(AssertionError):
+    """The answer is wrong; the message says how, in the student's terms."""
+
+
+class NotAttempted(Incorrect):
+    """The answer has not been written yet (or the cell that defines it was not run)."""
+
+
+def _user_namespace() -> dict[str, Any]:
+    """The notebook's global namespace (IPython's ``user_ns``; ``__main__`` outside IPython)."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover - IPython ships with the course environment
+        shell = None
+    if shell is not None:
+        return shell.user_ns
+    return vars(sys.modules["__main__"])
+
+
+def _is_placeholder(value: Any) -> bool:
+    return value is Ellipsis or value is None
+
+
+class Question:
+    """One autograded question.
+
+    Subclasses set ``names`` (the variables or functions the student must define), ``title`` and
+    ``hints``, and implement :meth:`verify`, which receives the student's values as keyword
+    arguments and raises :class:`Incorrect` with a tiered message. :meth:`verify_hidden` runs the
+    stricter checks of the hidden test cell (fresh inputs from ``seed``); by default it repeats
+    :meth:`verify`.
+    """
+
+    label: str = "q?"
+    title: str = ""
+    names: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
+    congrats: str = "Correct"
+    correct_message: str = ""
+
+    # --- the student's API ------------------------------------------------------------
+    def check(self) -> None:
+        """Check your answer; prints ``Correct`` or raises ``Incorrect`` with the reason."""
+        values = self._values()
+        with _quiet():
+            self.verify(**values)
+        self._say_correct()
+
+    def check_hidden(self, seed: int) -> None:
+        """The hidden test: stricter checks on fresh inputs (used in graded test cells)."""
+        values = self._values()
+        with _quiet():
+            self.verify_hidden(seed=seed, **values)
+        self._say_correct()
+
+    def hint(self, n: int = 1) -> None:
+        """Show hint ``n`` (1 is the gentlest)."""
+        if not self.hints:
+            print(f"{self.label}: there is no hint for this question.")
+            return
+        n = max(1, min(int(n), len(self.hints)))
+        more = f"  (For another hint, call {self.label}.hint({n + 1}).)" if n < len(self.hints) else ""
+        print(f"Hint {n}/{len(self.hints)}: {self.hints[n - 1]}{more}")
+
+    def __repr__(self) -> str:
+        return f"<{self.label}: {self.title}. Call {self.label}.check() or {self.label}.hint()>"
+
+    # --- for question authors ---------------------------------------------------------
+    def verify(self, **values: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def verify_hidden(self, seed: int, **values: Any) -> None:
+        self.verify(**values)
+
+    def _values(self) -> dict[str, Any]:
+        ns = _user_namespace()
+        missing = [n for n in self.names if n not in ns]
+        if missing:
+            listed = ", ".join(f"`{m}`" for m in missing)
+            raise NotAttempted(
+                f"{listed} {'is' if len(missing) == 1 else 'are'} not defined yet. Write your answer "
+                "in the cell above, run it, then run this cell again."
+            )
+        values = {n: ns[n] for n in self.names}
+        unfilled = [n for n, v in values.items() if _is_placeholder(v)]
+        if unfilled:
+            listed = ", ".join(f"`{m}`" for m in unfilled)
+            raise NotAttempted(f"Replace the placeholder in {listed} with your answer.")
+        return values
+
+    def _say_correct(self) -> None:
+        tail = f" {self.correct_message}" if self.correct_message else ""
+        print(f"{self.congrats}: {self.label} ({self.title}).{tail}")
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence warnings and anything written to stderr while a check runs."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+
+
+def call(func: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call the student's function ``name`` and turn its failures into feedback.
+
+    An exception inside the student's code becomes ``Incorrect`` naming the call and the error;
+    a ``None`` result becomes ``NotAttempted`` (a missing ``return``).
+    """
+    if not callable(func):
+        raise Incorrect(f"`{name}` should be a function, but it is a {type(func).__name__}.")
+    shown = ", ".join([_arg(a) for a in args] + [f"{k}={_arg(v)}" for k, v in kwargs.items()])
+    try:
+        with _quiet():
+            result = func(*args, **kwargs)
+    except NotImplementedError as exc:
+        raise NotAttempted(f"`{name}` still raises NotImplementedError: replace it with your code.") from exc
+    except Exception as exc:  # the student's bug, reported as feedback
+        raise Incorrect(
+            f"Calling `{name}({shown})` raised {type(exc).__name__}: {str(exc)[:200]}"
+        ) from None
+    if result is None:
+        raise NotAttempted(f"`{name}({shown})` returned None. Did you forget a `return` statement?")
+    return result
+
+
+def _arg(value: Any) -> str:
+    from .values import show
+
+    text = show(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def question(label: str) -> Callable[[type[Question]], Question]:
+    """Class decorator: instantiate a :class:`Question` subclass under its label (``q1``...)."""
+
+    def wrap(cls: type[Question]) -> Question:
+        cls.label = label
+        return cls()
+
+    return wrap

@@ -1,0 +1,114 @@
+"""One place for the course's configuration: where the course is and how nbgrader sees it."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+#: An assignment id is the module's folder name: two digits, a dash, a slug.
+ASSIGNMENT_ID = re.compile(r"^\d{2}-[a-z0-9][a-z0-9-]*$")
+
+#: Default limits for grading one submission.
+CELL_TIMEOUT_S = 60
+SUBMISSION_TIMEOUT_S = 600
+#: The time budget of one notebook (lecture, solution) when it executes.
+NOTEBOOK_BUDGET_S = 60
+
+
+class UserError(Exception):
+    """A problem the user can fix; the CLI prints it as one line, without a traceback."""
+
+
+@dataclass(frozen=True)
+class Course:
+    """A course directory: ``solutions/`` (nbgrader source) and ``assignments/`` (release)."""
+
+    root: Path
+
+    @property
+    def solutions(self) -> Path:
+        return self.root / "solutions"
+
+    @property
+    def assignments(self) -> Path:
+        return self.root / "assignments"
+
+    @property
+    def lectures(self) -> Path:
+        return self.root / "course"
+
+    def assignment_ids(self) -> list[str]:
+        if not self.solutions.is_dir():
+            return []
+        return sorted(
+            p.name for p in self.solutions.iterdir() if p.is_dir() and ASSIGNMENT_ID.match(p.name)
+        )
+
+    def resolve(self, ids: list[str] | tuple[str, ...] | None) -> list[str]:
+        """The requested assignment ids (all when none are given), each checked to exist."""
+        known = self.assignment_ids()
+        if not ids:
+            if not known:
+                raise UserError(f"{self.solutions}: no assignments found (expected NN-slug folders)")
+            return known
+        for aid in ids:
+            if aid not in known:
+                raise UserError(
+                    f"unknown assignment {aid!r}: no folder solutions/{aid}/ in {self.root}; "
+                    f"known: {', '.join(known) or 'none'}"
+                )
+        return list(ids)
+
+    def source_notebooks(self, aid: str) -> list[Path]:
+        return sorted((self.solutions / aid).glob("*.ipynb"))
+
+    def nbgrader_config(self, db_url: str | None = None, release_dir: Path | None = None) -> Config:
+        """nbgrader's configuration for this course, read from ``nbgrader_config.py``.
+
+        ``NbGraderAPI`` does not read the file by itself (see shared nbgrader notes), so every
+        call into nbgrader goes through this.
+        """
+        cfg_file = self.root / "nbgrader_config.py"
+        cfg = PyFileConfigLoader(cfg_file.name, path=str(self.root)).load_config() if cfg_file.exists() else Config()
+        cfg.CourseDirectory.root = str(self.root)
+        cfg.CourseDirectory.source_directory = "solutions"
+        cfg.CourseDirectory.release_directory = str(release_dir) if release_dir else "assignments"
+        if db_url:
+            cfg.CourseDirectory.db_url = db_url
+        cfg.Exchange.root = str(self.root / ".exchange")
+        return cfg
+
+
+def find_course(start: Path | None = None) -> Course:
+    """The course directory: ``start`` or the nearest parent holding ``solutions/`` and
+    ``nbgrader_config.py``; failing that, the checkout this package was installed from."""
+    here = Path(start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "solutions").is_dir() and (candidate / "nbgrader_config.py").exists():
+            return Course(candidate)
+    pkg_root = Path(__file__).resolve().parent.parent
+    if (pkg_root / "solutions").is_dir():
+        return Course(pkg_root)
+    raise UserError(
+        f"{here}: not inside a course directory (no solutions/ and nbgrader_config.py); "
+        "run from the course checkout or pass --course DIR"
+    )
+
+
+def ensure_env_bin_on_path() -> None:
+    """nbgrader calls the ``alembic`` executable when it creates a gradebook: make sure the
+    environment's ``bin/`` (where this interpreter lives) is on PATH."""
+    bindir = str(Path(sys.executable).parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if bindir not in parts:
+        os.environ["PATH"] = os.pathsep.join([bindir, *parts])
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{Path(path).resolve()}"

@@ -1,0 +1,90 @@
+"""Per-student feedback HTML that names what went wrong and never shows hidden test source.
+
+nbgrader's own feedback (``generate_feedback``) renders the autograded notebook as it is, hidden
+tests included (nbgrader issues #917, #1363). Here the notebook is first *scrubbed*: every hidden
+test region is replaced by a one-line notice, and the error outputs of test cells are cut down
+to their one-line message (a traceback could quote hidden test lines). Then nbgrader's feedback
+template renders it, with a summary table of every test and its message on top.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import nbformat
+from nbformat import NotebookNode
+
+from .notebooks import BEGIN_HIDDEN, is_test_cell, strip_hidden_tests
+
+if TYPE_CHECKING:
+    from .grading import SubmissionResult
+
+
+def scrub(nb: NotebookNode) -> NotebookNode:
+    """A copy of a graded notebook that is safe to show the student."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if not is_test_cell(cell):
+            continue
+        if BEGIN_HIDDEN in cell.source:
+            cell.source = strip_hidden_tests(cell.source)
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
+    return nb
+
+
+def summary_markdown(result: SubmissionResult) -> str:
+    """A Markdown table of every autograded test: points and the one-line message."""
+    lines = [
+        f"## Feedback for {html.escape(result.student_id)}: {result.assignment}",
+        "",
+        f"**Autograded score: {result.auto_score:g} / "
+        f"{sum(c.max_points for c in result.cells):g}**"
+        + (" (written answers are graded by your instructor)" if result.needs_manual_grade else ""),
+        "",
+        "| test | points | what the check said |",
+        "|---|---|---|",
+    ]
+    for cell in result.cells:
+        got = "–" if cell.points is None else f"{cell.points:g}"
+        said = html.escape(cell.message or "passed").replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| `{cell.grade_id}` | {got} / {cell.max_points:g} | {said} |")
+    if result.flags:
+        lines += ["", f"Notes from the grader: {', '.join(result.flags)}."]
+    return "\n".join(lines)
+
+
+def render(nb: NotebookNode, resources: dict, result: SubmissionResult | None = None) -> str:
+    """HTML feedback for one graded notebook (``resources`` as for nbgrader's GetGrades)."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.preprocessors import GetGrades
+    from traitlets.config import Config
+
+    safe = scrub(nb)
+    if result is not None:
+        safe.cells.insert(0, nbformat.v4.new_markdown_cell(summary_markdown(result)))
+    resources = copy.deepcopy(resources)
+    safe, resources = GetGrades().preprocess(safe, resources)
+    import nbgrader
+
+    templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+    cfg = Config()
+    cfg.HTMLExporter.template_name = "feedback"
+    cfg.HTMLExporter.extra_template_basedirs = [str(templates)]
+    bootstrap = templates.parent / "static" / "node_modules" / "bootstrap" / "dist" / "css"
+    cfg.HTMLExporter.extra_template_paths = [str(bootstrap)]
+    body, _ = HTMLExporter(config=cfg).from_notebook_node(safe, resources=resources)
+    return body
+
+
+def write_feedback(nb: NotebookNode, resources: dict, path: Path, result: SubmissionResult) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(render(nb, resources, result), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

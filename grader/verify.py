@@ -1,0 +1,224 @@
+"""``grader verify``: prove that each assignment grades what it claims to grade.
+
+For every assignment it builds a synthetic class from the source notebook and grades it with the
+same pipeline as ``grader grade`` (so it also proves that pipeline):
+
+- ``solution``: the source notebook as written must earn every autograded point, execute with
+  no error and nothing on stderr anywhere, within the notebook time budget;
+- ``release``: the untouched student version must earn zero;
+- one student per catalogued mutant (``solutions/<aid>/mutants.yml``): the source with one
+  solution region replaced by a plausible wrong answer must lose points in that question's own
+  tests, and where the mutant names an ``expect`` text, a failing test must say it;
+- ``assignments/<aid>`` must equal a fresh release of ``solutions/<aid>``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from .config import NOTEBOOK_BUDGET_S, Course, UserError
+from .grading import SubmissionResult, grade
+from .notebooks import find_cell, nbgrader_meta, replace_solution
+from .release import out_of_sync
+
+MIN_MUTANTS_PER_QUESTION = 3
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@dataclass
+class Mutant:
+    id: str
+    cell: str
+    code: str
+    why: str = ""
+    expect: str | None = None
+
+    @property
+    def student_id(self) -> str:
+        return "mutant-" + _SAFE.sub("-", self.id)[:80]
+
+
+@dataclass
+class Report:
+    assignments: int = 0
+    questions: int = 0
+    mutants: int = 0
+    caught: int = 0
+    failures: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"verify: {self.assignments} assignments, {self.questions} questions, "
+            f"{self.caught}/{self.mutants} mutants caught, {len(self.failures)} failures"
+        )
+
+
+def load_mutants(course: Course, aid: str) -> list[Mutant]:
+    path = course.solutions / aid / "mutants.yml"
+    if not path.exists():
+        raise UserError(f"solutions/{aid}/mutants.yml is missing; catalogue at least {MIN_MUTANTS_PER_QUESTION} wrong answers per question")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as exc:
+        raise UserError(f"solutions/{aid}/mutants.yml is not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, list):
+        raise UserError(f"solutions/{aid}/mutants.yml must be a list of mutants (- id: ..., cell: ..., code: ...)")
+    mutants, seen = [], set()
+    for i, item in enumerate(data, 1):
+        if not isinstance(item, dict) or not {"id", "cell", "code"} <= set(item):
+            raise UserError(f"solutions/{aid}/mutants.yml: entry {i} needs id, cell and code")
+        if item["id"] in seen:
+            raise UserError(f"solutions/{aid}/mutants.yml: duplicate mutant id {item['id']!r}")
+        seen.add(item["id"])
+        mutants.append(Mutant(str(item["id"]), str(item["cell"]), str(item["code"]), str(item.get("why", "")), item.get("expect")))
+    return mutants
+
+
+def answer_cells(nb) -> list[str]:
+    """grade_ids of the autograded answer cells (solution code cells that are not graded)."""
+    return [
+        nbgrader_meta(c)["grade_id"]
+        for c in nb.cells
+        if c.cell_type == "code" and nbgrader_meta(c).get("solution") and not nbgrader_meta(c).get("grade")
+    ]
+
+
+def question_of(answer_id: str) -> str:
+    """``q3_answer`` -> ``q3_``: the prefix shared by a question's answer and test cells."""
+    return answer_id.split("_")[0] + "_"
+
+
+def _write_student(root: Path, sid: str, aid: str, name: str, nb) -> None:
+    target = root / sid / aid
+    target.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target / name)
+
+
+def _stderr_or_errors(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    problems = []
+    for i, cell in enumerate(nb.cells, 1):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                problems.append(f"cell {i} writes to stderr: {out.get('text', '').strip()[:100]!r}")
+            elif out.get("output_type") == "error":
+                problems.append(f"cell {i} raises {out.get('ename')}: {str(out.get('evalue'))[:100]}")
+    return problems
+
+
+def verify_assignment(course: Course, aid: str, report: Report, workers: int | None, progress: bool) -> None:
+    sources = course.source_notebooks(aid)
+    if len(sources) != 1:
+        report.failures.append(f"{aid}: expected exactly one source notebook, found {len(sources)}")
+        return
+    src_path = sources[0]
+    source = nbformat.read(src_path, as_version=4)
+    release_path = course.assignments / aid / src_path.name
+    mutants = load_mutants(course, aid)
+    answers = answer_cells(source)
+    report.assignments += 1
+    report.questions += len(answers)
+    fail = report.failures.append
+
+    for problem in out_of_sync(course, aid):
+        fail(f"{aid}: {problem}")
+    for answer in answers:
+        n = sum(1 for m in mutants if m.cell == answer)
+        if n < MIN_MUTANTS_PER_QUESTION:
+            fail(f"{aid}: {answer} has {n} catalogued mutants; add at least {MIN_MUTANTS_PER_QUESTION}")
+
+    with tempfile.TemporaryDirectory(prefix="grader-verify-") as tmp:
+        tmp = Path(tmp)
+        subs = tmp / "submissions"
+        _write_student(subs, "solution", aid, src_path.name, source)
+        if release_path.exists():
+            _write_student(subs, "release", aid, src_path.name, nbformat.read(release_path, as_version=4))
+        else:
+            fail(f"{aid}: {release_path.relative_to(course.root)} is missing; run `grader release {aid}`")
+        runnable: list[Mutant] = []
+        for m in mutants:
+            try:
+                nb = nbformat.read(src_path, as_version=4)
+                cell = find_cell(nb, m.cell)
+                cell.source = replace_solution(cell.source, m.code)
+            except KeyError:
+                fail(f"{aid}: mutant {m.id} names cell {m.cell!r}, which is not in the notebook")
+                continue
+            except ValueError as exc:
+                fail(f"{aid}: mutant {m.id}: {exc}")
+                continue
+            _write_student(subs, m.student_id, aid, src_path.name, nb)
+            runnable.append(m)
+        report.mutants += len(mutants)
+        results = {r.student_id: r for r in grade(course, aid, subs, tmp / "out", workers=workers, progress=progress)}
+
+        full = _check_solution(aid, results.get("solution"), report)
+        rel = results.get("release")
+        if rel is not None:
+            if rel.status != "graded":
+                fail(f"{aid}: the release could not be graded ({rel.reason})")
+            elif rel.auto_score != 0:
+                passing = [c.grade_id for c in rel.cells if c.points]
+                fail(f"{aid}: the untouched release earns {rel.auto_score:g} points (tests passing: {', '.join(passing)})")
+        for m in runnable:
+            _check_mutant(aid, m, results.get(m.student_id), full, report)
+        shutil.rmtree(tmp / "out", ignore_errors=True)
+
+
+def _check_solution(aid: str, res: SubmissionResult | None, report: Report) -> float:
+    if res is None or res.status != "graded":
+        report.failures.append(f"{aid}: the solution could not be graded ({res.reason if res else 'no result'})")
+        return float("inf")
+    full = sum(c.max_points for c in res.cells)
+    if res.auto_score != full:
+        failing = [f"{c.grade_id} ({c.message})" for c in res.cells if (c.points or 0) < c.max_points]
+        report.failures.append(f"{aid}: the solution earns {res.auto_score:g}/{full:g}; failing: {'; '.join(failing)}")
+    for nb_path in res.graded_notebooks:
+        for problem in _stderr_or_errors(nb_path):
+            report.failures.append(f"{aid}: solution {problem}")
+    if res.seconds > NOTEBOOK_BUDGET_S:
+        report.failures.append(f"{aid}: the solution took {res.seconds:.0f} s to grade (budget {NOTEBOOK_BUDGET_S} s)")
+    if "timeout" in res.flags:
+        report.failures.append(f"{aid}: a cell of the solution timed out")
+    report.lines.append(f"{aid}: solution {res.auto_score:g}/{full:g} in {res.seconds:.1f} s")
+    return full
+
+
+def _check_mutant(aid: str, m: Mutant, res: SubmissionResult | None, full: float, report: Report) -> None:
+    if res is None or res.status != "graded":
+        report.failures.append(f"{aid}: mutant {m.id} could not be graded ({res.reason if res else 'no result'})")
+        return
+    prefix = question_of(m.cell)
+    own = [c for c in res.cells if c.grade_id.startswith(prefix)]
+    lost = [c for c in own if (c.points or 0) < c.max_points]
+    if res.auto_score >= full or not lost:
+        report.failures.append(
+            f"{aid}: mutant {m.id} ({m.why or 'no description'}) is not caught by the {prefix[:-1]} tests "
+            f"(scores {res.auto_score:g}/{full:g})"
+        )
+        return
+    if m.expect:
+        said = " ".join(c.message or "" for c in lost)
+        if m.expect.lower() not in said.lower():
+            report.failures.append(
+                f"{aid}: mutant {m.id} loses points but the feedback does not name the mistake "
+                f"(expected it to mention {m.expect!r}; it said: {said[:200]!r})"
+            )
+            return
+    report.caught += 1
+
+
+def verify(course: Course, ids: list[str] | None = None, *, workers: int | None = None, progress: bool = True) -> Report:
+    report = Report()
+    for aid in course.resolve(ids):
+        verify_assignment(course, aid, report, workers, progress)
+    return report

@@ -1,0 +1,23 @@
+"""Configuration for the stock ``nbgrader`` CLI and formgrader on this course.
+
+The ``grader`` command reads the same file (grader/config.py), so both tools agree on where the
+source assignments (``solutions/``) and the student versions (``assignments/``) live.
+"""
+
+c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
+
+c.CourseDirectory.course_id = "xai-course"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "assignments"
+# The mutant catalogue sits beside each source notebook; it is not for students.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    "mutants.yml",
+]
+# Every test cell re-imports the check library and needs no more than this per cell.
+c.Execute.timeout = 60
+# Deleted test cells are put back and graded (zero) instead of waiting for a manual grade.
+c.OverwriteCells.add_missing_cells = True

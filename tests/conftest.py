@@ -1,0 +1,40 @@
+"""Shared fixtures: the real course, the small fixture course, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_COURSE = Path(__file__).resolve().parent / "fixtures" / "course"
+
+# nbgrader calls `alembic` from PATH when it creates a gradebook.
+os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+
+
+@pytest.fixture(scope="session")
+def course():
+    from grader.config import Course
+
+    return Course(ROOT)
+
+
+@pytest.fixture()
+def toy_course(tmp_path):
+    """A private copy of the fixture course (one fast assignment, 99-toy)."""
+    from grader.config import Course
+
+    dest = tmp_path / "course"
+    shutil.copytree(FIXTURE_COURSE, dest)
+    return Course(dest)
+
+
+def run_grader(*args: str, cwd: Path | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run the `grader` console script as a user would."""
+    exe = Path(sys.executable).parent / "grader"
+    return subprocess.run([str(exe), *args], cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout)
