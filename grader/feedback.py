@@ -39,24 +39,27 @@ def scrub(nb: NotebookNode) -> NotebookNode:
 
 
 def summary_markdown(result: SubmissionResult) -> str:
-    """A Markdown table of every autograded test: points and the one-line message."""
-    lines = [
-        f"## Feedback for {html.escape(result.student_id)}: {result.assignment}",
-        "",
-        f"**Autograded score: {result.auto_score:g} / "
-        f"{sum(c.max_points for c in result.cells):g}**"
-        + (" (written answers are graded by your instructor)" if result.needs_manual_grade else ""),
-        "",
-        "| test | points | what the check said |",
-        "|---|---|---|",
-    ]
+    """A summary of every autograded test (points and its one-line message), as HTML in Markdown."""
+    auto_max = sum(c.max_points for c in result.cells)
+    pending = " (written answers are graded by your instructor)" if result.needs_manual_grade else ""
+    rows = []
     for cell in result.cells:
         got = "–" if cell.points is None else f"{cell.points:g}"
-        said = html.escape(cell.message or "passed").replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| `{cell.grade_id}` | {got} / {cell.max_points:g} | {said} |")
-    if result.flags:
-        lines += ["", f"Notes from the grader: {', '.join(result.flags)}."]
-    return "\n".join(lines)
+        passed = cell.points is not None and cell.points >= cell.max_points
+        said = html.escape(cell.message or "passed")
+        style = "success" if passed else "danger"
+        rows.append(
+            f'<tr class="{style}"><td><code>{html.escape(cell.grade_id)}</code></td>'
+            f"<td>{got} / {cell.max_points:g}</td><td>{said}</td></tr>"
+        )
+    notes = f"<p>Notes from the grader: {html.escape(', '.join(result.flags))}.</p>" if result.flags else ""
+    return (
+        f"## Feedback for {html.escape(result.student_id)}: {html.escape(result.assignment)}\n\n"
+        f"<p><strong>Autograded score: {result.auto_score:g} / {auto_max:g}</strong>{pending}</p>\n"
+        '<table class="table table-condensed">'
+        "<thead><tr><th>test</th><th>points</th><th>what the check said</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>{notes}"
+    )
 
 
 def render(nb: NotebookNode, resources: dict, result: SubmissionResult | None = None) -> str:
