@@ -15,7 +15,14 @@ from pathlib import Path
 import nbformat
 
 from .config import Course
-from .notebooks import BEGIN_SOLUTION, END_SOLUTION, find_cell, grade_id, nbgrader_meta, replace_solution
+from .notebooks import (
+    BEGIN_SOLUTION,
+    END_SOLUTION,
+    find_cell,
+    grade_id,
+    nbgrader_meta,
+    replace_solution,
+)
 from .verify import Mutant, answer_cells, load_mutants
 
 

@@ -79,12 +79,12 @@ def export(out_file: Path, *, out_dir: Path | None = None, db_url: str | None = 
 
 def regenerate_feedback(aid: str, out_dir: Path, *, db_url: str | None = None) -> list[Path]:
     """Re-render ``OUT/feedback/*/aid/*.html`` from ``OUT/autograded`` and the gradebook."""
+    from nbgrader.api import Gradebook
+    from nbgrader.utils import determine_grade
+
     from .feedback import write_feedback
     from .grading import CellResult, SubmissionResult
     from .notebooks import error_line, is_test_cell
-
-    from nbgrader.api import Gradebook
-    from nbgrader.utils import determine_grade
 
     url = _db_url(out_dir, db_url)
     graded_root = Path(out_dir) / "autograded"

@@ -6,9 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grader.checks import Incorrect, NotAttempted, Question, call, question
-from grader.checks import core
-from grader.checks.values import allclose, as_array, as_dict, as_float, as_int, as_str, as_tuple, close, show
+from grader.checks import Incorrect, NotAttempted, Question, call, core, question
+from grader.checks.values import (
+    allclose,
+    as_array,
+    as_dict,
+    as_float,
+    as_int,
+    as_str,
+    as_tuple,
+    close,
+    show,
+)
 
 
 class LiesAboutEquality(float):
@@ -108,7 +117,7 @@ def test_student_stderr_and_warnings_are_silenced(ns, capsys):
 
     def double(x):
         print("debug", file=sys.stderr)
-        warnings.warn("noisy", UserWarning)
+        warnings.warn("noisy", UserWarning, stacklevel=2)
         return 2 * x
 
     ns["double"] = double

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import ROOT, run_grader
 
 pytestmark = pytest.mark.slow

@@ -91,6 +91,8 @@ def as_int(value: object, name: str) -> int:
 
 
 def as_str(value: object, name: str) -> str:
+    if type(value) is np.str_:
+        return str(value.item())
     if type(value) is not str:
         raise Incorrect(f"`{name}` should be a string, but it is a {type_name(value)}: {show(value)}.")
     return str.__str__(value)
@@ -112,7 +114,10 @@ def as_array(value: object, name: str, *, shape: tuple[int, ...] | None = None) 
             raise Incorrect(f"`{name}` should hold numbers, but its dtype is {value.dtype}.")
         arr = _np_array(value, dtype=float, copy=True, subok=False)
     elif type(value) is _Series:
-        arr = _np_array(value.to_numpy(), dtype=float, copy=True, subok=False)
+        try:
+            arr = _np_array(value.to_numpy(), dtype=float, copy=True, subok=False)
+        except (TypeError, ValueError):
+            raise Incorrect(f"`{name}` should hold numbers, but its dtype is {value.dtype}.") from None
     else:
         raise Incorrect(
             f"`{name}` should be an array of numbers, but it is a {type_name(value)}: {show(value)}."

@@ -1,0 +1,408 @@
+"""Unit tests of grader.checks.m01 (assignment 01, why interpret?), without running notebooks.
+
+For every question: the right answer passes ``verify`` and ``verify_hidden``; each catalogued
+misconception raises ``Incorrect`` naming it; no message contains the expected value; and
+placeholders, ``None`` and exceptions in the student's code become feedback, not tracebacks.
+The answers are built here the way the notebook's setup and solution cells build them.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from grader.checks import core, m01
+from grader.checks.core import Incorrect, NotAttempted
+from grader.datasets import breast_cancer_split, make_readmission
+
+SEEDS = (1011, 7, 123456)
+
+
+def fails(check, *args, **kwargs) -> str:
+    """Run a check that must fail; return its message."""
+    with pytest.raises(Incorrect) as info:
+        check(*args, **kwargs)
+    return str(info.value)
+
+
+# --- the notebook's setup and solutions --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hospital():
+    X, y = make_readmission(n=2000, seed=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
+    model = RandomForestClassifier(
+        n_estimators=100, min_samples_leaf=5, random_state=0, n_jobs=1
+    ).fit(X_train, y_train)
+    return X_train, X_test, y_train, y_test, model
+
+
+@pytest.fixture(scope="module")
+def importances(hospital):
+    X_train, X_test, y_train, y_test, model = hospital
+
+    def on(X, y, **kw):
+        settings = {"n_repeats": 5, "random_state": 0, "n_jobs": 1, **kw}
+        r = permutation_importance(model, X, y, **settings)
+        return pd.Series(r.importances_mean, index=X.columns)
+
+    return {
+        "test": on(X_test, y_test),
+        "train": on(X_train, y_train),
+        "test_other_seed": on(X_test, y_test, random_state=1),
+        "mdi": pd.Series(model.feature_importances_, index=X_test.columns),
+    }
+
+
+@pytest.fixture(scope="module")
+def accuracies(hospital):
+    X_train, X_test, y_train, y_test, model = hospital
+    leak = "followup_billing"
+    honest = clone(model).fit(X_train.drop(columns=leak), y_train)
+    return {
+        "honest": honest.score(X_test.drop(columns=leak), y_test),
+        "honest_train": honest.score(X_train.drop(columns=leak), y_train),
+        "leak": model.score(X_test, y_test),
+        "baseline": y_test.value_counts(normalize=True).max(),
+        "minority": y_test.mean(),
+        "baseline_train": y_train.value_counts(normalize=True).max(),
+    }
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    split = breast_cancer_split()
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=1000))
+    return split, model.fit(split.X_train, split.y_train)
+
+
+def fraction_correct(y_true, y_pred):
+    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+
+
+TAXONOMY = {
+    "coefficients": ("global", False),
+    "tree_path": ("local", False),
+    "permutation_importance": ("global", True),
+    "pdp": ("global", True),
+    "ice": ("local", True),
+    "lime": ("local", True),
+    "shap_waterfall": ("local", True),
+    "global_surrogate": ("global", True),
+}
+
+
+def local_contributions(model, x_row):
+    scaler, logreg = model[0], model[-1]
+    return (x_row - scaler.mean_) / scaler.scale_ * logreg.coef_[0]
+
+
+def top_feature(split, model) -> str:
+    return local_contributions(model, split.X_test.iloc[0]).abs().idxmax()
+
+
+# --- the module -----------------------------------------------------------------------------
+
+
+def test_exports_five_questions():
+    assert m01.__all__ == ["q1", "q2", "q3", "q4", "q5"]
+    for i, label in enumerate(m01.__all__, 1):
+        q = getattr(m01, label)
+        assert isinstance(q, core.Question) and q.label == f"q{i}"
+        assert 2 <= len(q.hints) <= 3
+
+
+def test_check_reports_missing_and_placeholder_answers(monkeypatch):
+    namespace: dict = {}
+    monkeypatch.setattr(core, "_user_namespace", lambda: namespace)
+    with pytest.raises(NotAttempted, match="not defined"):
+        m01.q3.check()
+    namespace.update(test_importance=..., leaky_feature="age")
+    with pytest.raises(NotAttempted, match="placeholder"):
+        m01.q3.check()
+    namespace.update(fraction_correct=fraction_correct)
+    m01.q1.check()
+    m01.q1.check_hidden(seed=1011)
+
+
+# --- q1 ---------------------------------------------------------------------------------------
+
+
+def test_q1_right_answer_passes():
+    m01.q1.verify(fraction_correct)
+    for seed in SEEDS:
+        m01.q1.verify_hidden(seed, fraction_correct)
+    m01.q1.verify_hidden(1, lambda a, b: (a == b).mean())  # a NumPy float is fine
+
+
+@pytest.mark.parametrize(
+    ("wrong", "named"),
+    [
+        (lambda a, b: int(np.sum(a == b)), "count"),
+        (lambda a, b: 100 * float(np.mean(a == b)), "percentage"),
+        (lambda a, b: float(np.sum(a == b) / np.sum(a == 1)), "positive"),
+        (lambda a, b: float(np.mean(a != b)), "error rate"),
+    ],
+)
+def test_q1_misconceptions_are_named(wrong, named):
+    message = fails(m01.q1.verify, wrong)
+    assert named in message
+    assert "0.7" not in message  # the right answer on the visible case
+    assert named in fails(m01.q1.verify_hidden, 5, wrong)
+
+
+def test_q1_hard_coded_answer_fails_the_hidden_test():
+    m01.q1.verify(lambda a, b: 0.7)
+    assert "hidden test" in fails(m01.q1.verify_hidden, 1011, lambda a, b: 0.7)
+
+
+def test_q1_student_errors_become_feedback():
+    with pytest.raises(NotAttempted, match="return"):
+        m01.q1.verify(lambda a, b: None)
+
+    def not_done(a, b):
+        raise NotImplementedError()
+
+    with pytest.raises(NotAttempted, match="NotImplementedError"):
+        m01.q1.verify(not_done)
+    assert "ZeroDivisionError" in fails(m01.q1.verify, lambda a, b: 1 / 0)
+    assert "should be a function" in fails(m01.q1.verify, 0.7)
+    assert "single number" in fails(m01.q1.verify, lambda a, b: "0.7")
+    assert "outside [0, 1]" in fails(m01.q1.verify, lambda a, b: -0.25)
+
+
+def test_q1_hidden_cases_separate_every_mistake():
+    rng = np.random.default_rng(0)
+    for labels in (np.array([0, 1]), np.array([0, 1, 2]), np.array(["no", "yes"])):
+        for _ in range(20):
+            assert m01._q1_distinct(*m01._q1_case(rng, labels))
+    assert m01._q1_distinct(np.array(m01._Q1_TRUE), np.array(m01._Q1_PRED))
+
+
+# --- q2 ---------------------------------------------------------------------------------------
+
+
+def test_q2_right_answer_passes():
+    m01.q2.verify(dict(TAXONOMY))
+    m01.q2.verify_hidden(1021, taxonomy=dict(TAXONOMY))
+    relaxed = {k: [s.upper(), np.bool_(a)] for k, (s, a) in TAXONOMY.items()}
+    m01.q2.verify(relaxed)
+
+
+@pytest.mark.parametrize(
+    ("method", "wrong", "reason"),
+    [
+        ("permutation_importance", ("local", True), "shuffled"),
+        ("coefficients", ("global", True), "inside a linear model"),
+        ("ice", ("global", True), "one curve per instance"),
+        ("lime", ("global", True), "neighbourhood"),
+        ("shap_waterfall", ("global", True), "breaks down one prediction"),
+    ],
+)
+def test_q2_common_confusions_are_explained(method, wrong, reason):
+    answer = {**TAXONOMY, method: wrong}
+    message = fails(m01.q2.verify, answer)
+    assert f"`{method}`" in message and reason in message
+    assert "1 of the 8" in message
+    assert str(TAXONOMY[method]) not in message  # the right tuple is not shown
+    others = [m for m in TAXONOMY if m != method and f"`{m}`" in message]
+    assert not others
+
+
+def test_q2_every_wrong_part_has_a_reason_and_both_parts_are_reported():
+    for method, (scope, agnostic) in TAXONOMY.items():
+        other = "local" if scope == "global" else "global"
+        assert m01._note(method, "scope", other)
+        assert m01._note(method, "agnostic", "false" if agnostic else "true")
+        assert m01._note(method, "scope", scope) is None  # no note for a right part
+    message = fails(m01.q2.verify, {**TAXONOMY, "tree_path": ("global", True)})
+    assert "one instance from the root" in message and "tree model" in message
+
+
+def test_q2_several_wrong_items_are_all_named():
+    answer = {**TAXONOMY, "pdp": ("local", True), "lime": ("global", False)}
+    message = fails(m01.q2.verify, answer)
+    assert "2 of the 8" in message and "`pdp`" in message and "`lime`" in message
+
+
+def test_q2_answer_key_is_not_in_plain_text():
+    source = inspect.getsource(m01)
+    for method, (scope, agnostic) in TAXONOMY.items():
+        assert f'"{method}": ("{scope}", {agnostic})' not in source
+    assert "one curve per instance" not in source
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ([("coefficients", ("global", False))], "should be a dict"),
+        ({k: v for k, v in TAXONOMY.items() if k != "ice"}, "missing 'ice'"),
+        ({**TAXONOMY, "anchors": ("local", True)}, "unexpected 'anchors'"),
+        ({**TAXONOMY, "pdp": "global"}, "should be a tuple"),
+        ({**TAXONOMY, "pdp": ("everywhere", True)}, "'global' or"),
+        ({**TAXONOMY, "pdp": ("global", "True")}, "True or False"),
+    ],
+)
+def test_q2_wrong_shapes_get_feedback(answer, said):
+    assert said in fails(m01.q2.verify, answer)
+
+
+# --- q3 ---------------------------------------------------------------------------------------
+
+
+def test_q3_right_answer_passes(importances):
+    m01.q3.verify(importances["test"].copy(), "followup_billing")
+    m01.q3.verify_hidden(1031, importances["test"].copy(), "followup_billing")
+    shuffled = importances["test"].sample(frac=1.0, random_state=1)  # any order of the index
+    m01.q3.verify(shuffled, np.str_("followup_billing"))
+
+
+def test_q3_misconceptions_are_named(importances):
+    test = importances["test"]
+    message = fails(m01.q3.verify, test.copy(), "prior_admissions")
+    assert "plausible" in message and "followup_billing" not in message
+    message = fails(m01.q3.verify, importances["train"].copy(), "followup_billing")
+    assert "training split" in message
+    assert f"{test['followup_billing']:.4g}" not in message
+    message = fails(m01.q3.verify, importances["mdi"].copy(), "followup_billing")
+    assert "MDI" in message
+    message = fails(m01.q3.verify, pd.Series(test.to_numpy()), "followup_billing")
+    assert "index" in message and "column names" in message
+    message = fails(m01.q3.verify, test.to_numpy(), "followup_billing")
+    assert "NumPy array" in message
+    message = fails(m01.q3.verify, importances["test_other_seed"].copy(), "followup_billing")
+    assert "random_state=0" in message
+
+
+def test_q3_other_wrong_answers(importances):
+    test = importances["test"]
+    assert "not a column" in fails(m01.q3.verify, test.copy(), "billing")
+    assert "known at discharge" in fails(m01.q3.verify, test.copy(), "age")
+    assert "should be a string" in fails(m01.q3.verify, test.copy(), 5)
+    assert "one per column" in fails(m01.q3.verify, test.drop("age"), "followup_billing")
+    assert "DataFrame" in fails(m01.q3.verify, test.to_frame(), "followup_billing")
+
+
+def test_q3_hidden_is_stricter(importances):
+    nudged = importances["test"] + 1e-6
+    m01.q3.verify(nudged, "followup_billing")
+    fails(m01.q3.verify_hidden, 1031, nudged, "followup_billing")
+
+
+# --- q4 ---------------------------------------------------------------------------------------
+
+
+def test_q4_right_answer_passes(accuracies):
+    m01.q4.verify(accuracies["honest"], accuracies["baseline"])
+    m01.q4.verify_hidden(1041, accuracies["honest"], accuracies["baseline"])
+
+
+@pytest.mark.parametrize(
+    ("honest", "baseline", "named"),
+    [
+        ("honest_train", "baseline", "training split"),
+        ("leak", "baseline", "leak still in it"),
+        ("honest", "minority", "minority"),
+        ("honest", "baseline_train", "y_train"),
+    ],
+)
+def test_q4_misconceptions_are_named(accuracies, honest, baseline, named):
+    message = fails(m01.q4.verify, accuracies[honest], accuracies[baseline])
+    assert named in message
+    for right in ("honest", "baseline"):
+        assert f"{accuracies[right]:.4g}" not in message
+
+
+def test_q4_other_wrong_answers(accuracies):
+    a = accuracies
+    assert "percentage" in fails(m01.q4.verify, 100 * a["honest"], a["baseline"])
+    assert "percentage" in fails(m01.q4.verify, a["honest"], 100 * a["baseline"])
+    assert "single number" in fails(m01.q4.verify, "0.7", a["baseline"])
+    assert "boolean" in fails(m01.q4.verify, a["honest"], True)
+    assert "not the test accuracy" in fails(m01.q4.verify, 0.5, a["baseline"])
+
+
+# --- q5 ---------------------------------------------------------------------------------------
+
+
+def test_q5_right_answer_passes(cancer):
+    split, model = cancer
+    m01.q5.verify(local_contributions, top_feature(split, model))
+    for seed in SEEDS:
+        m01.q5.verify_hidden(seed, local_contributions, top_feature(split, model))
+
+
+def test_q5_function_misconceptions_are_named(cancer):
+    split, model = cancer
+    top = top_feature(split, model)
+    cases = [
+        (lambda m, x: x * m[-1].coef_[0], "standardise"),
+        (lambda m, x: pd.Series(np.abs(m[-1].coef_[0]), index=x.index), "global"),
+        (lambda m, x: pd.Series(m[-1].coef_[0], index=x.index), "global"),
+        (lambda m, x: -local_contributions(m, x), "sign"),
+        (lambda m, x: local_contributions(m, x).to_numpy(), "feature names"),
+        (lambda m, x: pd.Series(local_contributions(m, x).to_numpy()), "index"),
+        (lambda m, x: local_contributions(m, x).abs(), "absolute values"),
+    ]
+    right = local_contributions(model, split.X_test.iloc[0])
+    for wrong, named in cases:
+        message = fails(m01.q5.verify, wrong, top)
+        assert named in message
+        assert np.array2string(right.to_numpy()[:3], precision=4)[1:-1] not in message
+
+
+def test_q5_top_feature_misconceptions(cancer):
+    split, model = cancer
+    right = top_feature(split, model)
+    coef = pd.Series(model[-1].coef_[0], index=split.X_train.columns)
+    global_top = coef.abs().idxmax()
+    assert global_top != right  # the visible case separates local from global
+    message = fails(m01.q5.verify, local_contributions, global_top)
+    assert "global" in message and right not in message
+    raw_top = (coef * split.X_test.iloc[0]).abs().idxmax()
+    assert "raw" in fails(m01.q5.verify, local_contributions, raw_top)
+    signed_top = local_contributions(model, split.X_test.iloc[0]).idxmax()
+    assert "absolute" in fails(m01.q5.verify, local_contributions, signed_top)
+    assert "not a feature name" in fails(m01.q5.verify, local_contributions, "texture")
+
+
+def test_q5_function_that_ignores_its_arguments_fails_the_hidden_test(cancer):
+    split, model = cancer
+
+    def uses_the_notebook_model(m, x):
+        return local_contributions(model, x)
+
+    m01.q5.verify(uses_the_notebook_model, top_feature(split, model))
+    message = fails(m01.q5.verify_hidden, 1051, uses_the_notebook_model, top_feature(split, model))
+    assert "hidden test" in message or "raised" in message
+
+
+def test_q5_student_errors_become_feedback(cancer):
+    split, model = cancer
+    top = top_feature(split, model)
+    with pytest.raises(NotAttempted, match="return"):
+        m01.q5.verify(lambda m, x: None, top)
+    assert "raised KeyError" in fails(m01.q5.verify, lambda m, x: {}["coef"], top)
+    assert "pandas Series" in fails(m01.q5.verify, lambda m, x: [1.0, 2.0], top)
+
+
+def test_q5_the_student_cannot_damage_the_reference_model(cancer):
+    split, model = cancer
+
+    def refits(m, x):
+        m[-1].coef_[0] = 0.0
+        return local_contributions(m, x)
+
+    fails(m01.q5.verify, refits, top_feature(split, model))
+    m01.q5.verify(local_contributions, top_feature(split, model))
