@@ -98,23 +98,38 @@ def verify(ctx: click.Context, assignments: tuple[str, ...], workers: int | None
               help="Seconds one cell may run.")
 @click.option("--timeout", "submission_timeout", type=click.IntRange(min=1), default=SUBMISSION_TIMEOUT_S,
               show_default=True, help="Seconds one submission may run in all.")
+@click.option("--memory", "memory_mb", type=click.IntRange(min=256), default=4096, show_default=True,
+              help="MiB of memory one submission may use.")
+@click.option("--max-procs", type=click.IntRange(min=8), default=256, show_default=True,
+              help="Processes and threads one submission may run at once.")
+@click.option("--max-output", "max_output_kb", type=click.IntRange(min=16), default=512, show_default=True,
+              help="kB of output kept per cell (more is truncated and flagged).")
+@click.option("--no-sandbox", is_flag=True,
+              help="Run student code without isolation (trusted submissions only; needed where bubblewrap is missing).")
+@click.option("--force", is_flag=True, help="Re-grade submissions a previous run already recorded.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def grade(ctx, assignment, submissions, out, workers, db_url, cell_timeout, submission_timeout, quiet) -> None:
+def grade(ctx, assignment, submissions, out, workers, db_url, cell_timeout, submission_timeout, memory_mb,
+          max_procs, max_output_kb, no_sandbox, force, quiet) -> None:
     """Autograde a class's submissions.
 
-    Writes OUT/grades.csv (student_id, assignment, score, max_score, status, flags, ...),
+    Each submission runs in its own bubblewrap sandbox with time, memory, process and output
+    limits. Writes OUT/grades.csv (student_id, assignment, score, max_score, status, flags, ...),
     per-student feedback under OUT/feedback/ and the gradebook. One bad submission never stops
-    the batch; the exit status is 0 when the batch ran.
+    the batch; the exit status is 0 when the batch ran. Interrupted? Run the same command again:
+    it resumes, re-grading only what was not recorded.
 
     \b
     Example:
         grader grade 05-evaluation-metrics --submissions submitted --out graded
     """
     from .grading import grade as do_grade
+    from .sandbox import Limits
 
+    limits = Limits(cell_timeout=cell_timeout, submission_timeout=submission_timeout, memory_mb=memory_mb,
+                    max_processes=max_procs, max_output_kb=max_output_kb)
     results = do_grade(_course(ctx), assignment, submissions, out, workers=workers, db_url=db_url,
-                       cell_timeout=cell_timeout, submission_timeout=submission_timeout, progress=not quiet)
+                       limits=limits, sandbox=not no_sandbox, force=force, progress=not quiet)
     counts = {s: sum(r.status == s for r in results) for s in ("graded", "error", "missing")}
     for r in results:
         if r.status != "graded" or r.flags:

@@ -31,6 +31,11 @@ def run_demo(course: Course, out: Path, *, workers: int | None = None, progress:
     for aid in ids:
         for problem in out_of_sync(course, aid):
             echo(f"warning: {aid}: {problem}")
+    from .sandbox import bwrap
+
+    sandboxed = bwrap() is not None
+    if not sandboxed:
+        echo("note: bubblewrap is not installed, so the (trusted) example class runs without a sandbox")
     submitted = out / "submitted"
     echo(f"1. example class: {len(ids)} assignments -> {submitted}")
     generate_class(course, submitted, ids)
@@ -38,7 +43,8 @@ def run_demo(course: Course, out: Path, *, workers: int | None = None, progress:
     results: dict[str, list[SubmissionResult]] = {}
     for aid in ids:
         echo(f"2. grading {aid} ...")
-        results[aid] = grade(course, aid, submitted, out, workers=workers, db_url=db_url, progress=progress)
+        results[aid] = grade(course, aid, submitted, out, workers=workers, db_url=db_url, progress=progress,
+                             sandbox=sandboxed)
     n = export(out / "gradebook-export.csv", db_url=db_url)
     echo(f"3. exported {n} gradebook rows\n")
     echo(summary_table(results))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import html
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,16 +19,48 @@ from typing import TYPE_CHECKING
 import nbformat
 from nbformat import NotebookNode
 
-from .notebooks import BEGIN_HIDDEN, is_test_cell, strip_hidden_tests
+from .notebooks import BEGIN_HIDDEN, END_HIDDEN, is_test_cell, strip_hidden_tests
 
 if TYPE_CHECKING:
     from .grading import SubmissionResult
 
 
-def scrub(nb: NotebookNode) -> NotebookNode:
-    """A copy of a graded notebook that is safe to show the student."""
-    nb = copy.deepcopy(nb)
+def _hidden_lines(nb: NotebookNode) -> set[str]:
+    lines: set[str] = set()
     for cell in nb.cells:
+        if is_test_cell(cell) and BEGIN_HIDDEN in cell.source:
+            inside = False
+            for line in cell.source.splitlines():
+                if line.strip() == BEGIN_HIDDEN:
+                    inside = True
+                elif line.strip() == END_HIDDEN:
+                    inside = False
+                elif inside and len(line.strip()) >= 6:
+                    lines.add(line.strip())
+    return lines
+
+
+def _quotes(out: dict, secrets: set[str]) -> bool:
+    text = json.dumps(out)
+    return any(json.dumps(secret)[1:-1] in text for secret in secrets)
+
+
+def scrub(nb: NotebookNode) -> NotebookNode:
+    """A copy of a graded notebook that is safe to show the student.
+
+    Hidden test regions become a one-line notice, test-cell tracebacks shrink to their message,
+    and any output that quotes a hidden test line (a student can print IPython's input history)
+    is replaced by a notice.
+    """
+    nb = copy.deepcopy(nb)
+    secrets = _hidden_lines(nb)
+    for cell in nb.cells:
+        if secrets and cell.get("outputs"):
+            cell["outputs"] = [
+                nbformat.v4.new_output("stream", name="stdout", text="[output removed: it quoted hidden test code]\n")
+                if _quotes(out, secrets) else out
+                for out in cell["outputs"]
+            ]
         if not is_test_cell(cell):
             continue
         if BEGIN_HIDDEN in cell.source:

@@ -18,6 +18,7 @@ The pipeline per submission, with who runs each step:
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 import os
@@ -27,11 +28,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -44,8 +46,9 @@ from .config import (
     ensure_env_bin_on_path,
     sqlite_url,
 )
-from .notebooks import NotebookError, error_line, grade_id, nbgrader_meta, read_notebook
+from .notebooks import NotebookError, error_line, nbgrader_meta, read_notebook
 from .release import generate
+from .sandbox import Limits
 
 CSV_COLUMNS = [
     "student_id",
@@ -96,7 +99,7 @@ class SubmissionResult:
             "max_score": f"{self.max_score:g}",
             "status": self.status,
             "flags": ";".join(self.flags),
-            "reason": self.reason,
+            "reason": " ".join(self.reason.split())[:400],
             "needs_manual_grade": "yes" if self.needs_manual_grade else "no",
             "seconds": f"{self.seconds:.1f}",
         }
@@ -109,6 +112,8 @@ class Job:
     notebooks: list[str]
     flags: list[str]
     started: float
+    payload: dict[str, str] = field(default_factory=dict)  # name -> sanitized notebook JSON
+    digest: str = ""
 
 
 def _quiet() -> None:
@@ -130,6 +135,20 @@ class AssignmentGradebook:
             p for p in self.release.rglob("*") if p.is_file() and p.suffix != ".ipynb"
         )
         self.max_score = self._max_score()
+        self.test_sources: dict[str, dict[str, set[str]]] = {}
+        for name in self.notebooks:
+            allowed: dict[str, set[str]] = {}
+            for path in (self.release / name, course.solutions / aid / name):
+                if path.exists():
+                    for cell in nbformat.read(path, as_version=4).cells:
+                        meta = nbgrader_meta(cell)
+                        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+                            allowed.setdefault(meta["grade_id"], set()).add(cell.source.strip())
+            self.test_sources[name] = allowed
+        self.source_digest = hashlib.sha256(
+            b"".join((course.solutions / aid / n).read_bytes() for n in self.notebooks
+                     if (course.solutions / aid / n).exists())
+        ).hexdigest()
 
     def _max_score(self) -> float:
         from nbgrader.api import Gradebook
@@ -149,6 +168,42 @@ class AssignmentGradebook:
         }
 
 
+def _tamper_in_cells(nb, book: AssignmentGradebook, notebook: str) -> list[str]:
+    """Test cells edited, deleted or relabelled in the submitted notebook (before restoring)."""
+    allowed = book.test_sources.get(notebook, {})
+    flags: list[str] = []
+    seen: set[str] = set()
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if not gid:
+            continue
+        seen.add(gid)
+        if gid in allowed and cell.get("source", "").strip() not in allowed[gid]:
+            flags.append("tamper:edited-test-cell")
+        elif meta.get("grade") and not meta.get("solution") and gid not in allowed and cell.cell_type == "code":
+            flags.append("tamper:relabelled-cell")
+    if set(allowed) - seen:
+        flags.append("tamper:deleted-test-cell")
+    return sorted(set(flags))
+
+
+_IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+
+
+def _shipped_code(adir: Path, nbs: list, book: AssignmentGradebook) -> list[str]:
+    """Flags for files a student shipped beside the notebook (they are never copied in)."""
+    extra = [p for p in adir.iterdir() if p.name not in book.notebooks and not p.name.startswith(".")]
+    if not extra:
+        return []
+    modules = {p.stem for p in extra if p.suffix == ".py"} | {p.name for p in extra if p.is_dir()}
+    imported = {m for nb in nbs for c in nb.cells if c.cell_type == "code" for m in _IMPORT.findall(c.source)}
+    flags = ["ignored-files"]
+    if modules & imported:
+        flags.append("tamper:shipped-code")
+    return flags
+
+
 def _sanitize(nb, book: AssignmentGradebook, student_id: str, notebook: str):
     from nbgrader.preprocessors import (
         CheckCellMetadata,
@@ -159,7 +214,6 @@ def _sanitize(nb, book: AssignmentGradebook, student_id: str, notebook: str):
     )
 
     resources = book.resources(student_id, notebook)
-    before = {grade_id(c) for c in nb.cells if nbgrader_meta(c).get("grade")}
     for pre in (
         ClearOutput(),
         DeduplicateIds(),
@@ -169,13 +223,22 @@ def _sanitize(nb, book: AssignmentGradebook, student_id: str, notebook: str):
     ):
         pre.log.setLevel(logging.CRITICAL)
         nb, resources = pre.preprocess(nb, resources)
-    after = {grade_id(c) for c in nb.cells if nbgrader_meta(c).get("grade")}
-    flags = ["restored-deleted-test-cells"] if after - before else []
-    return nb, flags
+    return nb
+
+
+def submission_digest(adir: Path, book: AssignmentGradebook, limits: Limits) -> str:
+    """What the grade depends on: the submitted files, the source, the limits, the grader."""
+    from . import __version__
+
+    h = hashlib.sha256(f"{__version__}|{book.source_digest}|{limits}".encode())
+    for path in sorted(adir.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            h.update(str(path.relative_to(adir)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 def _intake(
-    book: AssignmentGradebook, student_dir: Path, jobs_root: Path
+    book: AssignmentGradebook, student_dir: Path, jobs_root: Path, limits: Limits
 ) -> tuple[Job | None, SubmissionResult | None]:
     sid, aid = student_dir.name, book.aid
     result = SubmissionResult(sid, aid, "missing", max_score=book.max_score)
@@ -201,10 +264,14 @@ def _intake(
     jobdir = jobs_root / sid
     jobdir.mkdir(parents=True)
     flags: list[str] = []
+    payload: dict[str, str] = {}
+    submitted = []
     for name in present:
         try:
             nb = read_notebook(adir / name)
-            nb, more = _sanitize(nb, book, sid, name)
+            submitted.append(nb)
+            flags += [f for f in _tamper_in_cells(nb, book, name) if f not in flags]
+            nb = _sanitize(nb, book, sid, name)
         except NotebookError as exc:
             result.status, result.reason = "error", f"{sid}/{aid}/{exc}"
             return None, result
@@ -212,49 +279,91 @@ def _intake(
             first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
             result.status = "error"
             result.reason = f"{sid}/{aid}/{name}: its graded cells were altered beyond repair ({first}); start again from the released notebook"
-            result.flags.append("tamper:cell-metadata")
+            result.flags += [*flags, "tamper:cell-metadata"]
             return None, result
-        flags.extend(f for f in more if f not in flags)
-        nbformat.write(nb, jobdir / name)
+        payload[name] = nbformat.writes(nb)
+    flags += [f for f in _shipped_code(adir, submitted, book) if f not in flags]
     for src in book.data_files:
         dest = jobdir / src.relative_to(book.release)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dest)
-    (jobdir / "job.json").write_text(json.dumps({"notebooks": present, "cell_timeout": 0}))
-    return Job(sid, jobdir, present, flags, 0.0), None
+    job = Job(sid, jobdir, present, flags, 0.0, payload, submission_digest(adir, book, limits))
+    return job, None
 
 
-def _execute(job: Job, cell_timeout: int, submission_timeout: int) -> tuple[Job, dict]:
-    """Run the worker process for one job; kill its whole process group on timeout."""
-    spec = json.loads((job.jobdir / "job.json").read_text())
-    spec["cell_timeout"] = cell_timeout
-    (job.jobdir / "job.json").write_text(json.dumps(spec))
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
+def _execute(job: Job, limits: Limits, sandboxed: bool) -> tuple[Job, dict]:
+    """Run the worker for one job (in the sandbox) and collect its result from a private pipe."""
+    from . import sandbox
+
+    spec = json.dumps({"notebooks": job.payload, "cell_timeout": limits.cell_timeout}).encode()
+    read_fd, write_fd = os.pipe()
+    argv = [os.path.abspath(sys.executable), "-m", "grader.worker", str(write_fd)]
+    if sandboxed:
+        argv = sandbox.command(argv, job.jobdir)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    else:
+        env = dict(os.environ, **{k: v for k, v in sandbox.sandbox_env(str(job.jobdir)).items()
+                                  if k not in ("PATH", "HOME", "TMPDIR")})
+    cgroup = sandbox.Cgroup(limits)
+    chunks: list[bytes] = []
     job.started = time.perf_counter()
-    with open(job.jobdir / "worker.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.worker", str(job.jobdir)],
-            cwd=job.jobdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            env=env,
-        )
-        try:
-            proc.wait(timeout=submission_timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            return job, {"ok": False, "error": f"ran longer than {submission_timeout} s", "timeout": True}
-        finally:
-            _kill_group(proc)
-    result_file = job.jobdir / "result.json"
-    if not result_file.exists():
-        return job, {"ok": False, "error": f"the grading process ended abruptly (exit {proc.returncode})"}
+    log = open(job.jobdir.parent / f"{job.student_id}.log", "wb")
     try:
-        return job, json.loads(result_file.read_text())
+        proc = subprocess.Popen(
+            argv, cwd=job.jobdir, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+            pass_fds=(write_fd,), start_new_session=True, env=env,
+            preexec_fn=sandbox.preexec(limits, cgroup),
+        )
+    except OSError as exc:
+        os.close(read_fd)
+        os.close(write_fd)
+        log.close()
+        cgroup.remove()
+        return job, {"ok": False, "error": f"could not start the grading process ({exc.strerror})"}
+    os.close(write_fd)
+    reader = threading.Thread(target=_drain, args=(read_fd, chunks, 256 * 2**20), daemon=True)
+    reader.start()
+    timed_out = False
+    try:
+        try:
+            proc.stdin.write(spec)
+            proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+        proc.wait(timeout=limits.submission_timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        _kill_group(proc)
+        hits = cgroup.hit()
+        cgroup.kill_all()
+        reader.join(timeout=30)
+        cgroup.remove()
+        log.close()
+    if timed_out:
+        return job, {"ok": False, "timeout": True, "limits": hits,
+                     "error": f"ran longer than {limits.submission_timeout} s"}
+    try:
+        outcome = json.loads(b"".join(chunks).decode("utf-8"))
     except ValueError:
-        return job, {"ok": False, "error": "the grading process left an unreadable result"}
+        what = f"hit the {' and '.join(hits)} limit" if hits else f"ended abruptly (exit {proc.returncode})"
+        return job, {"ok": False, "limits": hits, "error": f"the grading process {what}"}
+    if not isinstance(outcome, dict):
+        return job, {"ok": False, "error": "the grading process returned no result"}
+    outcome["limits"] = hits
+    return job, outcome
+
+
+def _drain(fd: int, chunks: list[bytes], cap: int) -> None:
+    total = 0
+    with os.fdopen(fd, "rb") as pipe:
+        while True:
+            block = pipe.read(1 << 16)
+            if not block:
+                break
+            total += len(block)
+            if total <= cap:
+                chunks.append(block)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -266,7 +375,7 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def _record(
-    book: AssignmentGradebook, job: Job, outcome: dict, out_dir: Path
+    book: AssignmentGradebook, job: Job, outcome: dict, out_dir: Path, limits: Limits
 ) -> SubmissionResult:
     """Single writer: save grades, the graded notebook and the feedback for one job."""
     from nbgrader.api import Gradebook
@@ -274,23 +383,33 @@ def _record(
     from nbgrader.utils import determine_grade
 
     from .feedback import write_feedback
+    from .notebooks import cap_outputs
 
     sid, aid = job.student_id, book.aid
     result = SubmissionResult(sid, aid, "graded", max_score=book.max_score, flags=list(job.flags))
     result.seconds = time.perf_counter() - job.started
+    result.flags += [f"limit:{hit}" for hit in outcome.get("limits", [])]
+    result.flags += [f for f in outcome.get("findings", []) if f not in result.flags]
     with Gradebook(book.db_url) as gb:
         gb.update_or_create_student(sid)
         gb.update_or_create_submission(aid, sid)
     if not outcome.get("ok"):
         result.status = "error"
         result.flags.append("timeout" if outcome.get("timeout") else "crashed")
-        result.reason = f"{sid}/{aid}: {outcome.get('error', 'execution failed')}; graded as zero"
+        first = (outcome.get("error") or "execution failed").strip().splitlines()[0]
+        result.reason = f"{sid}/{aid}: {first}; graded as zero"
         _zero_grades(book, sid)
         return _finish(book, result)
     pending = []
     for name in job.notebooks:
-        executed = job.jobdir / (name + ".executed")
-        nb = nbformat.read(executed, as_version=4)
+        text = outcome.get("notebooks", {}).get(name)
+        if text is None:
+            result.status, result.reason = "error", f"{sid}/{aid}/{name}: the grading process returned no notebook"
+            _zero_grades(book, sid)
+            return _finish(book, result)
+        nb = nbformat.reads(text, as_version=4)
+        if cap_outputs(nb, limits.max_output_kb * 1024):
+            result.flags.append("limit:output")
         resources = book.resources(sid, name)
         for pre in (LimitOutput(), SaveAutoGrades()):
             pre.log.setLevel(logging.CRITICAL)
@@ -305,10 +424,20 @@ def _record(
                     result.flags.append("timeout")
         graded = out_dir / "autograded" / sid / aid / name
         graded.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, graded)
+        tmp = graded.with_suffix(".ipynb.tmp")
+        nbformat.write(nb, tmp)
+        os.replace(tmp, graded)
         result.graded_notebooks.append(graded)
         pending.append((nb, resources, out_dir / "feedback" / sid / aid / (Path(name).stem + ".html")))
+    tampered = [f for f in result.flags if f.startswith("tamper:")]
+    if tampered:
+        _withhold(book, sid)
     result = _finish(book, result)
+    if tampered:
+        result.reason = (
+            f"{sid}/{aid}: autograded score withheld for review ({result.auto_score:g} computed); "
+            f"the submission {', '.join(_explain(f) for f in tampered)}"
+        )
     for nb, resources, path in pending:
         try:
             write_feedback(nb, resources, path, result)
@@ -316,6 +445,47 @@ def _record(
             result.flags.append("feedback-failed")
             result.reason = f"{sid}/{aid}: feedback page not written ({type(exc).__name__})"
     return result
+
+
+TAMPER_EXPLANATIONS = {
+    "input-transformer": "installed an IPython input transformer (it can rewrite later cells, tests included)",
+    "ast-transformer": "installed an AST transformer (it can rewrite later cells, tests included)",
+    "exception-handler": "installed a custom exception handler or excepthook (it can hide failing tests)",
+    "event-hook": "registered an IPython event hook (code that runs around every cell)",
+    "shell-override": "replaced a method of the IPython shell",
+    "import-hook": "installed an import hook",
+    "probe-blocked": "blocked the grader's integrity check",
+    "edited-test-cell": "edited a test cell (restored from the source before grading)",
+    "deleted-test-cell": "deleted a test cell (restored from the source before grading)",
+    "relabelled-cell": "relabelled a cell as a test the assignment does not have",
+    "cell-metadata": "altered the grading metadata of its cells",
+    "shipped-code": "imports a module shipped beside the notebook (it was not copied in)",
+}
+
+
+def _explain(flag: str) -> str:
+    what = flag.removeprefix("tamper:")
+    if what.startswith("monkeypatch:"):
+        return f"replaced {what.split(':', 1)[1]}, which the checks rely on"
+    if what.startswith("module-replaced:"):
+        return f"replaced the module {what.split(':', 1)[1]}"
+    if what.startswith("shadow-module:"):
+        return f"loaded its own copy of {what.split(':', 1)[1]}"
+    return TAMPER_EXPLANATIONS.get(what, what)
+
+
+def _withhold(book: AssignmentGradebook, sid: str) -> None:
+    """Tampering: the autograded cells score zero until an instructor reviews them."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(book.db_url) as gb:
+        submission = gb.find_submission(book.aid, sid)
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                if grade.auto_score is not None and grade.manual_score is None:
+                    grade.manual_score = 0.0
+                    grade.needs_manual_grade = True
+        gb.db.commit()
 
 
 def _zero_grades(book: AssignmentGradebook, sid: str) -> None:
@@ -352,64 +522,128 @@ def grade(
     db_url: str | None = None,
     cell_timeout: int = CELL_TIMEOUT_S,
     submission_timeout: int = SUBMISSION_TIMEOUT_S,
+    limits: Limits | None = None,
+    sandbox: bool | None = None,
+    force: bool = False,
     progress: bool = True,
     on_result: Callable[[SubmissionResult], None] | None = None,
 ) -> list[SubmissionResult]:
     """Grade every ``submissions/STUDENT/aid/`` and write ``out_dir``; return one result each.
 
-    ``workers`` submissions execute at once (default: the machine's cores); results are written
-    by this process alone, so the gradebook never sees concurrent writers.
+    ``workers`` submissions execute at once (default: the machine's cores), each in its own
+    sandbox (``sandbox=None``: required, and an error if bubblewrap is missing; ``False``: no
+    isolation, for trusted notebooks only). Results are written by this process alone, so the
+    gradebook never sees concurrent writers. A journal in ``out_dir`` makes the batch resumable:
+    after a crash or a kill, the same command re-grades only what was not recorded (``force``
+    re-grades everything).
     """
+    from . import sandbox as sb
+
     _quiet()
     ensure_env_bin_on_path()
     (aid,) = course.resolve([aid])
     submissions, out_dir = Path(submissions), Path(out_dir)
     if not submissions.is_dir():
         raise UserError(f"{submissions}: no such directory; pass --submissions DIR holding STUDENT_ID/{aid}/*.ipynb")
+    limits = limits or Limits(cell_timeout=cell_timeout, submission_timeout=submission_timeout)
+    if sandbox is None or sandbox:
+        if sb.bwrap() is None:
+            raise UserError(
+                "bubblewrap (bwrap) is not available here, so student code cannot be isolated; install it "
+                "(Debian/Ubuntu: apt-get install bubblewrap) or pass --no-sandbox to grade trusted submissions"
+            )
+        sandboxed = True
+    else:
+        sandboxed = False
     out_dir.mkdir(parents=True, exist_ok=True)
     db_url = db_url or sqlite_url(out_dir / "gradebook.db")
     workers = max(1, workers or os.cpu_count() or 1)
+    journal = out_dir / ".journal" / aid
+    journal.mkdir(parents=True, exist_ok=True)
     results: list[SubmissionResult] = []
+
+    def done(res: SubmissionResult) -> None:
+        results.append(res)
+        if on_result:
+            on_result(res)
+
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         tmp = Path(tmp)
         book = AssignmentGradebook(course, aid, db_url, tmp)
         jobs_root = tmp / "jobs"
         jobs_root.mkdir()
+        os.chmod(tmp, 0o755)
         jobs: list[Job] = []
         student_dirs = sorted(
             p for p in submissions.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
         )
         for sdir in student_dirs:
-            job, early = _intake(book, sdir, jobs_root)
+            job, early = _intake(book, sdir, jobs_root, limits)
             if early is not None:
                 _register(book, early)
-                results.append(early)
-                if on_result:
-                    on_result(early)
+                done(early)
+            elif not force and (previous := _journaled(journal, job, book)) is not None:
+                done(previous)
             else:
                 jobs.append(job)
         bar = _progress(len(student_dirs), aid, progress)
         bar.update(len(results))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_execute, job, cell_timeout, submission_timeout) for job in jobs]
+            futures = [pool.submit(_execute, job, limits, sandboxed) for job in jobs]
             for fut in as_completed(futures):
                 job, outcome = fut.result()
                 try:
-                    res = _record(book, job, outcome, out_dir)
+                    res = _record(book, job, outcome, out_dir, limits)
+                    _journal(journal, job, res)
                 except Exception as exc:  # never let one submission stop the batch
                     res = SubmissionResult(
                         job.student_id, aid, "error", max_score=book.max_score,
                         flags=[*job.flags, "record-failed"],
                         reason=f"{job.student_id}/{aid}: could not record the grade ({type(exc).__name__}: {str(exc)[:120]})",
                     )
-                results.append(res)
-                if on_result:
-                    on_result(res)
+                done(res)
                 bar.update(1)
         bar.close()
     results.sort(key=lambda r: r.student_id)
     write_csv(out_dir / "grades.csv", results)
     return results
+
+
+def _journal(journal: Path, job: Job, res: SubmissionResult) -> None:
+    """Record a finished submission atomically (written after its grades are committed)."""
+    data = asdict(res)
+    data["graded_notebooks"] = [str(p) for p in res.graded_notebooks]
+    entry = journal / f"{job.student_id}.json"
+    tmp = entry.with_suffix(".tmp")
+    with open(tmp, "w") as fh:
+        json.dump({"digest": job.digest, "result": data}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, entry)
+
+
+def _journaled(journal: Path, job: Job, book: AssignmentGradebook) -> SubmissionResult | None:
+    """The recorded result of this exact submission, if a previous run finished it."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    entry = journal / f"{job.student_id}.json"
+    try:
+        data = json.loads(entry.read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("digest") != job.digest:
+        return None
+    try:
+        with Gradebook(book.db_url) as gb:
+            gb.find_submission(book.aid, job.student_id)
+    except MissingEntry:
+        return None
+    raw = data["result"]
+    raw["cells"] = [CellResult(**c) for c in raw.get("cells", [])]
+    raw["graded_notebooks"] = [Path(p) for p in raw.get("graded_notebooks", [])]
+    if not all(p.exists() for p in raw["graded_notebooks"]):
+        return None
+    return SubmissionResult(**raw)
 
 
 def _register(book: AssignmentGradebook, result: SubmissionResult) -> None:

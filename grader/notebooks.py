@@ -116,3 +116,29 @@ def error_line(cell: NotebookNode) -> str | None:
         if out.get("output_type") == "stream" and out.get("name") == "stderr":
             return "wrote to stderr (a warning or progress bar), which fails a test cell"
     return None
+
+
+def cap_outputs(nb: NotebookNode, max_bytes: int) -> bool:
+    """Truncate each cell's outputs to ``max_bytes`` of text; True if anything was cut."""
+    cut = False
+    for cell in nb.cells:
+        total = 0
+        kept = []
+        for out in cell.get("outputs", []):
+            size = len(json.dumps(out))
+            if total + size > max_bytes:
+                cut = True
+                if out.get("output_type") == "error":
+                    out["traceback"] = [f"{out.get('ename', 'Error')}: {str(out.get('evalue', ''))[:500]}"]
+                    kept.append(out)
+                else:
+                    kept.append(nbformat.v4.new_output(
+                        "stream", name="stdout", text=f"[output truncated by the grader: over {max_bytes // 1024} kB]\n"))
+                break
+            total += size
+            kept.append(out)
+        if cell.get("outputs") is not None and len(kept) != len(cell.get("outputs", [])):
+            cell["outputs"] = kept
+        elif cut and cell.get("outputs"):
+            cell["outputs"] = kept
+    return cut

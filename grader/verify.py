@@ -159,7 +159,10 @@ def verify_assignment(course: Course, aid: str, report: Report, workers: int | N
             _write_student(subs, m.student_id, aid, src_path.name, nb)
             runnable.append(m)
         report.mutants += len(mutants)
-        results = {r.student_id: r for r in grade(course, aid, subs, tmp / "out", workers=workers, progress=progress)}
+        from .sandbox import bwrap
+
+        results = {r.student_id: r for r in grade(course, aid, subs, tmp / "out", workers=workers,
+                                                  progress=progress, sandbox=bwrap() is not None)}
 
         full = _check_solution(aid, results.get("solution"), report)
         rel = results.get("release")

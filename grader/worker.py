@@ -1,51 +1,131 @@
-"""Execute the notebooks of one prepared job directory (``python -m grader.worker JOBDIR``).
+"""Execute one submission's notebooks (``python -m grader.worker RESULT_FD``).
 
-This is the only part of grading that runs student code, so it runs in a process of its own
-that the trusted parent can time out and kill with everything it started. It reads
-``JOBDIR/job.json`` (the notebooks to run and the per-cell timeout), executes each notebook with
-nbgrader's ``Execute`` preprocessor (the kernel's working directory is the job directory, which
-holds nothing but the student's sanitized notebook and the assignment's data files), and writes
-``<name>.executed.ipynb`` beside it. It never opens the gradebook.
+This is the only part of grading that runs student code, so it runs in a process of its own,
+normally inside the sandbox (:mod:`grader.sandbox`), which the trusted parent times out and
+kills with everything it started. The protocol keeps the student's code away from the grading
+data:
+
+- the job (the sanitized notebooks, with their hidden tests, and the per-cell timeout) arrives
+  on stdin and is never written to a file the kernel could read;
+- the results (the executed notebooks, the tamper probes' findings) leave through a private
+  pipe, ``RESULT_FD``, that the kernel does not inherit, so nothing the kernel writes to disk or
+  to stdout can forge them;
+- the worker makes itself non-dumpable, so the kernel cannot read its memory.
+
+Before the first cell and before every graded test cell it asks the kernel for a fingerprint
+of the machinery that grading relies on (:mod:`grader.probe`) and reports any change.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
+import os
 import sys
 import time
 import warnings
-from pathlib import Path
 
 
-def run_job(jobdir: Path) -> dict:
-    import nbformat
+def _nondumpable() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except Exception:  # best effort (not Linux, or no libc symbol)
+        pass
+
+
+def _executor_class():
     from nbgrader.preprocessors import Execute
 
-    spec = json.loads((jobdir / "job.json").read_text())
-    timings: dict[str, float] = {}
-    for name in spec["notebooks"]:
-        nb = nbformat.read(jobdir / name, as_version=4)
+    from .probe import NONCE_KEY, compare, probe_expression
+
+    class ProbingExecute(Execute):
+        """nbgrader's Execute, plus a fingerprint of the grading machinery before each test cell."""
+
+        baseline: dict | None = None
+        findings: list[str]
+
+        def _probe(self) -> dict | None:
+            nonce = os.urandom(8).hex()
+            try:
+                msg_id = self.kc.execute(
+                    "", silent=True, store_history=False, user_expressions={"probe": probe_expression(nonce)}
+                )
+                reply = self.wait_for_reply(msg_id) or {}
+            except Exception:
+                return None
+            result = reply.get("content", {}).get("user_expressions", {}).get("probe", {})
+            if result.get("status") != "ok":
+                return None
+            try:
+                state = json.loads(ast.literal_eval(result["data"]["text/plain"]))
+            except (KeyError, ValueError, TypeError, SyntaxError):
+                return None
+            if not isinstance(state, dict):
+                return None
+            return state if state.get(NONCE_KEY) == nonce else None
+
+        def preprocess(self, nb, resources=None, km=None):
+            self.findings = []
+            self.baseline = None
+            return super().preprocess(nb, resources, km)
+
+        def preprocess_cell(self, cell, resources, index):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            is_test = cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+            if self.baseline is None:
+                self.baseline = self._probe() or {}
+            if is_test and self.baseline:
+                state = self._probe()
+                if state is None:
+                    self._note("tamper:probe-blocked")
+                else:
+                    for finding in compare(self.baseline, state):
+                        self._note(finding)
+            return super().preprocess_cell(cell, resources, index)
+
+        def _note(self, finding: str) -> None:
+            if finding not in self.findings:
+                self.findings.append(finding)
+
+    return ProbingExecute
+
+
+def run_job(job: dict) -> dict:
+    import nbformat
+
+    executor_cls = _executor_class()
+    out: dict = {"ok": True, "notebooks": {}, "seconds": {}, "findings": []}
+    for name, text in job["notebooks"].items():
+        nb = nbformat.reads(text, as_version=4)
         start = time.perf_counter()
-        executor = Execute(timeout=int(spec["cell_timeout"]), kernel_name="python3")
-        executor.log.setLevel(logging.ERROR)
-        nb, _ = executor.preprocess(nb, {"metadata": {"path": str(jobdir)}})
-        timings[name] = time.perf_counter() - start
-        nbformat.write(nb, jobdir / (name + ".executed"))
-    return timings
+        executor = executor_cls(timeout=int(job["cell_timeout"]), kernel_name="python3")
+        executor.log.setLevel(logging.CRITICAL)
+        nb, _ = executor.preprocess(nb, {"metadata": {"path": os.getcwd()}})
+        out["seconds"][name] = time.perf_counter() - start
+        out["notebooks"][name] = nbformat.writes(nb)
+        out["findings"] += [f for f in executor.findings if f not in out["findings"]]
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    jobdir = Path(argv[0]).resolve()
+    result_fd = int(argv[0])
+    os.set_inheritable(result_fd, False)
+    _nondumpable()
     warnings.simplefilter("ignore")
-    logging.basicConfig(level=logging.ERROR)
+    logging.basicConfig(level=logging.CRITICAL)
+    job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
     try:
-        timings = run_job(jobdir)
-    except Exception as exc:  # reported to the parent through the result file
-        (jobdir / "result.json").write_text(json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}"}))
-        return 1
-    (jobdir / "result.json").write_text(json.dumps({"ok": True, "seconds": timings}))
+        result = run_job(job)
+    except Exception as exc:  # reported to the parent through the private pipe
+        result = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    with os.fdopen(result_fd, "wb") as pipe:
+        pipe.write(json.dumps(result).encode("utf-8"))
     return 0
 
 

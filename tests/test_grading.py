@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -213,7 +214,7 @@ def test_release_and_sync(toy_course):
 
 
 def test_verify_passes_on_the_fixture_and_reports_in_contract_format(toy_course):
-    proc = run_grader("verify", "--quiet", cwd=toy_course.root)
+    proc = run_grader("verify", AID, "--quiet", cwd=toy_course.root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "verify: 1 assignments, 2 questions, 6/6 mutants caught, 0 failures"
 
@@ -265,3 +266,61 @@ def test_every_command_has_help_with_an_example(args):
     proc = run_grader(*args)
     assert proc.returncode == 0
     assert "Example" in proc.stdout or args == ["--help"]
+
+
+def test_grade_refuses_to_run_unsandboxed_without_consent(toy_course, tmp_path):
+    """Without bubblewrap, `grade` says so in one line unless --no-sandbox is given."""
+    import os
+    import sys
+
+    subs = _submission(toy_course, tmp_path, {"good": "solution"})
+    exe = str(Path(sys.executable).parent / "grader")
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent))  # no /usr/bin: no bwrap
+    proc = subprocess.run([exe, "grade", AID, "--submissions", str(subs), "--out", str(tmp_path / "o")],
+                          cwd=toy_course.root, capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("grader: error: bubblewrap") and proc.stderr.count("\n") == 1
+    assert "--no-sandbox" in proc.stderr
+
+
+def test_kill_9_mid_batch_then_rerun_loses_and_duplicates_nothing(toy_course, tmp_path):
+    """kill -9 the grader in the middle of a batch; the same command again completes it."""
+    import os
+    import signal
+    import sys
+    import time
+
+    students = {f"s{i}": ("solution" if i % 2 else "release") for i in range(6)}
+    subs = _submission(toy_course, tmp_path, students)
+    out = tmp_path / "out"
+    exe = str(Path(sys.executable).parent / "grader")
+    from conftest import sandbox_args
+
+    cmd = [exe, "grade", AID, "--submissions", str(subs), "--out", str(out), "--workers", "1", "--quiet",
+           *sandbox_args()]
+    proc = subprocess.Popen(cmd, cwd=toy_course.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = out / ".journal" / AID
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(journal.glob("*.json"))) < 2:
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(journal.glob("*.json")))
+    assert 2 <= done_before < 6, "the batch should be interrupted part-way"
+    assert not (out / "grades.csv").exists()
+    rerun = subprocess.run(cmd, cwd=toy_course.root, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    rows = list(csv.DictReader(open(out / "grades.csv")))
+    assert sorted(r["student_id"] for r in rows) == sorted(students)
+    for r in rows:
+        assert r["status"] == "graded" and r["score"] == ("4" if students[r["student_id"]] == "solution" else "0"), r
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        subs_in_db = gb.assignment_submissions(AID)
+        assert sorted(s.student.id for s in subs_in_db) == sorted(students)
+        assert len(gb.students) == len(students)
+    # a third run is a no-op with the same grades (idempotent)
+    again = subprocess.run(cmd, cwd=toy_course.root, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0
+    assert list(csv.DictReader(open(out / "grades.csv"))) == rows

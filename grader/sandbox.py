@@ -1,0 +1,236 @@
+"""Isolation and resource limits for the process that runs a student's code.
+
+Each submission's worker (:mod:`grader.worker`, which starts the Jupyter kernel) runs inside
+bubblewrap (``bwrap``) with:
+
+- its own user, PID, network, IPC, UTS and cgroup namespaces (``--unshare-all``): no network but
+  its own loopback, no view of the host's processes, nothing left running when it ends;
+- a root file system made of read-only binds of the system (``/usr``, ``/lib``, ``/etc`` files
+  the runtime needs), the Python installation (the virtual environment and the interpreter it
+  was made from) and the ``grader`` package; a private ``/tmp``; and one writable folder,
+  ``/submission``, holding only the assignment's declared data files. The course directory, the
+  solutions, the gradebook, other students' files and the instructor's home are not there;
+- all capabilities dropped, a new terminal session, and death with its parent.
+
+Limits: wall time (per cell, and per submission, enforced by the parent), memory and process
+count (a cgroup per submission where the host lets the grader create one, else ``RLIMIT_AS``),
+file size (``RLIMIT_FSIZE``) and no core dumps.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+SANDBOX_WORKDIR = "/submission"
+
+
+@dataclass(frozen=True)
+class Limits:
+    cell_timeout: int = 60
+    submission_timeout: int = 600
+    memory_mb: int = 4096
+    max_processes: int = 256
+    max_file_mb: int = 256
+    max_output_kb: int = 512
+
+
+@functools.lru_cache(maxsize=1)
+def bwrap() -> str | None:
+    """The bubblewrap executable, if it is installed and can create namespaces here."""
+    exe = shutil.which("bwrap")
+    if not exe:
+        return None
+    try:
+        probe = subprocess.run(
+            [exe, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "--proc", "/proc",
+             "--dev", "/dev", "true"],
+            capture_output=True, timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return exe if probe.returncode == 0 else None
+
+
+def _python_roots() -> list[Path]:
+    """Folders the sandboxed Python needs: the venv, its base interpreter, the grader package."""
+    import grader
+
+    roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+             Path(sys.executable).resolve().parent.parent, Path(os.path.abspath(sys.prefix))}
+    pkg = Path(grader.__file__).resolve().parent
+    if not any(pkg.is_relative_to(r) for r in roots):
+        roots.add(pkg)
+    # drop folders already inside another one
+    ordered = sorted(roots, key=lambda p: len(p.parts))
+    kept: list[Path] = []
+    for p in ordered:
+        if not any(p.is_relative_to(k) for k in kept):
+            kept.append(p)
+    return kept
+
+
+_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "fonts", "localtime", "nsswitch.conf",
+        "passwd", "group", "hosts", "alternatives", "mime.types", "ssl")
+
+
+def command(argv: list[str], jobdir: Path) -> list[str]:
+    """``argv`` wrapped in bubblewrap, with ``jobdir`` as the only writable folder."""
+    exe = bwrap()
+    if exe is None:  # pragma: no cover - callers check first
+        raise RuntimeError("bubblewrap is not available")
+    cmd = [exe, "--unshare-all", "--unshare-user", "--uid", "1000", "--gid", "1000",
+           "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home"]
+    for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / top
+        if path.is_symlink():
+            cmd += ["--symlink", os.readlink(path), str(path)]
+        elif path.exists():
+            cmd += ["--ro-bind", str(path), str(path)]
+    for name in _ETC:
+        path = Path("/etc") / name
+        if path.exists():
+            cmd += ["--ro-bind", str(path), str(path)]
+    for root in _python_roots():
+        cmd += ["--ro-bind", str(root), str(root)]
+    cmd += ["--bind", str(jobdir), SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR, "--clearenv"]
+    for key, value in sandbox_env(SANDBOX_WORKDIR).items():
+        cmd += ["--setenv", key, value]
+    return cmd + ["--", *argv]
+
+
+def sandbox_env(workdir: str) -> dict[str, str]:
+    """The whole environment of a student's process: nothing inherited from the instructor."""
+    bindir = os.path.dirname(os.path.abspath(sys.executable))
+    return {
+        "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp/home",
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": "/tmp/home/.mpl",
+        "IPYTHONDIR": "/tmp/home/.ipython",
+        "JUPYTER_RUNTIME_DIR": "/tmp/home/.jupyter-runtime",
+        "NUMBA_CACHE_DIR": "/tmp/home/.numba",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "GRADER_WORKDIR": workdir,
+    }
+
+
+class Cgroup:
+    """A per-submission cgroup for memory and process limits (v1 or v2), when the host allows.
+
+    Falls back to nothing (``available`` False); the caller then uses ``RLIMIT_AS`` for memory.
+    """
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.paths: dict[str, Path] = {}
+        name = f"grader-{uuid.uuid4().hex[:12]}"
+        base = Path("/sys/fs/cgroup")
+        try:
+            if (base / "cgroup.controllers").exists():  # unified (v2)
+                own = Path(open("/proc/self/cgroup").read().strip().split("::", 1)[-1].lstrip("/"))
+                path = base / own / name
+                path.mkdir()
+                (path / "memory.max").write_text(str(limits.memory_mb * 2**20))
+                (path / "pids.max").write_text(str(limits.max_processes))
+                self.paths = {"memory": path, "pids": path}
+                self.v2 = True
+            else:
+                self.v2 = False
+                for ctl, setting, value in (("memory", "memory.limit_in_bytes", limits.memory_mb * 2**20),
+                                            ("pids", "pids.max", limits.max_processes)):
+                    path = base / ctl / name
+                    path.mkdir()
+                    (path / setting).write_text(str(value))
+                    self.paths[ctl] = path
+        except OSError:
+            self.remove()
+            self.paths = {}
+
+    @property
+    def available(self) -> bool:
+        return bool(self.paths)
+
+    @property
+    def has_memory(self) -> bool:
+        return "memory" in self.paths
+
+    def join(self) -> None:
+        """Move the calling process in (called in the child before exec)."""
+        for path in {p for p in self.paths.values()}:
+            (path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def hit(self) -> list[str]:
+        """Which limits were reached: ``memory``, ``processes``."""
+        hits = []
+        try:
+            if self.has_memory:
+                if self.v2:
+                    events = (self.paths["memory"] / "memory.events").read_text()
+                    if any(line.split()[0] in ("oom_kill", "max") and int(line.split()[1]) > 0
+                           for line in events.splitlines()):
+                        hits.append("memory")
+                elif int((self.paths["memory"] / "memory.failcnt").read_text() or 0) > 0:
+                    hits.append("memory")
+            if "pids" in self.paths:
+                events = (self.paths["pids"] / "pids.events").read_text()
+                if any(line.startswith("max ") and int(line.split()[1]) > 0 for line in events.splitlines()):
+                    hits.append("processes")
+        except (OSError, ValueError):
+            pass
+        return hits
+
+    def kill_all(self) -> None:
+        for path in {p for p in self.paths.values()}:
+            try:
+                for pid in (path / "cgroup.procs").read_text().split():
+                    try:
+                        os.kill(int(pid), 9)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+            except OSError:
+                pass
+
+    def remove(self) -> None:
+        import time
+
+        for path in {p for p in self.paths.values()}:
+            for _ in range(50):
+                try:
+                    path.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    self.kill_all()
+                    time.sleep(0.05)
+
+
+def preexec(limits: Limits, cgroup: Cgroup | None):
+    """A ``preexec_fn`` that applies the limits to the child and everything it starts."""
+
+    def apply() -> None:
+        if cgroup is not None and cgroup.available:
+            cgroup.join()
+        if cgroup is None or not cgroup.has_memory:
+            mem = limits.memory_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        size = limits.max_file_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
