@@ -1,0 +1,483 @@
+"""Assignment 04 checks (grader/checks/m04.py): right answers pass, named mistakes fail.
+
+Fast unit tests: the checks' ``verify``/``verify_hidden`` are called directly with the values a
+student would define (no notebook is executed). The mutant catalogue in
+``solutions/04-data-analysis/mutants.yml`` is proved against the executed notebook by
+``grader verify``; these tests pin the same mistakes at the unit level, plus the tiers around
+them (not attempted, wrong type, crashes) and the rule that feedback never shows the expected
+value.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.impute import SimpleImputer  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import cross_val_score, train_test_split  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from grader.checks import Incorrect, NotAttempted, m04  # noqa: E402
+from grader.datasets import breast_cancer_missing  # noqa: E402
+
+SEEDS = (0, 1, 7, 4013, 4027, 4051)
+
+
+# --- the notebook's setup, rebuilt as a student would have it ------------------------------------
+X_MISSING, Y = breast_cancer_missing()
+X_TRAIN, X_TEST, Y_TRAIN, Y_TEST = train_test_split(
+    X_MISSING, Y, test_size=0.3, stratify=Y, random_state=0
+)
+
+
+# --- right answers -----------------------------------------------------------------------------
+def group_summary(df, by, value):
+    g = df.groupby(by)[value]
+    return pd.DataFrame({"n_rows": g.size(), "n_missing": g.size() - g.count(), "mean": g.mean()})
+
+
+def group_summary_loop(df, by, value):
+    """Another correct version: a loop, columns in another order."""
+    rows = {}
+    for key, part in df.groupby(by):
+        col = part[value]
+        rows[key] = {
+            "mean": col.dropna().mean(),
+            "n_missing": int(col.isna().sum()),
+            "n_rows": len(part),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def pivot_mean(df, rows, cols, value):
+    return df.pivot_table(index=rows, columns=cols, values=value, aggfunc="mean")
+
+
+def pivot_mean_unstack(df, rows, cols, value):
+    return df.groupby([rows, cols])[value].mean().unstack(cols)
+
+
+def top_pairs(df, k):
+    rho = df.corr(method="spearman")
+    names = list(df.columns)
+    scored = [
+        (abs(rho.iloc[i, j]), names[i], names[j])
+        for i in range(len(names))
+        for j in range(i + 1, len(names))
+    ]
+    scored.sort(key=lambda t: t[0], reverse=True)
+    return [(a, b) for _, a, b in scored[:k]]
+
+
+def top_pairs_reversed(df, k):
+    """Pairs given as (b, a): also accepted."""
+    return [(b, a) for a, b in top_pairs(df, k)]
+
+
+def plot_radius(X, y, codes=((0, "malignant"), (1, "benign")), **kw):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for code, name in codes:
+        ax.hist(X.loc[y == code, "mean radius"], bins=20, alpha=0.6, label=name, **kw)
+    ax.set_xlabel("mean radius (mm)")
+    ax.set_ylabel("number of tumours")
+    ax.set_title("Malignant tumours have larger radii")
+    ax.legend()
+    return ax
+
+
+def right_q3():
+    missing_pct = (X_MISSING.isna().mean() * 100).sort_values(ascending=False)
+    imputer = SimpleImputer(strategy="median").set_output(transform="pandas").fit(X_TRAIN)
+    return missing_pct, imputer.transform(X_TEST)
+
+
+def right_pipe():
+    return make_pipeline(
+        SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(max_iter=1000)
+    )
+
+
+CV = cross_val_score(right_pipe(), X_MISSING, Y, cv=5, scoring="neg_log_loss")
+
+
+def fails(q, match, **values):
+    with pytest.raises(Incorrect, match=match) as err:
+        q.verify(**values)
+    return str(err.value)
+
+
+# --- correct answers pass ------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", SEEDS)
+def test_correct_answers_pass_visible_and_hidden(seed):
+    for fn in (group_summary, group_summary_loop):
+        m04.q1.verify(group_summary=fn)
+        m04.q1.verify_hidden(seed, group_summary=fn)
+    for fn in (pivot_mean, pivot_mean_unstack):
+        m04.q2.verify(pivot_mean=fn)
+        m04.q2.verify_hidden(seed, pivot_mean=fn)
+    pct, imputed = right_q3()
+    m04.q3.verify(missing_pct=pct, X_test_imputed=imputed)
+    m04.q3.verify_hidden(seed, missing_pct=pct, X_test_imputed=imputed)
+    for fn in (top_pairs, top_pairs_reversed):
+        m04.q4.verify(top_pairs=fn)
+        m04.q4.verify_hidden(seed, top_pairs=fn)
+    m04.q5.verify(plot_radius_by_diagnosis=plot_radius)
+    m04.q5.verify_hidden(seed, plot_radius_by_diagnosis=plot_radius)
+    m04.q6.verify(pipe=right_pipe(), cv_scores=CV)
+    m04.q6.verify_hidden(seed, pipe=right_pipe(), cv_scores=list(CV))
+
+
+def test_checks_close_the_figures_they_make():
+    before = len(plt.get_fignums())
+    m04.q5.verify(plot_radius_by_diagnosis=plot_radius)
+    assert len(plt.get_fignums()) == before
+
+
+def test_figure_instead_of_axes_is_accepted():
+    m04.q5.verify(plot_radius_by_diagnosis=lambda X, y: plot_radius(X, y).figure)
+
+
+# --- q1 misconceptions ---------------------------------------------------------------------------
+def _g(n_rows="size", n_missing="diff", mean="mean", reset=False):
+    def f(df, by, value):
+        g = df.groupby(by)[value]
+        rows = g.size() if n_rows == "size" else g.count()
+        miss = g.size() - g.count() if n_missing == "diff" else g.count()
+        if mean == "mean":
+            m = g.mean()
+        elif mean == "median":
+            m = g.median()
+        elif mean == "zero":
+            m = df[value].fillna(0).groupby(df[by]).mean()
+        else:
+            other = [c for c in df.columns if c not in (by, value)][-1]
+            m = df.groupby(by)[other].mean()
+        out = pd.DataFrame({"n_rows": rows, "n_missing": miss, "mean": m})
+        return out.reset_index() if reset else out
+
+    return f
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(n_rows="count"), "use size()"),
+        (dict(n_missing="count"), "counts the values that are present"),
+        (dict(mean="zero"), "counted as 0"),
+        (dict(mean="median"), "median"),
+        (dict(mean="other"), "different column"),
+        (dict(reset=True), "reset_index"),
+    ],
+)
+def test_q1_misconceptions_are_named(kwargs, match):
+    msg = fails(m04.q1, match, group_summary=_g(**kwargs))
+    assert "6.0" not in msg and "5.33" not in msg  # the toy's expected means are not revealed
+
+
+def test_q1_hidden_catches_count_on_fresh_tables():
+    with pytest.raises(Incorrect, match="size"):
+        m04.q1.verify_hidden(3, group_summary=_g(n_rows="count"))
+
+
+# --- q2 misconceptions ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "fn, match",
+    [
+        (
+            lambda df, r, c, v: df.pivot_table(index=c, columns=r, values=v, aggfunc="mean"),
+            "swapped",
+        ),
+        (lambda df, r, c, v: df.pivot_table(index=r, columns=c, values=v, aggfunc="sum"), "sum"),
+        (
+            lambda df, r, c, v: df.pivot_table(index=r, columns=c, values=v, aggfunc="count"),
+            "count",
+        ),
+        (lambda df, r, c, v: df.groupby([r, c]).size().unstack(c).astype(float), "size"),
+        (
+            lambda df, r, c, v: df.pivot_table(index=r, columns=c, values=v, aggfunc="median"),
+            "median",
+        ),
+        (lambda df, r, c, v: pivot_mean(df.fillna({v: 0}), r, c, v), "counted as 0"),
+        (lambda df, r, c, v: pivot_mean(df, r, c, v).reset_index(), "no totals"),
+        (
+            lambda df, r, c, v: df.pivot_table(index=r, columns=c, values=v, margins=True),
+            "no totals",
+        ),
+    ],
+)
+def test_q2_misconceptions_are_named(fn, match):
+    msg = fails(m04.q2, match, pivot_mean=fn)
+    assert "5.0" not in msg.split("returned")[-1][:20]
+
+
+def test_q2_wrong_column_is_named():
+    fails(
+        m04.q2,
+        "different column",
+        pivot_mean=lambda df, r, c, v: pivot_mean(df, r, c, df.columns[-1]),
+    )
+
+
+# --- q3 misconceptions ---------------------------------------------------------------------------
+def _imputed(fit_on, strategy="median"):
+    return (
+        SimpleImputer(strategy=strategy)
+        .set_output(transform="pandas")
+        .fit(fit_on)
+        .transform(X_TEST)
+    )
+
+
+@pytest.mark.parametrize(
+    "pct, imputed, match",
+    [
+        ("frac", None, "fractions"),
+        ("count", None, "counts"),
+        ("present", None, "present"),
+        ("train", None, "training split only"),
+        ("unsorted", None, "not sorted"),
+        (None, "full", "leaks information"),
+        (None, "test", "medians of the test split"),
+        (None, "mean", "means"),
+        (None, "zero", "zeros"),
+        (None, "array", "DataFrame"),
+        (None, "index", "row index"),
+        (None, "scaled", "changed values"),
+    ],
+)
+def test_q3_misconceptions_are_named(pct, imputed, match):
+    right_pct, right_imp = right_q3()
+    pcts = {
+        None: right_pct,
+        "frac": right_pct / 100,
+        "count": X_MISSING.isna().sum().sort_values(ascending=False),
+        "present": (100 - right_pct).sort_values(ascending=False),
+        "train": (X_TRAIN.isna().mean() * 100).sort_values(ascending=False),
+        "unsorted": X_MISSING.isna().mean() * 100,
+    }
+    imps = {
+        None: right_imp,
+        "full": _imputed(X_MISSING),
+        "test": _imputed(X_TEST),
+        "mean": _imputed(X_TRAIN, "mean"),
+        "zero": X_TEST.fillna(0),
+        "array": right_imp.to_numpy(),
+        "index": right_imp.reset_index(drop=True),
+        "scaled": (right_imp - right_imp.mean()) / right_imp.std(),
+    }
+    msg = fails(m04.q3, match, missing_pct=pcts[pct], X_test_imputed=imps[imputed])
+    for v in X_TRAIN.median()[X_MISSING.isna().any()]:
+        assert f"{v:.4g}" not in msg  # never the expected fill values
+
+
+# --- q4 misconceptions ---------------------------------------------------------------------------
+def _pairs(kind):
+    def f(df, k):
+        if kind == "self":
+            s = df.corr(method="spearman").abs().stack().sort_values(ascending=False)
+            return [tuple(p) for p in s.index[:k]]
+        if kind == "dup":
+            rho = df.corr(method="spearman").abs()
+            pairs = [(rho.loc[a, b], a, b) for a in df.columns for b in df.columns if a != b]
+            pairs.sort(key=lambda t: t[0], reverse=True)
+            return [(a, b) for _, a, b in pairs[:k]]
+        m = {
+            "signed": df.corr(method="spearman"),
+            "pearson": df.corr().abs(),
+            "cov": df.cov().abs(),
+        }[kind]
+        names = list(df.columns)
+        scored = [
+            (m.iloc[i, j], names[i], names[j])
+            for i in range(len(names))
+            for j in range(i + 1, len(names))
+        ]
+        scored.sort(key=lambda t: t[0], reverse=True)
+        return [(a, b) for _, a, b in scored[:k]]
+
+    return f
+
+
+@pytest.mark.parametrize(
+    "kind, match",
+    [
+        ("signed", "signed"),
+        ("pearson", "Pearson"),
+        ("cov", "covariance"),
+        ("self", "self-pair"),
+        ("dup", "duplicate"),
+    ],
+)
+def test_q4_misconceptions_are_named(kind, match):
+    fails(m04.q4, match, top_pairs=_pairs(kind))
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_q4_hidden_catches_signed_and_pearson(seed):
+    for kind in ("signed", "pearson", "cov"):
+        with pytest.raises(Incorrect):
+            m04.q4.verify_hidden(seed, top_pairs=_pairs(kind))
+
+
+def test_q4_wrong_types():
+    fails(m04.q4, "list", top_pairs=lambda df, k: tuple(top_pairs(df, k)))
+    fails(m04.q4, "should return 2 values", top_pairs=lambda df, k: top_pairs(df, k)[:1])
+
+
+# --- q5 misconceptions ---------------------------------------------------------------------------
+def _plot(kind):
+    def f(X, y):
+        if kind == "codes":
+            return plot_radius(X, y, codes=((0, "0"), (1, "1")))
+        if kind == "swapped":
+            return plot_radius(X, y, codes=((1, "malignant"), (0, "benign")))
+        if kind == "density":
+            return plot_radius(X, y, density=True)
+        ax = plot_radius(X, y)
+        if kind == "nolabels":
+            ax.set_xlabel("")
+        if kind == "notitle":
+            ax.set_title("")
+        if kind == "nolegend":
+            ax.get_legend().remove()
+        if kind == "scatter":
+            fig, ax = plt.subplots()
+            ax.scatter(X["mean radius"], X["mean texture"])
+            ax.set_xlabel("mean radius (mm)")
+            ax.set_ylabel("mean texture")
+        if kind == "column":
+            fig, ax = plt.subplots()
+            for code, name in ((0, "malignant"), (1, "benign")):
+                ax.hist(X.loc[y == code, "mean texture"], bins=20, label=name)
+            ax.set_xlabel("mean radius (mm)")
+            ax.set_ylabel("count")
+            ax.set_title("t")
+            ax.legend()
+        if kind == "string":
+            return "a plot"
+        return ax
+
+    return f
+
+
+@pytest.mark.parametrize(
+    "kind, match",
+    [
+        ("codes", "Map the target codes"),
+        ("swapped", "labels are swapped"),
+        ("density", "densities"),
+        ("nolabels", "Label both axes"),
+        ("notitle", "no title"),
+        ("nolegend", "no legend"),
+        ("scatter", "Wrong plot type"),
+        ("column", "different|mean radius"),
+        ("string", "Axes"),
+    ],
+)
+def test_q5_misconceptions_are_named(kind, match):
+    fails(m04.q5, match, plot_radius_by_diagnosis=_plot(kind))
+    assert not plt.get_fignums()
+
+
+def test_q5_hidden_catches_swapped_labels():
+    with pytest.raises(Incorrect, match="swapped"):
+        m04.q5.verify_hidden(11, plot_radius_by_diagnosis=_plot("swapped"))
+
+
+# --- q6 misconceptions ---------------------------------------------------------------------------
+def test_q6_misconceptions_are_named():
+    lr = LogisticRegression(max_iter=1000)
+    pre = StandardScaler().fit_transform(SimpleImputer(strategy="median").fit_transform(X_MISSING))
+    before = cross_val_score(lr, pre, Y, cv=5, scoring="neg_log_loss")
+    fails(m04.q6, "before", pipe=right_pipe(), cv_scores=before)
+    fails(
+        m04.q6,
+        "accuracies",
+        pipe=right_pipe(),
+        cv_scores=cross_val_score(right_pipe(), X_MISSING, Y, cv=5),
+    )
+    fails(m04.q6, "sign", pipe=right_pipe(), cv_scores=-CV)
+    train = cross_val_score(right_pipe(), X_TRAIN, Y_TRAIN, cv=5, scoring="neg_log_loss")
+    fails(m04.q6, "training split only", pipe=right_pipe(), cv_scores=train)
+    fails(m04.q6, "no SimpleImputer", pipe=make_pipeline(StandardScaler(), lr), cv_scores=CV)
+    fails(
+        m04.q6,
+        "no StandardScaler",
+        pipe=make_pipeline(SimpleImputer(strategy="median"), lr),
+        cv_scores=CV,
+    )
+    fails(
+        m04.q6,
+        "strategy='mean'",
+        pipe=make_pipeline(SimpleImputer(), StandardScaler(), lr),
+        cv_scores=CV,
+    )
+    fails(m04.q6, "Pipeline", pipe=lr, cv_scores=CV)
+    fails(m04.q6, "shape", pipe=right_pipe(), cv_scores=CV[:3])
+
+
+def test_q6_hidden_rejects_a_pipeline_with_other_settings():
+    other = make_pipeline(
+        SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(C=0.01)
+    )
+    with pytest.raises(Incorrect, match="fresh copy"):
+        m04.q6.verify_hidden(5, pipe=other, cv_scores=CV)
+
+
+# --- placeholders, crashes, None -----------------------------------------------------------------
+def test_placeholders_and_crashes():
+    def boom(*args):
+        raise ValueError("bad")
+
+    def todo(*args):
+        raise NotImplementedError()
+
+    for q, name in ((m04.q1, "group_summary"), (m04.q2, "pivot_mean"), (m04.q4, "top_pairs"),
+                    (m04.q5, "plot_radius_by_diagnosis")):  # fmt: skip
+        with pytest.raises(NotAttempted):
+            q.verify(**{name: lambda *a: None})
+        with pytest.raises(NotAttempted):
+            q.verify(**{name: todo})
+        with pytest.raises(Incorrect, match="ValueError"):
+            q.verify(**{name: boom})
+        with pytest.raises(Incorrect, match="should be a function"):
+            q.verify(**{name: 3})
+    with pytest.raises(Incorrect, match="Series"):
+        m04.q3.verify(missing_pct=[1.0, 2.0], X_test_imputed=right_q3()[1])
+    with pytest.raises(Incorrect, match="DataFrame"):
+        m04.q1.verify(group_summary=lambda df, by, value: df.groupby(by)[value].mean())
+
+
+def test_checks_are_fast():
+    import time
+
+    m04.q6.verify(pipe=right_pipe(), cv_scores=CV)  # warm the caches
+    start = time.perf_counter()
+    m04.q1.verify(group_summary=group_summary)
+    m04.q2.verify(pivot_mean=pivot_mean)
+    m04.q4.verify(top_pairs=top_pairs)
+    m04.q6.verify(pipe=right_pipe(), cv_scores=CV)
+    assert time.perf_counter() - start < 2.0
+
+
+# --- the module's seeded data --------------------------------------------------------------------
+def test_module_datasets_are_seeded_and_keep_their_documented_traps():
+    from grader.datasets import breast_cancer, make_visits
+
+    a, b = make_visits(), make_visits()
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(make_visits(seed=1))
+    g = a.groupby("ward")["length_of_stay"]
+    assert bool((g.size() > g.count()).all())  # count() differs from size() in every ward
+    X, y = breast_cancer_missing()
+    pd.testing.assert_frame_equal(X, breast_cancer_missing()[0])
+    full = breast_cancer()[0]
+    assert X.isna().any().sum() == 5
+    assert X["worst area"].median() < full["worst area"].median()  # missing not at random
+    assert bool((X_TRAIN.median() != X_MISSING.median())[X.isna().any()].all())

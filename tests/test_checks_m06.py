@@ -1,0 +1,431 @@
+"""Assignment 06 checks (grader/checks/m06.py): right answers pass, named mistakes fail.
+
+Fast unit tests: the checks' ``verify``/``verify_hidden`` are called directly with the values a
+student would define (no notebook is executed). The mutant catalogue in
+``solutions/06-interpretable-models/mutants.yml`` is proved against the executed notebook by
+``grader verify``; these tests pin the same mistakes at the unit level, plus the tiers around
+them (not attempted, wrong type, crashes) and the rule that feedback never shows the expected
+value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_diabetes, load_wine
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from grader.checks import Incorrect, NotAttempted, core, m06
+from grader.datasets import breast_cancer_split, diabetes_raw, make_credit_noise, make_rule_data
+
+SEEDS = (0, 1, 7, 6011, 6023, 6043, 99991)
+
+
+# --- the notebook's setup, rebuilt here as a student would have it -----------------------------
+def _setup():
+    X_dia, y_dia = diabetes_raw()
+    X_train, X_test, y_train, _ = breast_cancer_split()
+    X_train, X_test = X_train[m06.CANCER_FEATURES], X_test[m06.CANCER_FEATURES]
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+    wine = load_wine(as_frame=True)
+    wine_tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(
+        wine.data.to_numpy(), wine.target.to_numpy()
+    )
+    X_rule, y_rule = make_rule_data()
+    X_c, y_c = make_credit_noise()
+    Xc_train, Xc_test, yc_train, yc_test = train_test_split(X_c, y_c, test_size=0.3, random_state=0)
+    rf = RandomForestClassifier(n_estimators=100, random_state=0).fit(Xc_train, yc_train)
+    return dict(
+        X_dia=X_dia, y_dia=y_dia, X_test=X_test, model=model, X_wine=wine.data,
+        wine_names=list(wine.feature_names), wine_tree=wine_tree, X_rule=X_rule, y_rule=y_rule,
+        X_c=X_c, Xc_train=Xc_train, Xc_test=Xc_test, yc_train=yc_train, yc_test=yc_test, rf=rf,
+    )  # fmt: skip
+
+
+NB = _setup()
+
+
+# --- right answers ------------------------------------------------------------------------------
+def standardized_coefs(X, y):
+    pipe = make_pipeline(StandardScaler(), LinearRegression()).fit(X, y)
+    return pd.Series(pipe[-1].coef_, index=X.columns)
+
+
+def standardized_coefs_by_hand(X, y):
+    """Raw OLS coefficients times the population SD: the same numbers for OLS."""
+    return pd.Series(LinearRegression().fit(X, y).coef_ * X.std(ddof=0).to_numpy(), index=X.columns)
+
+
+def q1_values(func=standardized_coefs, **change):
+    coefs = func(NB["X_dia"], NB["y_dia"])
+    values = dict(standardized_coefs=func, coefs_std=coefs, most_influential=coefs.abs().idxmax())
+    values.update(change)
+    return values
+
+
+def odds_ratios(model):
+    return pd.Series(np.exp(model[-1].coef_[0]), index=model.feature_names_in_)
+
+
+def odds_ratios_dict_order(model):
+    """Reversed order: a Series is matched by label, not position."""
+    names = list(model.feature_names_in_)[::-1]
+    coef = model[-1].coef_[0][::-1]
+    return pd.Series(np.exp(coef), index=names)
+
+
+def or_right():
+    return float(np.exp(-NB["model"][-1].coef_[0][1]))
+
+
+def delta_right(step=None, column=0):
+    model = NB["model"]
+    patient = NB["X_test"].iloc[[m06.PATIENT]].copy()
+    moved = patient.copy()
+    moved["mean texture"] += model[0].scale_[1] if step is None else step
+    return float(model.predict_proba(moved)[0, column] - model.predict_proba(patient)[0, column])
+
+
+def path_rules(tree, x, feature_names):
+    x = np.asarray(x, dtype=float).reshape(1, -1)
+    nodes = tree.decision_path(x).indices
+    t = tree.tree_
+    return [
+        (
+            feature_names[t.feature[n]],
+            "<=" if m == t.children_left[n] else ">",
+            float(t.threshold[n]),
+        )
+        for n, m in zip(nodes[:-1], nodes[1:], strict=True)
+    ]
+
+
+def path_rules_walk(tree, x, feature_names):
+    """Walks the tree by hand (x <= threshold goes left), returns tuples as lists."""
+    x = np.asarray(x, dtype=float)
+    t, node, out = tree.tree_, 0, []
+    while t.children_left[node] != -1:
+        f, thr = t.feature[node], t.threshold[node]
+        left = np.float32(x[f]) <= thr
+        out.append([feature_names[f], "<=" if left else ">", thr])
+        node = t.children_left[node] if left else t.children_right[node]
+    return out
+
+
+def q4_values(func=path_rules, row=m06.WINE_ROW):
+    rules = func(NB["wine_tree"], NB["X_wine"].iloc[row], NB["wine_names"])
+    return dict(path_rules=func, rules_74=rules)
+
+
+def q5_values(tree=None, root=None, second=None):
+    tree = tree or DecisionTreeClassifier(max_depth=2, random_state=0).fit(
+        NB["X_rule"], NB["y_rule"]
+    )
+    t, names = tree.tree_, list(NB["X_rule"].columns)
+    left = t.children_left[0]
+    values = dict(
+        rule_tree=tree,
+        root_feature=names[t.feature[0]],
+        root_threshold=float(t.threshold[0]),
+        second_feature=names[t.feature[left]],
+        second_threshold=float(t.threshold[left]),
+    )
+    values.update(root or {})
+    values.update(second or {})
+    return values
+
+
+def q6_values(on_train=False, **change):
+    rf, cols = NB["rf"], NB["X_c"].columns
+    X, y = (NB["Xc_train"], NB["yc_train"]) if on_train else (NB["Xc_test"], NB["yc_test"])
+    mdi = pd.Series(rf.feature_importances_, index=cols)
+    pi = pd.Series(
+        permutation_importance(rf, X, y, n_repeats=10, random_state=0).importances_mean, index=cols
+    )
+    values = dict(
+        mdi=mdi,
+        pi_test=pi,
+        mdi_rank_random=int(mdi.rank(ascending=False)["random_num"]),
+        pi_rank_random=int(pi.rank(ascending=False)["random_num"]),
+    )
+    values.update(change)
+    return values
+
+
+Q6 = q6_values()
+RIGHT = {
+    "q1": [q1_values(), q1_values(standardized_coefs_by_hand)],
+    "q2": [
+        dict(odds_ratios=odds_ratios, or_malignant_texture=or_right()),
+        dict(odds_ratios=odds_ratios_dict_order, or_malignant_texture=np.float64(or_right())),
+    ],
+    "q3": [dict(delta_p_malignant=delta_right())],
+    "q4": [q4_values(), q4_values(path_rules_walk)],
+    "q5": [q5_values()],
+    "q6": [Q6, dict(Q6, mdi_rank_random=np.int64(Q6["mdi_rank_random"]))],
+}
+QUESTIONS = {f"q{i}": getattr(m06, f"q{i}") for i in range(1, 7)}
+
+
+@pytest.mark.parametrize(
+    "label, values", [(q, v) for q, vs in RIGHT.items() for v in vs], ids=lambda x: str(x)[:12]
+)
+def test_right_answers_pass_visible_and_hidden(label, values):
+    question = QUESTIONS[label]
+    question.verify(**values)
+    for seed in SEEDS:
+        question.verify_hidden(seed=seed, **values)
+
+
+# --- the catalogued mistakes -------------------------------------------------------------------
+def _raw_coefs(X, y):
+    return pd.Series(LinearRegression().fit(X, y).coef_, index=X.columns)
+
+
+def _y_too(X, y):
+    return standardized_coefs(X, y) / np.std(y)
+
+
+def _ddof1(X, y):
+    Xs = (X - X.mean()) / X.std()
+    return pd.Series(LinearRegression().fit(Xs, y).coef_, index=X.columns)
+
+
+def _prescaled():
+    d = load_diabetes(as_frame=True)
+    return pd.Series(LinearRegression().fit(d.data, d.target).coef_, index=d.data.columns)
+
+
+def _or_with(transform):
+    def f(model):
+        return pd.Series(transform(model), index=model.feature_names_in_)
+
+    return f
+
+
+_B = float(NB["model"][-1].coef_[0][1])
+_P = float(NB["model"].predict_proba(NB["X_test"].iloc[[m06.PATIENT]])[0, 0])
+
+
+def _rules_with(kind):
+    def f(tree, x, feature_names):
+        x = np.asarray(x, dtype=float)
+        nodes = tree.decision_path(x.reshape(1, -1)).indices
+        t = tree.tree_
+        if kind == "leaf_id":
+            return int(nodes[-1])
+        if kind == "node_ids":
+            return [int(n) for n in nodes]
+        out = []
+        for n, m in zip(nodes[:-1], nodes[1:], strict=True):
+            went_left = m == t.children_left[n]
+            if kind == "strict":
+                went_left = x[t.feature[n]] < t.threshold[n]
+            if kind == "reversed":
+                went_left = not went_left
+            name = int(t.feature[n]) if kind == "indices" else feature_names[t.feature[n]]
+            out.append((name, "<=" if went_left else ">", float(t.threshold[n])))
+        if kind == "leaf":
+            out.append((feature_names[-2], "<=", -2.0))
+        return out
+
+    return f
+
+
+_RULE_TREE = DecisionTreeClassifier(max_depth=2, random_state=0).fit(NB["X_rule"], NB["y_rule"])
+_T = _RULE_TREE.tree_
+
+MISTAKES = [
+    # q1
+    ("q1", q1_values(_raw_coefs), "not standardised"),
+    ("q1", q1_values(coefs_std=_prescaled()), "pre-scaled loader"),
+    ("q1", q1_values(_y_too), "target y too"),
+    ("q1", q1_values(_ddof1), "ddof=1"),
+    ("q1", q1_values(most_influential="s5"), "signed"),
+    ("q1", q1_values(most_influential="s5"), "raw"),
+    ("q1", q1_values(coefs_std=_raw_coefs(NB["X_dia"], NB["y_dia"]).to_numpy()), "lost"),
+    # q2
+    ("q2", dict(odds_ratios=_or_with(lambda m: m[-1].coef_[0]), or_malignant_texture=or_right()),
+     "coefficients themselves"),
+    ("q2", dict(odds_ratios=_or_with(lambda m: np.exp(-m[-1].coef_[0])),
+                or_malignant_texture=or_right()), "wrong sign"),
+    ("q2", dict(odds_ratios=_or_with(lambda m: np.exp(m[-1].coef_[0] / m[0].scale_)),
+                or_malignant_texture=or_right()), "per raw"),
+    ("q2", dict(odds_ratios=odds_ratios, or_malignant_texture=float(np.exp(_B))), "benign"),
+    ("q2", dict(odds_ratios=odds_ratios, or_malignant_texture=-_B), "coefficient itself"),
+    ("q2", dict(odds_ratios=odds_ratios, or_malignant_texture=float(np.exp(-_B) - 1)),
+     "relative change"),
+    ("q2", dict(odds_ratios=odds_ratios, or_malignant_texture=delta_right()), "change in probability"),
+    # q3
+    ("q3", dict(delta_p_malignant=float(np.exp(-_B))), "odds ratio"),
+    ("q3", dict(delta_p_malignant=float(np.exp(-_B) - 1)), "odds ratio"),
+    ("q3", dict(delta_p_malignant=delta_right(column=1)), "wrong sign"),
+    ("q3", dict(delta_p_malignant=delta_right(step=1.0)), "raw unit"),
+    ("q3", dict(delta_p_malignant=_P * (1 - _P) * -_B), "slope approximation"),
+    ("q3", dict(delta_p_malignant=-_B), "log-odds"),
+    ("q3", dict(delta_p_malignant=round(delta_right(), 3)), "do not round"),
+    # q4
+    ("q4", q4_values(_rules_with("leaf_id")), "leaf id"),
+    ("q4", q4_values(_rules_with("node_ids")), "node ids"),
+    ("q4", q4_values(_rules_with("indices")), "indices instead of names"),
+    ("q4", q4_values(_rules_with("strict")), "equality"),
+    ("q4", q4_values(_rules_with("reversed")), "reversed"),
+    ("q4", q4_values(_rules_with("leaf")), "from the leaf"),
+    ("q4", q4_values(row=73), "wrong sample"),
+    # q5
+    ("q5", q5_values(DecisionTreeClassifier(random_state=0).fit(NB["X_rule"], NB["y_rule"])),
+     "fits the noise"),
+    ("q5", q5_values(DecisionTreeClassifier(max_depth=1).fit(NB["X_rule"], NB["y_rule"])),
+     "max_depth=2"),
+    ("q5", q5_values(root=dict(root_feature="x0")), "first condition"),
+    ("q5", q5_values(root=dict(root_threshold=float(_T.threshold[1]))), "wrong node"),
+    ("q5", q5_values(root=dict(root_threshold=0.3)), "rule as written"),
+    ("q5", q5_values(second=dict(second_threshold=float(_T.threshold[2]))), "marks a leaf"),
+    ("q5", q5_values(second=dict(second_threshold=float(_T.threshold[_T.children_right[0]]))),
+     "wrong node"),
+    ("q5", q5_values(root=dict(root_threshold=round(float(_T.threshold[0]), 2))), "rule as written"),
+    ("q5", q5_values(root=dict(root_threshold=round(float(_T.threshold[0]), 4))), "do not round"),
+    # q6
+    ("q6", q6_values(on_train=True), "training data"),
+    ("q6", dict(Q6, pi_test=Q6["mdi"]), "MDI again"),
+    ("q6", dict(Q6, mdi=Q6["pi_test"]), "permutation importances"),
+    ("q6", dict(Q6, mdi_rank_random=Q6["mdi_rank_random"] - 1), "0-based"),
+    ("q6", dict(Q6, pi_rank_random=6 - Q6["pi_rank_random"]), "least important"),
+    ("q6", dict(Q6, pi_rank_random=Q6["mdi_rank_random"]), "other importance"),
+    ("q6", dict(Q6, mdi_rank_random=float(Q6["mdi_rank_random"])), "int"),
+]  # fmt: skip
+
+
+def _references(label: str, values: dict) -> list[str]:
+    """Spellings of the expected values that a message must not contain."""
+    refs: list[str] = []
+    if label == "q1":
+        c = standardized_coefs(NB["X_dia"], NB["y_dia"])
+        refs += [f"{v:.4g}" for v in c.to_numpy()] + ["'s1'", "s1 "]
+    if label == "q2" and values["odds_ratios"] is odds_ratios:
+        refs += [f"{or_right():.4g}", f"{or_right():.3f}"]
+    if label == "q3":
+        refs += [f"{delta_right():.4g}", f"{delta_right():.3f}"]
+    if label == "q4":
+        refs += [str(path_rules(NB["wine_tree"], NB["X_wine"].iloc[74], NB["wine_names"]))]
+    if label == "q5":
+        refs += [f"{_T.threshold[0]:.4g}", f"{_T.threshold[1]:.4g}"]
+    if label == "q6":
+        refs += [f"{v:.4g}" for v in Q6["pi_test"].to_numpy()]
+    return refs
+
+
+def _student_text(values: dict) -> str:
+    """What the student gave, in the spellings a message may show (their own value is fine)."""
+    parts = []
+    for v in values.values():
+        if isinstance(v, (pd.Series, np.ndarray)):
+            parts += [f"{x:.4g}" for x in np.asarray(v, dtype=float).ravel()]
+        elif isinstance(v, (float, np.floating)):
+            parts.append(f"{float(v):.4g}")
+        parts.append(str(v))
+    return " ".join(parts)
+
+
+@pytest.mark.parametrize(
+    "label, values, named", MISTAKES, ids=[f"{m[0]}-{m[2][:20]}" for m in MISTAKES]
+)
+def test_mistakes_are_named_and_the_answer_is_not_shown(label, values, named):
+    question = QUESTIONS[label]
+    with pytest.raises(Incorrect) as visible:
+        question.verify(**values)
+    message = str(visible.value)
+    assert named in message, message
+    given = _student_text(values)
+    for ref in _references(label, values):
+        if ref not in given:
+            assert ref not in message, (ref, message)
+    with pytest.raises(Incorrect):
+        question.verify_hidden(seed=6011, **values)
+
+
+def test_hidden_catches_a_function_that_ignores_its_inputs():
+    """Hard-coded to the notebook's data: passes nothing fresh."""
+    fixed = standardized_coefs(NB["X_dia"], NB["y_dia"])
+
+    def hard(X, y):
+        return fixed
+
+    with pytest.raises(Incorrect):
+        m06.q1.verify(**q1_values(hard))
+
+    def or_fixed(model):
+        return odds_ratios(NB["model"])
+
+    with pytest.raises(Incorrect):
+        m06.q2.verify_hidden(seed=3, odds_ratios=or_fixed, or_malignant_texture=or_right())
+
+
+def test_hidden_checks_equality_in_fresh_trees():
+    values = q4_values(_rules_with("strict"))
+    for seed in SEEDS:
+        with pytest.raises(Incorrect, match="equality"):
+            m06.q4.verify_hidden(seed=seed, **values)
+
+
+# --- the tiers around the mistakes ------------------------------------------------------------
+def _unfinished(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def _crashes(*args, **kwargs):
+    return 1 / 0
+
+
+def _returns_none(*args, **kwargs):
+    return None
+
+
+@pytest.mark.parametrize("func", [_unfinished, _returns_none])
+def test_unfinished_functions_are_not_attempted(func):
+    with pytest.raises(NotAttempted):
+        m06.q1.verify(**q1_values(func=standardized_coefs, standardized_coefs=func))
+    with pytest.raises(NotAttempted):
+        m06.q4.verify(**dict(q4_values(), path_rules=func))
+
+
+def test_crashes_and_wrong_types_are_incorrect():
+    with pytest.raises(Incorrect, match="ZeroDivisionError"):
+        m06.q2.verify(odds_ratios=_crashes, or_malignant_texture=or_right())
+    with pytest.raises(Incorrect, match="single number"):
+        m06.q3.verify(delta_p_malignant="0.28")
+    with pytest.raises(Incorrect, match="DecisionTreeClassifier"):
+        m06.q5.verify(**dict(q5_values(), rule_tree="tree"))
+    with pytest.raises(Incorrect, match="not fitted"):
+        m06.q5.verify(**dict(q5_values(), rule_tree=DecisionTreeClassifier(max_depth=2)))
+    with pytest.raises(Incorrect, match="Series"):
+        m06.q6.verify(**dict(Q6, mdi=list(Q6["mdi"].to_numpy())))
+
+
+def test_placeholders_are_not_attempted(monkeypatch):
+    namespace = dict(q1_values(), most_influential=...)
+    monkeypatch.setattr(core, "_user_namespace", lambda: namespace)
+    with pytest.raises(NotAttempted):
+        m06.q1.check()
+    namespace = {}
+    monkeypatch.setattr(core, "_user_namespace", lambda: namespace)
+    with pytest.raises(NotAttempted, match="not defined"):
+        m06.q6.check()
+
+
+def test_check_passes_through_the_notebook_namespace(monkeypatch, capsys):
+    monkeypatch.setattr(core, "_user_namespace", lambda: dict(delta_p_malignant=delta_right()))
+    m06.q3.check()
+    assert "Correct" in capsys.readouterr().out
+
+
+def test_hints_are_tiered():
+    for q in QUESTIONS.values():
+        assert 2 <= len(q.hints) <= 3

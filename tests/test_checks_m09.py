@@ -1,0 +1,378 @@
+"""Assignment 09 checks (grader/checks/m09.py): right answers pass, named mistakes fail.
+
+Fast unit tests: the checks' ``verify``/``verify_hidden`` are called directly with the values a
+student would define (no notebook is executed). The mutant catalogue in
+``solutions/09-lime/mutants.yml`` is proved against the executed notebook by ``grader verify``;
+these tests pin the same mistakes at the unit level, plus the tiers around them (not attempted,
+wrong type, crashes) and the rule that feedback never shows the expected value.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from lime.lime_tabular import LimeTabularExplainer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import r2_score
+from sklearn.model_selection import train_test_split
+
+from grader.checks import Incorrect, NotAttempted, m09
+from grader.datasets import LOAN_FEATURES, make_loan_approval
+
+SEEDS = (0, 9011, 9041)
+FEATURES = list(LOAN_FEATURES)
+
+
+# --- the notebook's setup, rebuilt here as a student would have it -----------------------------
+def _setup():
+    X, y = make_loan_approval()
+    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, random_state=0)
+    model = LogisticRegression(max_iter=1000).fit(X_train, y_train)
+    return dict(
+        X_train=X_train, model=model, scale=X_train.std(axis=0), x=X_test[7],
+        width=0.75 * np.sqrt(5), n=2000,
+    )  # fmt: skip
+
+
+NB = _setup()
+
+
+# --- right answers -------------------------------------------------------------------------------
+def kernel_weights(distances, kernel_width):
+    d = np.asarray(distances, dtype=float)
+    return np.exp(-(d**2) / kernel_width**2)
+
+
+def kernel_weights_list(distances, kernel_width):  # a list is a fine answer too
+    return [float(np.exp(-((d / kernel_width) ** 2))) for d in distances]
+
+
+def lime_explain(predict_fn, x, scale, kernel_width, n_samples, seed, kernel=kernel_weights):
+    x, scale = np.asarray(x, dtype=float), np.asarray(scale, dtype=float)
+    E = np.random.default_rng(seed).standard_normal((n_samples, x.size))
+    Z = x + E * scale
+    w = kernel(np.linalg.norm(E, axis=1), kernel_width)
+    return Ridge(alpha=1.0).fit(E, predict_fn(Z), sample_weight=w).coef_ / scale
+
+
+def explain_reproducibly(model, X_train, feature_names, x, seed, num_features):
+    explainer = LimeTabularExplainer(
+        X_train, mode="classification", feature_names=feature_names,
+        discretize_continuous=False, sample_around_instance=True, random_state=seed,
+    )  # fmt: skip
+    return explainer.explain_instance(
+        x, model.predict_proba, num_features=num_features, num_samples=1000
+    ).as_list()
+
+
+def jaccard(a, b):
+    a, b = set(a), set(b)
+    return 1.0 if not a and not b else len(a & b) / len(a | b)
+
+
+def mean_pairwise_jaccard(sets):
+    return float(np.mean([jaccard(a, b) for a, b in itertools.combinations(sets, 2)]))
+
+
+def weighted_r2(y, y_hat, weights):
+    y_bar = np.sum(weights * y) / np.sum(weights)
+    return float(1 - np.sum(weights * (y - y_hat) ** 2) / np.sum(weights * (y - y_bar) ** 2))
+
+
+def weighted_r2_sklearn(y, y_hat, weights):
+    return float(r2_score(y, y_hat, sample_weight=weights))
+
+
+def _q6_values(logodds=None, proba=None, top=None):
+    m, args = NB["model"], (NB["x"], NB["scale"], NB["width"], NB["n"], 0)
+    lo = lime_explain(logodds or m.decision_function, *args)
+    pr = lime_explain(proba or (lambda Z: m.predict_proba(Z)[:, 1]), *args)
+    name = top(lo) if top else FEATURES[int(np.argmax(np.abs(lo * NB["scale"])))]
+    return dict(coef_logodds=lo, coef_proba=pr, top_feature=name)
+
+
+RIGHT = {
+    "q1": [dict(kernel_weights=kernel_weights), dict(kernel_weights=kernel_weights_list)],
+    "q2": [dict(lime_explain=lime_explain)],
+    "q3": [dict(explain_reproducibly=explain_reproducibly)],
+    "q4": [dict(jaccard=jaccard, mean_pairwise_jaccard=mean_pairwise_jaccard)],
+    "q5": [dict(weighted_r2=weighted_r2), dict(weighted_r2=weighted_r2_sklearn)],
+    "q6": [_q6_values()],
+}
+QUESTIONS = {f"q{i}": getattr(m09, f"q{i}") for i in range(1, 7)}
+
+
+@pytest.mark.parametrize(
+    "label, values", [(q, v) for q, vs in RIGHT.items() for v in vs], ids=lambda x: str(x)[:12]
+)
+def test_right_answers_pass_visible_and_hidden(label, values):
+    question = QUESTIONS[label]
+    question.verify(**values)
+    for seed in SEEDS:
+        question.verify_hidden(seed=seed, **values)
+
+
+# --- the catalogued mistakes -------------------------------------------------------------------
+def _kernel(f):
+    return lambda d, w: f(np.asarray(d, dtype=float), w)
+
+
+KERNEL_MISTAKES = [
+    (_kernel(lambda d, w: np.exp(d**2 / w**2)), "sign is wrong"),
+    (_kernel(lambda d, w: np.exp(-d / w**2)), "distance is not squared"),
+    (_kernel(lambda d, w: np.exp(-(d**2) / w)), "width is not squared"),
+    (_kernel(lambda d, w: np.exp(-d / w)), "neither the distance nor the width"),
+    (_kernel(lambda d, w: np.sqrt(np.exp(-(d**2) / w**2))), "square root"),
+]
+
+
+@pytest.mark.parametrize("func, words", KERNEL_MISTAKES)
+def test_q1_kernel_mistakes_are_named(func, words):
+    with pytest.raises(Incorrect, match=words):
+        m09.q1.verify(kernel_weights=func)
+
+
+def _lime_mistake(kind):
+    def f(predict_fn, x, scale, kernel_width, n_samples, seed):
+        x, scale = np.asarray(x, dtype=float), np.asarray(scale, dtype=float)
+        E = np.random.default_rng(seed).standard_normal((n_samples, x.size))
+        Z = x + E * scale
+        d = np.linalg.norm(Z - x if kind == "unscaled" else E, axis=1)
+        w = None if kind == "unweighted" else kernel_weights(d, kernel_width)
+        fit_on = Z if kind == "on-Z" else E
+        coef = Ridge(alpha=1.0).fit(fit_on, predict_fn(Z), sample_weight=w).coef_
+        return {"sd": coef, "times": coef * scale, "on-Z": coef}.get(kind, coef / scale)
+
+    return f
+
+
+@pytest.mark.parametrize(
+    "kind, words",
+    [
+        ("unweighted", "unweighted"),
+        ("unscaled", "original units"),
+        ("sd", "per standard deviation"),
+        ("times", "multiplied by `scale`"),
+        ("on-Z", "fitted on the perturbed samples in original units"),
+    ],
+)
+def test_q2_mistakes_are_named(kind, words):
+    with pytest.raises(Incorrect, match=words):
+        m09.q2.verify(lime_explain=_lime_mistake(kind))
+
+
+def test_q2_wrong_kernel_points_to_q1():
+    func = lambda *a: lime_explain(*a, kernel=KERNEL_MISTAKES[1][0])  # noqa: E731
+    with pytest.raises(Incorrect, match="see q1"):
+        m09.q2.verify(lime_explain=func)
+
+
+def test_q2_seed_is_used():
+    func = lambda p, x, s, w, n, seed: lime_explain(p, x, s, w, n, 0)  # noqa: E731
+    with pytest.raises(Incorrect, match="not the surrogate"):
+        m09.q2.verify(lime_explain=func)
+
+
+def _explain(**changes):
+    state = {}
+
+    def f(model, X_train, feature_names, x, seed, num_features):
+        settings = dict(discretize_continuous=False, sample_around_instance=True, random_state=seed)
+        settings.update(changes)
+        if changes.get("reuse"):
+            settings.pop("reuse")
+            if "e" not in state:
+                state["e"] = LimeTabularExplainer(
+                    X_train, mode="classification", feature_names=feature_names, **settings
+                )
+            explainer = state["e"]
+        else:
+            explainer = LimeTabularExplainer(
+                X_train, mode="classification", feature_names=feature_names, **settings
+            )
+        return explainer.explain_instance(
+            x, model.predict_proba, num_features=num_features, num_samples=1000
+        ).as_list()
+
+    return f
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        (dict(random_state=None), "not seeded"),
+        (dict(reuse=True), "reused"),
+        (dict(random_state=42), "seed` argument is ignored"),
+        (dict(discretize_continuous=True), "discretised"),
+        (dict(sample_around_instance=False), "training mean"),
+    ],
+)
+def test_q3_mistakes_are_named(changes, words):
+    with pytest.raises(Incorrect, match=words):
+        m09.q3.verify(explain_reproducibly=_explain(**changes))
+
+
+def test_q3_wrong_return_type():
+    def as_map(model, X_train, feature_names, x, seed, num_features):
+        return {1: [(0, 0.1)]}
+
+    with pytest.raises(Incorrect, match="list of"):
+        m09.q3.verify(explain_reproducibly=as_map)
+
+
+def _jac(kind):
+    def f(a, b):
+        if kind == "dups":
+            inter = len(set(a) & set(b))
+            return 1.0 if not a and not b else inter / (len(a) + len(b) - inter)
+        a, b = set(a), set(b)
+        if not a and not b:
+            return 1.0
+        inter = len(a & b)
+        return inter / min(len(a), len(b)) if kind == "min" else 2 * inter / (len(a) + len(b))
+
+    return f
+
+
+@pytest.mark.parametrize(
+    "func, words",
+    [(_jac("min"), "smaller set"), (_jac("dice"), "Dice"), (_jac("dups"), "duplicates count once")],
+)
+def test_q4_jaccard_mistakes_are_named(func, words):
+    with pytest.raises(Incorrect, match=words):
+        m09.q4.verify(jaccard=func, mean_pairwise_jaccard=mean_pairwise_jaccard)
+
+
+def test_q4_empty_sets_must_not_crash():
+    def crash(a, b):
+        return len(set(a) & set(b)) / len(set(a) | set(b))
+
+    with pytest.raises(Incorrect, match="ZeroDivisionError"):
+        m09.q4.verify(jaccard=crash, mean_pairwise_jaccard=mean_pairwise_jaccard)
+
+
+@pytest.mark.parametrize(
+    "func, words",
+    [
+        (lambda s: float(np.mean([jaccard(a, b) for a in s for b in s])), "self-pairs"),
+        (lambda s: float(np.mean([jaccard(*p) for p in itertools.pairwise(s)])), "consecutive"),
+    ],
+)
+def test_q4_mean_mistakes_are_named(func, words):
+    with pytest.raises(Incorrect, match=words):
+        m09.q4.verify(jaccard=jaccard, mean_pairwise_jaccard=func)
+
+
+def _r2(kind):
+    def f(y, y_hat, w):
+        if kind == "unweighted":
+            return float(r2_score(y, y_hat))
+        if kind == "swap":
+            return weighted_r2(y_hat, y, w)
+        if kind == "ratio":
+            return 1 - weighted_r2(y, y_hat, w)
+        if kind == "squared":
+            return weighted_r2(y, y_hat, w**2)
+        return float(1 - np.sum(w * (y - y_hat) ** 2) / np.sum(w * (y - y.mean()) ** 2))
+
+    return f
+
+
+@pytest.mark.parametrize(
+    "kind, words",
+    [
+        ("unweighted", "unweighted R"),
+        ("mean", "mean in the denominator is unweighted"),
+        ("ratio", "SSE / SST"),
+        ("swap", "swapped"),
+        ("squared", "squared or square-rooted"),
+    ],
+)
+def test_q5_mistakes_are_named(kind, words):
+    with pytest.raises(Incorrect, match=words):
+        m09.q5.verify(weighted_r2=_r2(kind))
+
+
+def _proba(Z):
+    return NB["model"].predict_proba(Z)[:, 1]
+
+
+@pytest.mark.parametrize(
+    "values, words",
+    [
+        (_q6_values(proba=NB["model"].predict), "predicted labels"),
+        (_q6_values(logodds=_proba), "wrong output"),
+        (_q6_values(proba=lambda Z: NB["model"].predict_proba(Z)[:, 0]), "column 0"),
+        (_q6_values(logodds=lambda Z: np.log(_proba(Z))), r"log\(p\)"),
+        (_q6_values(top=lambda lo: FEATURES[int(np.argmax(np.abs(lo)))]), r"per \*unit\*"),
+        (_q6_values(top=lambda lo: FEATURES[int(np.argmax(lo * NB["scale"]))]), "signed"),
+    ],
+)
+def test_q6_mistakes_are_named(values, words):
+    with pytest.raises(Incorrect, match=words):
+        m09.q6.verify(**values)
+
+
+def test_q6_rounded_values_fail_hidden_only():
+    values = _q6_values()
+    rounded = dict(values, coef_logodds=np.round(values["coef_logodds"], 5))
+    m09.q6.verify(**rounded)
+    with pytest.raises(Incorrect, match="do not round"):
+        m09.q6.verify_hidden(seed=1, **rounded)
+
+
+# --- tiers around the mistakes -------------------------------------------------------------------
+def test_not_attempted_and_crashes():
+    def todo(*args):
+        raise NotImplementedError
+
+    def silent(*args):
+        pass
+
+    def boom(*args):
+        raise ValueError("boom")
+
+    for func in (todo, silent):
+        with pytest.raises(NotAttempted):
+            m09.q1.verify(kernel_weights=func)
+    with pytest.raises(Incorrect, match="ValueError"):
+        m09.q2.verify(lime_explain=boom)
+    with pytest.raises(Incorrect, match="should be a function"):
+        m09.q5.verify(weighted_r2=0.5)
+
+
+def test_wrong_types_and_shapes():
+    with pytest.raises(Incorrect, match="shape"):
+        m09.q1.verify(kernel_weights=lambda d, w: np.exp(-np.asarray(d)[:2]))
+    with pytest.raises(Incorrect, match="shape"):
+        m09.q2.verify(lime_explain=lambda *a: np.append(lime_explain(*a), 0.5))
+    values = _q6_values()
+    with pytest.raises(Incorrect, match="string"):
+        m09.q6.verify(**dict(values, top_feature=3))
+    with pytest.raises(Incorrect, match="not one of the features"):
+        m09.q6.verify(**dict(values, top_feature="salary"))
+    with pytest.raises(Incorrect, match="shape"):
+        m09.q6.verify(**dict(values, coef_proba=values["coef_proba"][:4]))
+
+
+def _messages(question, values):
+    try:
+        question.verify(**values)
+    except Incorrect as exc:
+        return str(exc)
+    raise AssertionError("expected Incorrect")
+
+
+def test_messages_never_show_the_expected_value():
+    ref = m09._q6_refs()
+    msg = _messages(m09.q6, _q6_values(proba=NB["model"].predict))
+    for v in ref.proba:
+        assert f"{v:.4g}" not in msg or abs(v) < 1e-3
+    msg = _messages(m09.q5, dict(weighted_r2=_r2("unweighted")))
+    y, yhat, w = m09._Q5_CASE
+    assert f"{m09._weighted_r2(y, yhat, w):.4g}" not in msg
+    msg = _messages(m09.q1, dict(kernel_weights=KERNEL_MISTAKES[0][0]))
+    d, width = m09._Q1_CASES[0]
+    assert f"{m09._kernel(d, width)[2]:.4g}" not in msg
