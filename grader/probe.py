@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import re
 import sys
 import types
 
@@ -48,18 +49,10 @@ def _fp(obj: object) -> str:
     return f"{_type(obj).__name__}:{_id(obj)}:{where}"
 
 
-def _check_modules() -> list[str]:
-    import pkgutil
-
-    import grader.checks
-
-    return [f"grader.checks.{m.name}" for m in pkgutil.iter_modules(grader.checks.__path__)]
-
-
-def _import_watched() -> list[str]:
+def _import_watched(extra: tuple[str, ...] = ()) -> list[str]:
     import importlib
 
-    names = list(WATCHED) + _check_modules()
+    names = list(WATCHED) + [m for m in extra if m.startswith("grader.checks.")]
     for name in names:
         try:
             importlib.import_module(name)
@@ -106,10 +99,14 @@ def _shell_items(items: dict[str, str]) -> None:
             items[f"events.{event}[{i}]"] = _fp(cb)
 
 
-def state(nonce: str) -> str:
-    """A JSON fingerprint of the grading machinery (evaluated inside the kernel)."""
+def state(nonce: str, extra: tuple[str, ...] = ()) -> str:
+    """A JSON fingerprint of the grading machinery (evaluated inside the kernel).
+
+    ``extra`` names the check modules the notebook's tests import; they are imported (if they
+    are not yet) so that the first fingerprint is taken before any student code runs.
+    """
     items: dict[str, str] = {NONCE_KEY: nonce}
-    for name in _import_watched():
+    for name in _import_watched(extra):
         mod = sys.modules.get(name)
         if mod is None:
             continue
@@ -147,8 +144,16 @@ def state(nonce: str) -> str:
     return _dumps(items)
 
 
-def probe_expression(nonce: str) -> str:
-    return f"__import__('grader.probe', fromlist=['state']).state({nonce!r})"
+CHECK_MODULE = re.compile(r"grader\.checks\.(m\d+)")
+
+
+def check_modules(sources: list[str]) -> tuple[str, ...]:
+    """The check modules (``grader.checks.mNN``) that these cell sources import."""
+    return tuple(sorted({f"grader.checks.{m}" for src in sources for m in CHECK_MODULE.findall(src)}))
+
+
+def probe_expression(nonce: str, extra: tuple[str, ...] = ()) -> str:
+    return f"__import__('grader.probe', fromlist=['state']).state({nonce!r}, {extra!r})"
 
 
 def _category(key: str) -> str:

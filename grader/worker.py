@@ -39,7 +39,7 @@ def _nondumpable() -> None:
 def _executor_class():
     from nbgrader.preprocessors import Execute
 
-    from .probe import NONCE_KEY, compare, probe_expression
+    from .probe import NONCE_KEY, check_modules, compare, probe_expression
 
     class ProbingExecute(Execute):
         """nbgrader's Execute, plus a fingerprint of the grading machinery before each test cell."""
@@ -51,7 +51,8 @@ def _executor_class():
             nonce = os.urandom(8).hex()
             try:
                 msg_id = self.kc.execute(
-                    "", silent=True, store_history=False, user_expressions={"probe": probe_expression(nonce)}
+                    "", silent=True, store_history=False,
+                    user_expressions={"probe": probe_expression(nonce, self.watch)},
                 )
                 reply = self.wait_for_reply(msg_id) or {}
             except Exception:
@@ -70,6 +71,7 @@ def _executor_class():
         def preprocess(self, nb, resources=None, km=None):
             self.findings = []
             self.baseline = None
+            self.watch = check_modules([c.source for c in nb.cells if c.cell_type == "code"])
             return super().preprocess(nb, resources, km)
 
         def preprocess_cell(self, cell, resources, index):
@@ -77,7 +79,7 @@ def _executor_class():
             is_test = cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
             if self.baseline is None:
                 self.baseline = self._probe() or {}
-            if is_test and self.baseline:
+            if is_test and self.baseline and "tamper:probe-blocked" not in self.findings:
                 state = self._probe()
                 if state is None:
                     self._note("tamper:probe-blocked")
