@@ -1,0 +1,331 @@
+"""Assignment 07 checks (grader/checks/m07.py): right answers pass, named mistakes fail.
+
+Fast unit tests: the checks' ``verify``/``verify_hidden`` are called directly with the values a
+student would define. The answers come from the source notebook's own answer cells, run as plain
+Python (no kernel, no notebook execution); each catalogued mutant in
+``solutions/07-global-methods/mutants.yml`` is swapped into its cell the way ``grader verify``
+does it, and must raise ``Incorrect`` naming its mistake. Around them: not attempted, wrong
+types, crashes, hostile objects, and the rule that feedback never shows the expected value.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import warnings
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import yaml
+from sklearn.inspection import partial_dependence
+
+from grader.checks import Incorrect, NotAttempted, core, m07
+from grader.notebooks import replace_solution
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "solutions" / "07-global-methods" / "07-global-methods.ipynb"
+MUTANTS = yaml.safe_load((ROOT / "solutions" / "07-global-methods" / "mutants.yml").read_text())
+SEEDS = (0, 3, 7011, 7057)
+QUESTIONS = {f"q{i}": getattr(m07, f"q{i}") for i in range(1, 9)}
+ORDER = [f"q{i}_answer" for i in range(1, 9)]
+
+
+def _cells() -> dict[str, str]:
+    nb = nbformat.read(SOURCE, as_version=4)
+    return {c.id: c.source for c in nb.cells if c.cell_type == "code"}
+
+
+def _python(source: str) -> str:
+    """A cell as plain Python: IPython magics dropped."""
+    return "\n".join(line for line in source.splitlines() if not line.startswith("%"))
+
+
+@functools.lru_cache(maxsize=1)
+def _setup_namespace() -> dict:
+    ns: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(_python(_cells()["setup"]), ns)  # noqa: S102 - the course's own source notebook
+    return ns
+
+
+def _namespace(replace: dict[str, str] | None = None) -> dict:
+    """The notebook's namespace after every answer cell, with some cells' regions replaced."""
+    cells = _cells()
+    ns = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in _setup_namespace().items()}
+    for gid in ORDER:
+        source = cells[gid]
+        if replace and gid in replace:
+            source = replace_solution(source, replace[gid])
+        source = "\n".join(line for line in source.splitlines() if not line.startswith("print("))
+        exec(_python(source), ns)  # noqa: S102
+    return ns
+
+
+@functools.lru_cache(maxsize=1)
+def _right() -> dict:
+    return _namespace()
+
+
+def _values(label: str, ns: dict) -> dict:
+    return {name: ns[name] for name in QUESTIONS[label].names}
+
+
+# --- right answers ---------------------------------------------------------------------------
+@pytest.mark.parametrize("label", list(QUESTIONS))
+def test_solution_passes_visible_and_hidden(label):
+    question = QUESTIONS[label]
+    values = _values(label, _right())
+    question.verify(**values)
+    for seed in SEEDS:
+        question.verify_hidden(seed=seed, **values)
+
+
+def _perm_importance_vectorised(model, X, y, n_repeats, seed):
+    """A second right answer: the same protocol written differently (no explicit copy per column)."""
+    rng = np.random.default_rng(seed)
+    base = model.score(X, y)
+    drops = []
+    for _ in range(n_repeats):
+        row = []
+        for j in range(X.shape[1]):
+            X_perm = np.array(X, dtype=float)
+            X_perm[:, j] = X_perm[rng.permutation(len(X_perm)), j]
+            row.append(base - model.score(X_perm, y))
+        drops.append(row)
+    drops = np.array(drops)
+    return list(drops.mean(axis=0)), drops.std(axis=0)
+
+
+def _pdp_broadcast(model, X, feature, grid):
+    out = np.empty(len(grid))
+    for k, v in enumerate(grid):
+        X_v = np.array(X)
+        X_v[:, feature] = v
+        out[k] = np.mean(model.predict(X_v))
+    return out
+
+
+def test_other_right_answers_pass():
+    m07.q1.verify(perm_importance=_perm_importance_vectorised)
+    m07.q1.verify_hidden(seed=5, perm_importance=_perm_importance_vectorised)
+    m07.q3.verify(pdp=_pdp_broadcast)
+    m07.q3.verify_hidden(seed=5, pdp=_pdp_broadcast)
+    ns = _right()
+    m07.q2.verify(pi_test=list(ns["pi_test"]), pi_sklearn=ns["pi_sklearn"])
+    m07.q6.verify(spread_x0=np.float64(ns["spread_x0"]), spread_x3=ns["spread_x3"],
+                  feature_with_interaction=np.int64(0))  # fmt: skip
+    m07.q7.verify(make_target=lambda a, b: np.sin(a) * b)
+
+
+# --- every catalogued mutant is caught, named, and never shown the expected value --------------
+def _leaks(message: str, label: str, ns: dict) -> bool:
+    """Does the message show any expected (right) value of this question?"""
+    for name in QUESTIONS[label].names:
+        value = ns[name]
+        if isinstance(value, float) and f"{value:.4g}" in message:
+            return True
+        if (
+            isinstance(value, np.ndarray)
+            and np.array2string(value.ravel()[:3], precision=4)[1:-1] in message
+        ):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m["id"] for m in MUTANTS])
+def test_mutant_is_caught_and_named(mutant):
+    label = mutant["cell"].split("_")[0]
+    right = _right()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ns = _namespace({mutant["cell"]: mutant["code"]})
+        except Incorrect as exc:  # q7's answer cell measures the design as it runs
+            ns = None
+            message = str(exc)
+    if ns is not None:
+        with pytest.raises(Incorrect) as info:
+            QUESTIONS[label].verify(**_values(label, ns))
+        message = str(info.value)
+        with pytest.raises(Incorrect):
+            QUESTIONS[label].verify_hidden(seed=11, **_values(label, ns))
+    assert mutant.get("expect", "") in message, message
+    assert not _leaks(message, label, right), message
+
+
+def test_every_question_has_at_least_four_mutants():
+    counts = {label: 0 for label in QUESTIONS}
+    for mutant in MUTANTS:
+        counts[mutant["cell"].split("_")[0]] += 1
+    assert min(counts.values()) >= 4, counts
+
+
+def test_rounded_values_fail_hidden():
+    ns = _right()
+    rounded = dict(spread_x0=round(ns["spread_x0"], 5), spread_x3=ns["spread_x3"],
+                   feature_with_interaction=0)  # fmt: skip
+    m07.q6.verify(**rounded)
+    with pytest.raises(Incorrect, match="do not round"):
+        m07.q6.verify_hidden(seed=1, **rounded)
+    slope = dict(grid_x3=ns["grid_x3"], pd_x3=ns["pd_x3"], slope_x3=round(ns["slope_x3"], 5))
+    with pytest.raises(Incorrect, match="do not round"):
+        m07.q4.verify_hidden(seed=1, **slope)
+
+
+def test_sklearn_result_has_no_values_key():
+    """The classic `result['values']` no longer exists: the prompt and hints say 'grid_values'."""
+    d = m07._friedman()
+    result = partial_dependence(d.model, d.X_test[:20], [3], grid_resolution=5, method="brute")
+    assert "values" not in result and {"grid_values", "average"} <= set(result)
+    assert "grid_values" in " ".join(m07.q4.hints)
+
+
+def test_design_thresholds_separate_the_examples():
+    pi, flat = m07.q7_measure(lambda a, b: a * b)
+    assert pi > 1.0 and flat < 0.3
+    pi, steep = m07.q7_measure(lambda a, b: a)
+    assert pi > 0.5 and steep > 2.0
+
+
+# --- not attempted, wrong types and crashes: feedback, never a traceback -----------------------
+@pytest.fixture()
+def ns(monkeypatch):
+    space: dict = {}
+    monkeypatch.setattr(core, "_user_namespace", lambda: space)
+    return space
+
+
+def _unfinished(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def _no_return(*args, **kwargs):
+    pass
+
+
+def _crashes(*args, **kwargs):
+    return {}["grid"]
+
+
+@pytest.mark.parametrize("label", ["q1", "q3", "q5", "q7", "q8"])
+def test_unwritten_functions_are_not_attempted(ns, label):
+    question = QUESTIONS[label]
+    with pytest.raises(NotAttempted, match="not defined yet"):
+        question.check()
+    fname = question.names[0]
+    for stub, kind in (
+        (_unfinished, NotAttempted),
+        (_no_return, NotAttempted),
+        (_crashes, Incorrect),
+    ):
+        ns.clear()
+        ns[fname] = stub
+        with pytest.raises(kind) as info:
+            question.check()
+        assert f"`{fname}" in str(info.value)
+    ns[fname] = ...
+    with pytest.raises(NotAttempted, match="placeholder"):
+        question.check()
+    ns[fname] = 42
+    with pytest.raises(Incorrect, match="should be a function"):
+        question.check()
+
+
+@pytest.mark.parametrize("label", ["q2", "q4", "q6"])
+def test_missing_or_placeholder_values_are_not_attempted(ns, label):
+    question = QUESTIONS[label]
+    with pytest.raises(NotAttempted, match="not defined yet"):
+        question.check()
+    ns.update(_values(label, _right()))
+    ns[question.names[0]] = None
+    with pytest.raises(NotAttempted, match="placeholder"):
+        question.check()
+
+
+def _v(label, **changes):
+    return {**_values(label, _right()), **changes}
+
+
+@pytest.mark.parametrize(
+    "label, values, text",
+    [
+        ("q1", dict(perm_importance=lambda m, X, y, r, s: np.zeros(X.shape[1])), "tuple of 2"),
+        ("q1", dict(perm_importance=lambda m, X, y, r, s: (np.zeros(2), np.zeros(2))), "shape"),
+        ("q2", "pi_test", "shape (10,)"),
+        ("q3", dict(pdp=lambda m, X, f, g: "flat"), "array of numbers"),
+        ("q3", dict(pdp=lambda m, X, f, g: np.zeros((2, len(g)))), "one value per grid value"),
+        ("q5", dict(centred_ice=lambda m, X, f, g: [[0.0] * len(g)] * len(X)), "2-D NumPy array"),
+        ("q5", dict(centred_ice=lambda m, X, f, g: np.zeros((3, 3))), "should return shape"),
+        ("q6", "feature", "0 or 3"),
+        ("q6", "spread", "single number"),
+        ("q7", dict(make_target=lambda a, b: np.zeros(3)), "shape"),
+        ("q7", dict(make_target=lambda a, b: np.zeros_like(a)), "constant"),
+        ("q8", dict(ale=lambda m, X, f, b: np.zeros(b + 1)), "tuple of 2"),
+    ],
+)  # fmt: skip
+def test_wrong_types_get_a_clear_message(label, values, text):
+    if values == "pi_test":
+        values = _v("q2", pi_test=_right()["pi_test"][:5])
+    elif values == "feature":
+        values = _v("q6", feature_with_interaction=1)
+    elif values == "spread":
+        values = _v("q6", spread_x0=[1.0])
+    with pytest.raises(Incorrect) as info:
+        QUESTIONS[label].verify(**values)
+    assert text in str(info.value)
+
+
+class AlwaysEqual(float):
+    """A hostile answer: equal to everything, minus anything is 0."""
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+
+    def __sub__(self, other):
+        return 0.0
+
+
+class Sneaky(np.ndarray):
+    def __eq__(self, other):
+        return True
+
+
+def test_hostile_objects_are_not_trusted():
+    with pytest.raises(Incorrect, match="single number"):
+        m07.q4.verify(**_v("q4", slope_x3=AlwaysEqual(10.0)))
+    sneaky = np.zeros(10).view(Sneaky)
+    with pytest.raises(Incorrect):
+        m07.q2.verify(**_v("q2", pi_test=sneaky))
+
+
+def test_checks_are_quiet_and_fast(ns, capsys):
+    right = _right()
+
+    def noisy(model, X, feature, grid):
+        warnings.warn("a student's warning", UserWarning, stacklevel=1)
+        return right["pdp"](model, X, feature, grid)
+
+    for label in QUESTIONS:
+        ns.clear()
+        ns.update(_values(label, right))
+        if label == "q3":
+            ns["pdp"] = noisy
+        QUESTIONS[label].check()
+        start = time.perf_counter()
+        QUESTIONS[label].check_hidden(seed=3)
+        assert time.perf_counter() - start < 3.0, f"{label} hidden check is slow"
+    out = capsys.readouterr()
+    assert out.err == ""
+    assert out.out.count("Correct") == 16
+
+
+def test_exports_and_hints():
+    assert sorted(m07.__all__) == [f"q{i}" for i in range(1, 9)]
+    for question in QUESTIONS.values():
+        assert 2 <= len(question.hints) <= 3
+        assert question.label in repr(question)
