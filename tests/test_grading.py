@@ -95,7 +95,11 @@ def test_feedback_never_shows_hidden_tests_and_names_the_failure(toy_course, tmp
     assert "hidden tests run here" in html
     # the hidden test's own message reaches the student as one line, with the points
     assert "SECRET_HIDDEN_TEST_MARKER" in html  # the assertion message, written for students
-    assert _rows(out)["abs"]["score"] == "2"  # q1_check 1 + q2 1; hidden 0
+    row = _rows(out)["abs"]
+    # editing a test cell is tampering: restored and graded (q1_check 1 + q2 1; hidden 0), then
+    # withheld for the instructor's review
+    assert row["score"] == "0" and "tamper:edited-test-cell" in row["flags"]
+    assert "(2 computed)" in row["reason"]
     # the graded notebook (for instructors) keeps the restored hidden test
     graded = (out / "autograded" / "abs" / AID / f"{AID}.ipynb").read_text()
     assert "assert double(-4) == -8" in graded
@@ -127,7 +131,8 @@ def test_deleted_test_cells_are_restored_and_graded(toy_course, tmp_path):
     proc = run_grader("grade", AID, "--submissions", str(subs), "--out", str(out), cwd=toy_course.root)
     assert proc.returncode == 0, proc.stderr
     row = _rows(out)["deleter"]
-    assert row["score"] == "2" and "restored-deleted-test-cells" in row["flags"]
+    assert "tamper:deleted-test-cell" in row["flags"] and "(2 computed)" in row["reason"]
+    assert row["score"] == "0" and row["needs_manual_grade"] == "yes"  # withheld for review
 
 
 def test_a_test_cell_edited_to_pass_is_restored(toy_course, tmp_path):
