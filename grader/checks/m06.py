@@ -39,7 +39,16 @@ from sklearn.tree import DecisionTreeClassifier
 
 from ..datasets import breast_cancer_split, diabetes_raw, make_credit_noise, make_rule_data
 from .core import Incorrect, Question, call, question
-from .values import allclose, as_array, as_float, as_int, as_str, as_tuple, close, show
+from .values import (
+    allclose,
+    as_float,
+    as_int,
+    as_labelled_series,
+    as_str,
+    as_tuple,
+    close,
+    show,
+)
 
 __all__ = ["q1", "q2", "q3", "q4", "q5", "q6"]
 
@@ -129,37 +138,8 @@ def _credit() -> SimpleNamespace:
 
 
 # --- small helpers -----------------------------------------------------------------------------
-def _series(value, name: str, labels: list[str], what: str = "feature") -> np.ndarray:
-    """A Series indexed by ``labels`` (any order), as a plain array in the order of ``labels``."""
-    if type(value) is np.ndarray:
-        raise Incorrect(
-            f"`{name}` is a NumPy array {show(value)}: the numbers have lost their {what} names. "
-            f"Return a pandas Series whose index is the {what} names."
-        )
-    if type(value) is pd.DataFrame:
-        raise Incorrect(
-            f"`{name}` is a DataFrame of shape {value.shape}; it should be a pandas Series "
-            f"(one number per {what}, indexed by {what} name)."
-        )
-    if type(value) is not pd.Series:
-        raise Incorrect(
-            f"`{name}` should be a pandas Series indexed by {what} name, but it is a "
-            f"{type(value).__name__}: {show(value)}."
-        )
-    index = list(value.index)
-    if not all(type(label) is str for label in index) or not set(index) <= set(labels):
-        raise Incorrect(
-            f"The index of `{name}` is {show(index)}, not the {what} names. Build the Series with "
-            f"`index=` the {what} names, so that each number says which {what} it belongs to."
-        )
-    if len(index) != len(labels) or len(set(index)) != len(index):
-        raise Incorrect(
-            f"`{name}` has {len(index)} entries; it should have one per {what} "
-            f"({len(labels)}), each {what} once."
-        )
-    numbers = as_array(value, name)
-    by_label = dict(zip(index, numbers.tolist(), strict=True))
-    return np.array([by_label[label] for label in labels], dtype=float)
+_series = as_labelled_series
+
 
 
 def _vec(values: np.ndarray, labels: list[str]) -> str:

@@ -162,3 +162,36 @@ def allclose(a: np.ndarray, b: np.ndarray, *, rtol: float = 1e-6, atol: float = 
     if a.shape != b.shape:
         return False
     return bool(_np_all(_np_abs(a - b) <= atol + rtol * _np_abs(b)))
+
+
+def as_labelled_series(value: object, name: str, labels: list[str], what: str = "feature") -> np.ndarray:
+    """A Series indexed by ``labels`` (any order), as a plain array in the order of ``labels``."""
+    if type(value) is _ndarray:
+        raise Incorrect(
+            f"`{name}` is a NumPy array {show(value)}: the numbers have lost their {what} names. "
+            f"Return a pandas Series whose index is the {what} names."
+        )
+    if type(value) is _DataFrame:
+        raise Incorrect(
+            f"`{name}` is a DataFrame of shape {value.shape}; it should be a pandas Series "
+            f"(one number per {what}, indexed by {what} name)."
+        )
+    if type(value) is not _Series:
+        raise Incorrect(
+            f"`{name}` should be a pandas Series indexed by {what} name, but it is a "
+            f"{type(value).__name__}: {show(value)}."
+        )
+    index = list(value.index)
+    if not all(type(label) is str for label in index) or not set(index) <= set(labels):
+        raise Incorrect(
+            f"The index of `{name}` is {show(index)}, not the {what} names. Build the Series with "
+            f"`index=` the {what} names, so that each number says which {what} it belongs to."
+        )
+    if len(index) != len(labels) or len(set(index)) != len(index):
+        raise Incorrect(
+            f"`{name}` has {len(index)} entries; it should have one per {what} "
+            f"({len(labels)}), each {what} once."
+        )
+    numbers = as_array(value, name)
+    by_label = dict(zip(index, numbers.tolist(), strict=True))
+    return _np_array([by_label[label] for label in labels], dtype=float)
