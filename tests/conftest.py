@@ -49,3 +49,22 @@ def run_grader(*args: str, cwd: Path | None = None, timeout: int = 900) -> subpr
     if args and args[0] == "grade":
         args += sandbox_args()
     return subprocess.run([str(exe), *args], cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture()
+def ns(monkeypatch):
+    """A stand-in for the notebook's namespace that the checks read answers from."""
+    from grader.checks import core
+
+    space: dict = {}
+    monkeypatch.setattr(core, "_user_namespace", lambda: space)
+    return space
+
+
+def unfinished(*args, **kwargs):
+    """A student's function as released: still raising NotImplementedError."""
+    raise NotImplementedError()
+
+
+def no_return(*args, **kwargs):
+    """A student's function that forgot its return statement."""

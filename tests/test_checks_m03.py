@@ -18,10 +18,12 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import no_return as _no_return
+from conftest import unfinished as _unfinished
 from scipy.special import expit
 from scipy.special import logit as sp_logit
 
-from grader.checks import Incorrect, NotAttempted, core, m03
+from grader.checks import Incorrect, NotAttempted, m03
 
 SEEDS = (0, 1, 7, 3011, 3023, 3037, 3053, 3079)
 
@@ -373,21 +375,6 @@ def test_collinear_case_separates_lstsq_from_the_normal_equations():
 
 
 # --- not attempted, wrong types and crashes: feedback, never a traceback -----------------------
-@pytest.fixture()
-def ns(monkeypatch):
-    space: dict = {}
-    monkeypatch.setattr(core, "_user_namespace", lambda: space)
-    return space
-
-
-def _unfinished(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def _no_return(*args, **kwargs):
-    pass
-
-
 def _crashes(*args, **kwargs):
     return {}["beta"]
 

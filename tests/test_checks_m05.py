@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import no_return as _no_return
+from conftest import unfinished as _unfinished
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
@@ -31,7 +33,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from grader.checks import Incorrect, NotAttempted, core, m05
+from grader.checks import Incorrect, NotAttempted, m05
 from grader.datasets import breast_cancer_split
 
 THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)
@@ -389,21 +391,6 @@ def test_toy_cases_separate_every_threshold_mistake():
 
 
 # --- not attempted, wrong types and crashes: feedback, never a traceback -----------------------
-@pytest.fixture()
-def ns(monkeypatch):
-    space: dict = {}
-    monkeypatch.setattr(core, "_user_namespace", lambda: space)
-    return space
-
-
-def _unfinished(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def _no_return(*args, **kwargs):
-    pass
-
-
 def _crashes(*args, **kwargs):
     return {}["mae"]
 

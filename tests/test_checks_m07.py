@@ -19,9 +19,11 @@ import nbformat
 import numpy as np
 import pytest
 import yaml
+from conftest import no_return as _no_return
+from conftest import unfinished as _unfinished
 from sklearn.inspection import partial_dependence
 
-from grader.checks import Incorrect, NotAttempted, core, m07
+from grader.checks import Incorrect, NotAttempted, m07
 from grader.notebooks import replace_solution
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,21 +193,6 @@ def test_design_thresholds_separate_the_examples():
 
 
 # --- not attempted, wrong types and crashes: feedback, never a traceback -----------------------
-@pytest.fixture()
-def ns(monkeypatch):
-    space: dict = {}
-    monkeypatch.setattr(core, "_user_namespace", lambda: space)
-    return space
-
-
-def _unfinished(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def _no_return(*args, **kwargs):
-    pass
-
-
 def _crashes(*args, **kwargs):
     return {}["grid"]
 

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shap
+from conftest import no_return as _no_return
+from conftest import unfinished as _unfinished
 from sklearn.datasets import make_friedman1
 from sklearn.ensemble import (
     GradientBoostingClassifier,
@@ -27,7 +29,7 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LinearRegression
 
-from grader.checks import Incorrect, NotAttempted, core, m08
+from grader.checks import Incorrect, NotAttempted, m08
 from grader.datasets import breast_cancer_split
 
 SEEDS = (0, 1, 7, 8011, 8023, 8039, 8053, 8069)
@@ -414,21 +416,6 @@ def test_hidden_q1_catches_a_hard_coded_answer():
 
 
 # --- not attempted, wrong types and crashes: feedback, never a traceback -----------------------
-@pytest.fixture()
-def ns(monkeypatch):
-    space: dict = {}
-    monkeypatch.setattr(core, "_user_namespace", lambda: space)
-    return space
-
-
-def _unfinished(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def _no_return(*args, **kwargs):
-    pass
-
-
 def _crashes(*args, **kwargs):
     return {}["phi"]
 
