@@ -29,13 +29,15 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import CELL_TIMEOUT_S, SUBMISSION_TIMEOUT_S
+
 SANDBOX_WORKDIR = "/submission"
 
 
 @dataclass(frozen=True)
 class Limits:
-    cell_timeout: int = 60
-    submission_timeout: int = 600
+    cell_timeout: int = CELL_TIMEOUT_S
+    submission_timeout: int = SUBMISSION_TIMEOUT_S
     memory_mb: int = 4096
     max_processes: int = 256
     max_file_mb: int = 256
