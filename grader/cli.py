@@ -10,7 +10,14 @@ from pathlib import Path
 
 import click
 
-from .config import CELL_TIMEOUT_S, SUBMISSION_TIMEOUT_S, Course, UserError, find_course
+from .config import (
+    CELL_TIMEOUT_S,
+    SUBMISSION_TIMEOUT_S,
+    Course,
+    UserError,
+    check_db_url,
+    find_course,
+)
 
 
 def _course(ctx: click.Context) -> Course:
@@ -93,6 +100,10 @@ def verify(ctx: click.Context, assignments: tuple[str, ...], workers: int | None
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output directory: grades.csv, feedback/, autograded/, gradebook.db.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Parallel executions (default: cores).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run the executions on a Dask cluster, e.g. tcp://10.0.0.5:8786 (results are still recorded here).")
+@click.option("--cold", is_flag=True,
+              help="A fresh sandbox and kernel per submission instead of warm, pre-imported ones (slower).")
 @click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL (default: sqlite in --out).")
 @click.option("--cell-timeout", type=click.IntRange(min=1), default=CELL_TIMEOUT_S, show_default=True,
               help="Seconds one cell may run.")
@@ -109,8 +120,8 @@ def verify(ctx: click.Context, assignments: tuple[str, ...], workers: int | None
 @click.option("--force", is_flag=True, help="Re-grade submissions a previous run already recorded.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def grade(ctx, assignment, submissions, out, workers, db_url, cell_timeout, submission_timeout, memory_mb,
-          max_procs, max_output_kb, no_sandbox, force, quiet) -> None:
+def grade(ctx, assignment, submissions, out, workers, scheduler, cold, db_url, cell_timeout,
+          submission_timeout, memory_mb, max_procs, max_output_kb, no_sandbox, force, quiet) -> None:
     """Autograde a class's submissions.
 
     Each submission runs in its own bubblewrap sandbox with time, memory, process and output
@@ -119,17 +130,25 @@ def grade(ctx, assignment, submissions, out, workers, db_url, cell_timeout, subm
     the batch; the exit status is 0 when the batch ran. Interrupted? Run the same command again:
     it resumes, re-grading only what was not recorded.
 
+    Submissions run in parallel, --workers at a time, in warm sandboxes: each student gets a
+    fresh kernel forked from one that has already imported the assignment's libraries, and
+    nothing passes from one student to the next. --scheduler sends them to a Dask cluster.
+
     \b
-    Example:
+    Examples:
         grader grade 05-evaluation-metrics --submissions submitted --out graded
+        grader grade 05-evaluation-metrics --submissions submitted --out graded \\
+            --scheduler tcp://10.0.0.5:8786 --db postgresql+psycopg://grader@db/course
     """
     from .grading import grade as do_grade
     from .sandbox import Limits
 
+    db_url = check_db_url(db_url) if db_url else None
     limits = Limits(cell_timeout=cell_timeout, submission_timeout=submission_timeout, memory_mb=memory_mb,
                     max_processes=max_procs, max_output_kb=max_output_kb)
     results = do_grade(_course(ctx), assignment, submissions, out, workers=workers, db_url=db_url,
-                       limits=limits, sandbox=not no_sandbox, force=force, progress=not quiet)
+                       warm=False if cold else None, scheduler=scheduler, limits=limits,
+                       sandbox=not no_sandbox, force=force, progress=not quiet)
     counts = {s: sum(r.status == s for r in results) for s in ("graded", "error", "missing")}
     for r in results:
         if r.status != "graded" or r.flags:
@@ -153,6 +172,7 @@ def feedback(ctx, assignment, out, db_url) -> None:
     """
     from .export import regenerate_feedback
 
+    db_url = check_db_url(db_url) if db_url else None
     (aid,) = _course(ctx).resolve([assignment])
     paths = regenerate_feedback(aid, out, db_url=db_url)
     click.echo(f"feedback: {len(paths)} pages written under {Path(out) / 'feedback'}")
@@ -173,6 +193,7 @@ def export_cmd(out, db_url, to) -> None:
     """
     from .export import export
 
+    db_url = check_db_url(db_url) if db_url else None
     n = export(to, out_dir=out, db_url=db_url)
     click.echo(f"export: {n} rows -> {to}")
 

@@ -19,6 +19,8 @@ CELL_TIMEOUT_S = 60
 SUBMISSION_TIMEOUT_S = 600
 #: The time budget of one notebook (lecture, solution) when it executes.
 NOTEBOOK_BUDGET_S = 60
+#: Seconds to wait for a gradebook server (``--db``) to answer before giving up.
+DB_CONNECT_TIMEOUT_S = 5
 
 
 class UserError(Exception):
@@ -112,3 +114,64 @@ def ensure_env_bin_on_path() -> None:
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
+
+
+_URL_FORM = (
+    "expected dialect+driver://user:password@host:port/database, e.g. "
+    "postgresql+psycopg://grader@localhost:5432/gradebook, or sqlite:////abs/path/gradebook.db"
+)
+
+
+def _mask_password(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part replaced by ``***``."""
+    return re.sub(r"(://[^:/@]*:).*@", r"\1***@", url)  # to the last @: a password may hold one
+
+
+def check_db_url(url: str, timeout_s: int = DB_CONNECT_TIMEOUT_S) -> str:
+    """Check that ``url`` is a gradebook URL that SQLAlchemy can use and whose database answers
+    within ``timeout_s``; return it unchanged.
+
+    Raises ``UserError`` with one line that names the URL (password masked) and what to do: a
+    malformed URL, an unknown database kind, a missing driver, a server that refuses or does not
+    answer, a database that does not exist or a login that fails.
+    """
+    from sqlalchemy import create_engine, make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise UserError(f"--db {_mask_password(url)!r} is not a database URL; {_URL_FORM}") from None
+    shown = parsed.render_as_string(hide_password=True)
+    connect_args = {"connect_timeout": timeout_s} if parsed.get_backend_name() == "postgresql" else {}
+    try:
+        engine = create_engine(parsed, connect_args=connect_args)
+    except NoSuchModuleError:
+        raise UserError(f"--db {shown}: unknown database kind {parsed.drivername!r}; {_URL_FORM}") from None
+    except ImportError as exc:
+        raise UserError(
+            f"--db {shown}: its driver ({exc.name or exc}) is not installed; use postgresql+psycopg:// "
+            "(installed with the grader) or install the driver"
+        ) from None
+    except (ArgumentError, TypeError, ValueError) as exc:
+        raise UserError(f"--db {shown}: {exc}; {_URL_FORM}") from None
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = re.sub(r"^connection failed:\s*", "", reason)
+        if parsed.password:
+            reason = reason.replace(str(parsed.password), "***")
+        what = (
+            "check that its directory exists and is writable"
+            if parsed.get_backend_name() == "sqlite"
+            else "check that the server is running and that the URL's host, port, user, password and "
+            "database are right (create the database first)"
+        )
+        raise UserError(
+            f"--db {shown}: cannot connect ({reason}); {what}, or leave out --db to use the SQLite gradebook"
+        ) from None
+    finally:
+        engine.dispose()
+    return url

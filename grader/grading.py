@@ -24,11 +24,8 @@ import logging
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -38,6 +35,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import cluster
 from .config import (
     CELL_TIMEOUT_S,
     SUBMISSION_TIMEOUT_S,
@@ -47,6 +45,7 @@ from .config import (
     sqlite_url,
 )
 from .notebooks import NotebookError, error_line, nbgrader_meta, read_notebook
+from .pool import ALWAYS, SlotFailed, WarmPool, imports_of, run_cold
 from .release import generate
 from .sandbox import Limits
 
@@ -291,89 +290,6 @@ def _intake(
     return job, None
 
 
-def _execute(job: Job, limits: Limits, sandboxed: bool) -> tuple[Job, dict]:
-    """Run the worker for one job (in the sandbox) and collect its result from a private pipe."""
-    from . import sandbox
-
-    spec = json.dumps({"notebooks": job.payload, "cell_timeout": limits.cell_timeout}).encode()
-    read_fd, write_fd = os.pipe()
-    argv = [os.path.abspath(sys.executable), "-m", "grader.worker", str(write_fd)]
-    if sandboxed:
-        argv = sandbox.command(argv, job.jobdir)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-    else:
-        env = dict(os.environ, **{k: v for k, v in sandbox.sandbox_env(str(job.jobdir)).items()
-                                  if k not in ("PATH", "HOME", "TMPDIR")})
-    cgroup = sandbox.Cgroup(limits)
-    chunks: list[bytes] = []
-    job.started = time.perf_counter()
-    log = open(job.jobdir.parent / f"{job.student_id}.log", "wb")
-    try:
-        proc = subprocess.Popen(
-            argv, cwd=job.jobdir, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-            pass_fds=(write_fd,), start_new_session=True, env=env,
-            preexec_fn=sandbox.preexec(limits, cgroup),
-        )
-    except OSError as exc:
-        os.close(read_fd)
-        os.close(write_fd)
-        log.close()
-        cgroup.remove()
-        return job, {"ok": False, "error": f"could not start the grading process ({exc.strerror})"}
-    os.close(write_fd)
-    reader = threading.Thread(target=_drain, args=(read_fd, chunks, 256 * 2**20), daemon=True)
-    reader.start()
-    timed_out = False
-    try:
-        try:
-            proc.stdin.write(spec)
-            proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
-        proc.wait(timeout=limits.submission_timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    finally:
-        _kill_group(proc)
-        hits = cgroup.hit()
-        cgroup.kill_all()
-        reader.join(timeout=30)
-        cgroup.remove()
-        log.close()
-    if timed_out:
-        return job, {"ok": False, "timeout": True, "limits": hits,
-                     "error": f"ran longer than {limits.submission_timeout} s"}
-    try:
-        outcome = json.loads(b"".join(chunks).decode("utf-8"))
-    except ValueError:
-        what = f"hit the {' and '.join(hits)} limit" if hits else f"ended abruptly (exit {proc.returncode})"
-        return job, {"ok": False, "limits": hits, "error": f"the grading process {what}"}
-    if not isinstance(outcome, dict):
-        return job, {"ok": False, "error": "the grading process returned no result"}
-    outcome["limits"] = hits
-    return job, outcome
-
-
-def _drain(fd: int, chunks: list[bytes], cap: int) -> None:
-    total = 0
-    with os.fdopen(fd, "rb") as pipe:
-        while True:
-            block = pipe.read(1 << 16)
-            if not block:
-                break
-            total += len(block)
-            if total <= cap:
-                chunks.append(block)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
-
-
 def _record(
     book: AssignmentGradebook, job: Job, outcome: dict, out_dir: Path, limits: Limits
 ) -> SubmissionResult:
@@ -387,7 +303,7 @@ def _record(
 
     sid, aid = job.student_id, book.aid
     result = SubmissionResult(sid, aid, "graded", max_score=book.max_score, flags=list(job.flags))
-    result.seconds = time.perf_counter() - job.started
+    result.seconds = outcome.get("elapsed", time.perf_counter() - job.started)
     result.flags += [f"limit:{hit}" for hit in outcome.get("limits", [])]
     result.flags += [f for f in outcome.get("findings", []) if f not in result.flags]
     with Gradebook(book.db_url) as gb:
@@ -519,6 +435,8 @@ def grade(
     out_dir: Path,
     *,
     workers: int | None = None,
+    warm: bool | None = None,
+    scheduler: str | None = None,
     db_url: str | None = None,
     cell_timeout: int = CELL_TIMEOUT_S,
     submission_timeout: int = SUBMISSION_TIMEOUT_S,
@@ -532,7 +450,11 @@ def grade(
 
     ``workers`` submissions execute at once (default: the machine's cores), each in its own
     sandbox (``sandbox=None``: required, and an error if bubblewrap is missing; ``False``: no
-    isolation, for trusted notebooks only). Results are written by this process alone, so the
+    isolation, for trusted notebooks only). Sandboxed grading uses warm sandboxes
+    (:class:`grader.pool.WarmPool`: a fresh kernel forked per student from a pre-imported one)
+    unless ``warm`` is False or this machine cannot isolate forked kernels, in which case each
+    submission gets a cold sandbox of its own. With ``scheduler`` (a Dask scheduler's address) the
+    executions run on that cluster instead (:mod:`grader.cluster`), still recorded here. Results are written by this process alone, so the
     gradebook never sees concurrent writers. A journal in ``out_dir`` makes the batch resumable:
     after a crash or a kill, the same command re-grades only what was not recorded (``force``
     re-grades everything).
@@ -569,10 +491,25 @@ def grade(
 
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         tmp = Path(tmp)
-        book = AssignmentGradebook(course, aid, db_url, tmp)
+        os.chmod(tmp, 0o755)
         jobs_root = tmp / "jobs"
         jobs_root.mkdir()
-        os.chmod(tmp, 0o755)
+        pool = None
+        client = cluster.connect(scheduler) if scheduler else None
+        sources = [c.source for p in course.source_notebooks(aid) for c in read_notebook(p).cells
+                   if c.cell_type == "code"]
+        modules = list(dict.fromkeys([*ALWAYS, *imports_of(sources)]))
+        if sandboxed and warm is not False and client is None:
+            template = tmp / "data"
+            template.mkdir()
+            pool = WarmPool(template, modules, limits, workers, jobs_root)
+            pool.prestart()  # the sandboxes warm up while the gradebook is prepared
+        book = AssignmentGradebook(course, aid, db_url, tmp)
+        if pool is not None:
+            for src in book.data_files:
+                dest = template / src.relative_to(book.release)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dest)
         jobs: list[Job] = []
         student_dirs = sorted(
             p for p in submissions.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
@@ -588,10 +525,27 @@ def grade(
                 jobs.append(job)
         bar = _progress(len(student_dirs), aid, progress)
         bar.update(len(results))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_execute, job, limits, sandboxed) for job in jobs]
-            for fut in as_completed(futures):
-                job, outcome = fut.result()
+        if pool is not None and jobs:
+            pool = _usable(pool)
+        elif pool is not None:
+            pool.close()
+            pool = None
+
+        def execute(job: Job) -> tuple[Job, dict]:
+            if pool is None:
+                return job, run_cold(job, limits, sandboxed)
+            try:
+                return job, pool.run(job)
+            except SlotFailed as exc:
+                return job, {"ok": False, "error": str(exc)}
+
+        if client is not None:
+            outcomes = _on_cluster(client, jobs, book, modules, limits, sandboxed, warm is not False)
+        else:
+            threads = ThreadPoolExecutor(max_workers=workers)
+            outcomes = (f.result() for f in as_completed([threads.submit(execute, job) for job in jobs]))
+        try:
+            for job, outcome in outcomes:
                 try:
                     res = _record(book, job, outcome, out_dir, limits)
                     _journal(journal, job, res)
@@ -603,10 +557,55 @@ def grade(
                     )
                 done(res)
                 bar.update(1)
+        finally:
+            if pool is not None:
+                pool.close()
+            if client is not None:
+                client.close()
+            else:
+                threads.shutdown(cancel_futures=True)
         bar.close()
     results.sort(key=lambda r: r.student_id)
     write_csv(out_dir / "grades.csv", results)
     return results
+
+
+def _on_cluster(client, jobs: list[Job], book: AssignmentGradebook, modules: list[str],
+                limits: Limits, sandboxed: bool, warm: bool):
+    """Run the jobs on a Dask cluster; yield (job, outcome) as each one finishes."""
+    from distributed import as_completed as dask_completed
+
+    data = {str(p.relative_to(book.release)): p.read_bytes() for p in book.data_files}
+    by_key, futures = {}, []
+    for job in jobs:
+        remote = cluster.RemoteJob(job.student_id, job.payload, data, modules, limits, sandboxed, warm)
+        fut = client.submit(cluster.execute, remote, pure=False,
+                            key=f"grade-{book.aid}-{job.student_id}-{os.urandom(4).hex()}")
+        by_key[fut.key] = job
+        futures.append(fut)
+    for fut in dask_completed(futures, loop=client.loop):
+        job = by_key[fut.key]
+        try:
+            outcome = fut.result()
+        except Exception as exc:  # the task itself failed (a worker died twice, say)
+            outcome = {"ok": False, "error": f"the cluster could not run it ({type(exc).__name__}: {str(exc)[:160]})"}
+        yield job, outcome
+
+
+def _usable(pool: WarmPool) -> WarmPool | None:
+    """The pool, if its first sandbox came up and can isolate forked kernels; else None (cold)."""
+    try:
+        slot = pool.first_ready()
+    except SlotFailed as exc:
+        why = str(exc)
+    else:
+        if slot.isolated:
+            return pool
+        why = "this kernel does not let a sandbox create user namespaces of its own"
+    pool.close()
+    print(f"grader: warm kernels unavailable ({why}); grading each submission in a cold sandbox",
+          file=sys.stderr)
+    return None
 
 
 def _journal(journal: Path, job: Job, res: SubmissionResult) -> None:

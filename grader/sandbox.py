@@ -83,14 +83,25 @@ _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "fonts", "localtime", "nssw
         "passwd", "group", "hosts", "alternatives", "mime.types", "ssl")
 
 
-def command(argv: list[str], jobdir: Path) -> list[str]:
-    """``argv`` wrapped in bubblewrap, with ``jobdir`` as the only writable folder."""
+def command(argv: list[str], jobdir: Path | None, template: Path | None = None) -> list[str]:
+    """``argv`` wrapped in bubblewrap.
+
+    ``jobdir`` (a host folder) is bound writable at ``/submission``, the one writable folder
+    besides ``/tmp``. With ``jobdir`` None, ``/submission`` is a private tmpfs instead, and
+    ``template`` (a host folder of data files, read-only) appears at
+    :data:`grader.warm.DATA_TEMPLATE`: the layout of a warm sandbox, which outlives one student.
+    The root and ``/dev`` are remounted read-only, so ``/tmp``, ``/dev/shm`` and ``/submission``
+    are all a student can write to.
+    """
+    from .warm import DATA_TEMPLATE
+
     exe = bwrap()
     if exe is None:  # pragma: no cover - callers check first
         raise RuntimeError("bubblewrap is not available")
     cmd = [exe, "--unshare-all", "--unshare-user", "--uid", "1000", "--gid", "1000",
            "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home"]
+           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--tmpfs", "/tmp",
+           "--dir", "/tmp/home"]
     for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/") / top
         if path.is_symlink():
@@ -103,7 +114,13 @@ def command(argv: list[str], jobdir: Path) -> list[str]:
             cmd += ["--ro-bind", str(path), str(path)]
     for root in _python_roots():
         cmd += ["--ro-bind", str(root), str(root)]
-    cmd += ["--bind", str(jobdir), SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR, "--clearenv"]
+    if jobdir is not None:
+        cmd += ["--bind", str(jobdir), SANDBOX_WORKDIR]
+    else:
+        cmd += ["--tmpfs", SANDBOX_WORKDIR]
+        if template is not None:
+            cmd += ["--ro-bind", str(template), DATA_TEMPLATE]
+    cmd += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SANDBOX_WORKDIR, "--clearenv"]
     for key, value in sandbox_env(SANDBOX_WORKDIR).items():
         cmd += ["--setenv", key, value]
     return cmd + ["--", *argv]
@@ -176,25 +193,29 @@ class Cgroup:
         for path in {p for p in self.paths.values()}:
             (path / "cgroup.procs").write_text(str(os.getpid()))
 
-    def hit(self) -> list[str]:
-        """Which limits were reached: ``memory``, ``processes``."""
-        hits = []
+    def counters(self) -> dict[str, int]:
+        """How often each limit has been reached so far (they only grow)."""
+        counts: dict[str, int] = {}
         try:
             if self.has_memory:
                 if self.v2:
                     events = (self.paths["memory"] / "memory.events").read_text()
-                    if any(line.split()[0] in ("oom_kill", "max") and int(line.split()[1]) > 0
-                           for line in events.splitlines()):
-                        hits.append("memory")
-                elif int((self.paths["memory"] / "memory.failcnt").read_text() or 0) > 0:
-                    hits.append("memory")
+                    counts["memory"] = sum(int(line.split()[1]) for line in events.splitlines()
+                                           if line.split()[0] in ("oom_kill", "max"))
+                else:
+                    counts["memory"] = int((self.paths["memory"] / "memory.failcnt").read_text() or 0)
             if "pids" in self.paths:
                 events = (self.paths["pids"] / "pids.events").read_text()
-                if any(line.startswith("max ") and int(line.split()[1]) > 0 for line in events.splitlines()):
-                    hits.append("processes")
-        except (OSError, ValueError):
+                counts["processes"] = sum(int(line.split()[1]) for line in events.splitlines()
+                                          if line.startswith("max "))
+        except (OSError, ValueError, IndexError):
             pass
-        return hits
+        return counts
+
+    def hit(self, since: dict[str, int] | None = None) -> list[str]:
+        """Which limits were reached (since the ``since`` counters): ``memory``, ``processes``."""
+        now, since = self.counters(), since or {}
+        return [what for what in ("memory", "processes") if now.get(what, 0) > since.get(what, 0)]
 
     def kill_all(self) -> None:
         for path in {p for p in self.paths.values()}:

@@ -37,6 +37,7 @@ def _nondumpable() -> None:
 
 
 def _executor_class():
+    from nbclient.util import run_sync
     from nbgrader.preprocessors import Execute
 
     from .probe import NONCE_KEY, check_modules, compare, probe_expression
@@ -68,6 +69,22 @@ def _executor_class():
                 return None
             return state if state.get(NONCE_KEY) == nonce else None
 
+        async def async_start_new_kernel_client(self):
+            if not getattr(self.km, "grader_warm", False):
+                return await super().async_start_new_kernel_client()
+            from nbclient.util import run_hook
+
+            from .warm import connected
+
+            self.kc = self.km.client()
+            self.kc.start_channels()
+            await connected(self.kc, self.startup_timeout)
+            self.kc.allow_stdin = False
+            await run_hook(self.on_notebook_start, notebook=self.nb)
+            return self.kc
+
+        start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
         def preprocess(self, nb, resources=None, km=None):
             self.findings = []
             self.baseline = None
@@ -95,17 +112,20 @@ def _executor_class():
     return ProbingExecute
 
 
-def run_job(job: dict) -> dict:
+def run_job(job: dict, kernels: list | None = None) -> dict:
+    """Execute the job's notebooks, each in a new kernel (``kernels``: already started ones,
+    :class:`grader.warm.ForkedKernel`, one per notebook; default: start them here)."""
     import nbformat
 
     executor_cls = _executor_class()
     out: dict = {"ok": True, "notebooks": {}, "seconds": {}, "findings": []}
-    for name, text in job["notebooks"].items():
+    for i, (name, text) in enumerate(job["notebooks"].items()):
         nb = nbformat.reads(text, as_version=4)
         start = time.perf_counter()
         executor = executor_cls(timeout=int(job["cell_timeout"]), kernel_name="python3")
         executor.log.setLevel(logging.CRITICAL)
-        nb, _ = executor.preprocess(nb, {"metadata": {"path": os.getcwd()}})
+        km = kernels[i].manager() if kernels and i < len(kernels) else None
+        nb, _ = executor.preprocess(nb, {"metadata": {"path": os.getcwd()}}, km=km)
         out["seconds"][name] = time.perf_counter() - start
         out["notebooks"][name] = nbformat.writes(nb)
         out["findings"] += [f for f in executor.findings if f not in out["findings"]]
@@ -126,9 +146,17 @@ def main(argv: list[str] | None = None) -> int:
         result = run_job(job)
     except Exception as exc:  # reported to the parent through the private pipe
         result = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-    with os.fdopen(result_fd, "wb") as pipe:
-        pipe.write(json.dumps(result).encode("utf-8"))
+    write_result(result_fd, result)
     return 0
+
+
+def write_result(fd: int, result: dict) -> None:
+    """Send the result to the parent through the private pipe ``fd`` (and close it)."""
+    try:
+        with os.fdopen(fd, "wb") as pipe:
+            pipe.write(json.dumps(result).encode("utf-8"))
+    except OSError:  # the parent gave up on us (timeout): nothing to report to
+        pass
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real course, the small fixture course, and a CLI runner."""
+"""Shared fixtures: the real course, the small fixture course, a CLI runner and a PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -32,6 +32,35 @@ def toy_course(tmp_path):
     dest = tmp_path / "course"
     shutil.copytree(FIXTURE_COURSE, dest)
     return Course(dest)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the whole session (tests/postgres_server.py), stopped
+    and removed at the end. Skips where PostgreSQL is not installed, unless
+    GRADER_REQUIRE_POSTGRES=1 (CI sets it once it has installed PostgreSQL): then it fails."""
+    from postgres_server import PostgresServer, PostgresUnavailable
+
+    try:
+        server, missing = PostgresServer(), ""
+    except PostgresUnavailable as exc:
+        server, missing = None, str(exc)
+    if missing and os.environ.get("GRADER_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"GRADER_REQUIRE_POSTGRES=1, but {missing}", pytrace=False)
+    if missing:
+        pytest.skip(missing)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server) -> str:
+    """SQLAlchemy URL of a database on the session's PostgreSQL server:
+    ``postgresql+psycopg://USER@127.0.0.1:PORT/DB``."""
+    return postgres_server.create_database("grader_session")
 
 
 def sandbox_args() -> list[str]:

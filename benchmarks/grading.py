@@ -1,0 +1,536 @@
+"""Stock ``nbgrader autograde`` against ``grader grade``: one synthetic class, both tools, one run.
+
+    ./run.sh help   # once: creates .venv if it is missing
+    PATH=$PWD/.venv/bin:$PATH python benchmarks/grading.py \\
+        [--assignment 07-global-methods] [--n 24] [--workers 1,2] [--seed 2026] \\
+        [--json numbers.json] [--keep DIR] [--no-sandbox] [--course DIR]
+
+It writes N submissions of the assignment the way students hand them in: the released (student)
+notebook, nbgrader cell metadata intact, with answers filled in. Most students are right, about
+three in ten make one or two of the mistakes catalogued in ``solutions/AID/mutants.yml``, and
+about one in twelve answer only the first half of the questions. The class is the same for a
+given seed (the notebooks are built by grader.example_class and grader.verify's helpers).
+
+Then it grades that class, in this order, each as one subprocess timed by wall clock:
+
+1. stock nbgrader: a throwaway course directory (``source/AID`` copied from ``solutions/AID``
+   without the mutant catalogue, ``nbgrader generate_assignment``, the class copied to
+   ``submitted/``), then ``nbgrader autograde AID`` alone is timed. Stock nbgrader grades one
+   submission at a time, runs student code as the caller and with the caller's environment;
+   its per-cell timeout is set to the grader's (grader.config.CELL_TIMEOUT_S);
+2. ``grader grade AID --workers K`` for each K of ``--workers``, each into a fresh ``--out``
+   (sandboxed unless ``--no-sandbox``; the sandbox also pins BLAS/OpenMP to one thread).
+
+What it prints:
+
+- ``wall s``: the wall time of each grading command, start to exit;
+- ``s/sub``: wall / N;
+- ``cells s/sub``: the mean time per submission spent executing its code cells, read from the
+  graded notebooks: nbclient stamps each executed cell with ``iopub.execute_input`` and
+  ``shell.execute_reply`` (cell metadata ``execution``), and a submission's cell time is the sum
+  of reply - input over its code cells. If a tool's graded notebooks lack the stamps, the line
+  says so and the other tool's cell time for the same submissions is used instead (same code,
+  same machine), marked ``*``;
+- ``overhead s/sub``: wall / N - cells s/sub, for the serial runs only (stock, and the grader
+  at one worker): everything a tool spends per submission beyond running the student's cells
+  (process and kernel start-up, imports before the first cell, sanitizing, sandboxing,
+  recording grades, feedback pages);
+- ``vs stock``: stock wall / grader wall, the throughput ratio (above 1: the grader is faster);
+  the headline is the ratio at 2 workers;
+- scaling efficiency at K workers: T(1 worker) / (K x T(K workers)); 1.0 is perfect scaling;
+- a cross-check: every student's autograded score, per test cell and in total, read from each
+  tool's gradebook, and the total score each tool reports, must agree; any disagreement is
+  listed and the exit status is 1.
+
+The header names the machine's core count and the grader's git commit (with the files changed
+since, if any) so that numbers can be attributed. Exit status: 0 when both tools agree, 1 when
+they disagree or a grading command failed, 2 when the benchmark cannot run (bubblewrap missing
+without --no-sandbox, bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import logging
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import nbformat  # noqa: E402
+
+from grader.config import CELL_TIMEOUT_S, Course, UserError, ensure_env_bin_on_path  # noqa: E402
+from grader.example_class import build_submission  # noqa: E402
+from grader.verify import answer_cells, load_mutants  # noqa: E402
+
+DEFAULT_ASSIGNMENT = "07-global-methods"
+STOCK_CONFIG = """\
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "grading-benchmark"
+c.CourseDirectory.ignore = {ignore!r}
+c.Execute.timeout = {timeout}
+# as in the course's nbgrader_config.py (and grader grade): deleted test cells are put back
+c.OverwriteCells.add_missing_cells = True
+"""
+
+
+def ignored(course: Course) -> list[str]:
+    """What nbgrader must not copy from the source folder: the course's own list (its
+    nbgrader_config.py), and the mutant catalogue in any case."""
+    listed = course.nbgrader_config().CourseDirectory.get("ignore") or [".ipynb_checkpoints", "*.pyc", "__pycache__"]
+    return [*dict.fromkeys([*listed, "mutants.yml"])]
+
+
+@dataclass
+class Student:
+    student_id: str
+    kind: str  # correct | mistakes | partial
+    mutants: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    label: str
+    workers: int | None  # None: stock nbgrader
+    wall_s: float = 0.0
+    rc: int = 0
+    log: str = ""
+    cell_s: dict[str, float] = field(default_factory=dict)  # student -> seconds in code cells
+    cells_unstamped: int = 0  # executed code cells without both timestamps
+    cell_source: str = "timestamps"  # or "borrowed from <run>"
+    by_cell: dict[str, list[float]] = field(default_factory=dict)  # grade_id (or #index) -> seconds
+    notebooks: dict[str, Path] = field(default_factory=dict)
+
+    def mean_cell_s(self) -> float | None:
+        return sum(self.cell_s.values()) / len(self.cell_s) if self.cell_s else None
+
+
+# --- the class ---------------------------------------------------------------------------------
+
+
+def plan_class(n: int, mutant_cells: dict[str, list], rng: random.Random) -> list[Student]:
+    """N students: ~3 in 10 with 1-2 catalogued mistakes, ~1 in 12 half blank, the rest right."""
+    n_partial = n // 12
+    n_mistakes = min(n - n_partial, round(n * 0.3)) if any(mutant_cells.values()) else 0
+    kinds = ["partial"] * n_partial + ["mistakes"] * n_mistakes
+    kinds += ["correct"] * (n - len(kinds))
+    rng.shuffle(kinds)
+    return [Student(f"s{i + 1:03d}", kind) for i, kind in enumerate(kinds)]
+
+
+def write_class(course: Course, aid: str, n: int, seed: int, out: Path) -> list[Student]:
+    """Write ``out/STUDENT/AID/NAME.ipynb`` for N students; return who is who."""
+    sources = course.source_notebooks(aid)
+    if len(sources) != 1:
+        raise UserError(f"solutions/{aid}: expected one source notebook, found {len(sources)}")
+    src_path = sources[0]
+    release_path = course.assignments / aid / src_path.name
+    if not release_path.exists():
+        raise UserError(f"{release_path} is missing; run `grader release {aid}`")
+    source = nbformat.read(src_path, as_version=4)
+    release = nbformat.read(release_path, as_version=4)
+    answers = answer_cells(source)
+    by_cell: dict[str, list] = {a: [] for a in answers}
+    for m in load_mutants(course, aid):
+        if m.cell in by_cell:
+            by_cell[m.cell].append(m)
+    rng = random.Random(f"{seed}-{aid}-benchmark")
+    students = plan_class(n, by_cell, rng)
+    for st in students:
+        chosen: dict[str, str | None] = {a: None for a in answers}
+        written = True
+        if st.kind == "partial":
+            chosen = {a: None for a in answers[: max(1, len(answers) // 2)]}
+            written = False
+        elif st.kind == "mistakes":
+            wrongable = [a for a in answers if by_cell[a]]
+            for a in rng.sample(wrongable, k=min(rng.choice((1, 1, 2)), len(wrongable))):
+                m = rng.choice(by_cell[a])
+                chosen[a] = m.code
+                st.mutants.append(m.id)
+        nb = build_submission(source, release, chosen, written, rng)
+        target = out / st.student_id / aid
+        target.mkdir(parents=True)
+        nbformat.write(nb, target / src_path.name)
+    return students
+
+
+# --- running the tools -------------------------------------------------------------------------
+
+
+def _timed(label: str, workers: int | None, argv: list[str], cwd: Path, log: Path, env: dict) -> Run:
+    print(f"  {label} ...", end="", flush=True)
+    with open(log, "wb") as fh:
+        start = time.perf_counter()
+        proc = subprocess.run(argv, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, env=env)
+        wall = time.perf_counter() - start
+    print(f" {wall:.1f} s" + (f" (exit {proc.returncode}; see {log})" if proc.returncode else ""), flush=True)
+    return Run(label, workers, wall, proc.returncode, str(log))
+
+
+def setup_stock(course: Course, aid: str, subs: Path, stock: Path, env: dict) -> None:
+    """A throwaway nbgrader course directory with the assignment generated and the class submitted."""
+    stock.mkdir(parents=True)
+    ignore = ignored(course)
+    (stock / "nbgrader_config.py").write_text(STOCK_CONFIG.format(ignore=ignore, timeout=CELL_TIMEOUT_S))
+    shutil.copytree(course.solutions / aid, stock / "source" / aid, ignore=shutil.ignore_patterns(*ignore))
+    proc = subprocess.run([_exe("nbgrader"), "generate_assignment", aid, "--force"], cwd=stock,
+                          capture_output=True, text=True, env=env)
+    (stock / "generate_assignment.log").write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        raise UserError(f"nbgrader generate_assignment {aid} failed (see {stock / 'generate_assignment.log'})")
+    shutil.copytree(subs, stock / "submitted")
+
+
+def _exe(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+# --- reading the results -----------------------------------------------------------------------
+
+
+def _stamp(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def read_cell_times(run: Run, graded_root: Path, aid: str) -> None:
+    """Sum of shell.execute_reply - iopub.execute_input over each graded notebook's code cells."""
+    for sdir in sorted(p for p in graded_root.iterdir() if p.is_dir()) if graded_root.is_dir() else []:
+        for path in sorted((sdir / aid).glob("*.ipynb")):
+            run.notebooks[sdir.name] = path
+            nb = nbformat.read(path, as_version=4)
+            total, stamped = 0.0, 0
+            for i, cell in enumerate(nb.cells):
+                if cell.cell_type != "code" or not cell.source.strip():
+                    continue
+                ex = cell.get("metadata", {}).get("execution", {})
+                if "iopub.execute_input" in ex and "shell.execute_reply" in ex:
+                    secs = (_stamp(ex["shell.execute_reply"]) - _stamp(ex["iopub.execute_input"])).total_seconds()
+                    total += secs
+                    stamped += 1
+                    name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"#{i}"
+                    run.by_cell.setdefault(name, []).append(secs)
+                else:
+                    run.cells_unstamped += 1
+            if stamped:
+                run.cell_s[sdir.name] = run.cell_s.get(sdir.name, 0.0) + total
+
+
+def gradebook_scores(db: Path, aid: str, students: list[str]) -> dict[str, dict]:
+    """Per student: {'cells': {grade_id: auto_score}, 'auto': total, 'score': submission score}."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    out: dict[str, dict] = {}
+    if not db.exists():
+        return out
+    with warnings.catch_warnings(), Gradebook(f"sqlite:///{db}") as gb:
+        warnings.simplefilter("ignore")
+        for sid in students:
+            try:
+                sub = gb.find_submission(aid, sid)
+            except MissingEntry:
+                continue
+            cells = {}
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    if g.cell_type == "code":
+                        cells[f"{nb.name}:{g.name}"] = g.auto_score
+            auto = None if any(v is None for v in cells.values()) else sum(cells.values())
+            out[sid] = {"cells": cells, "auto": auto, "score": float(sub.score)}
+    return out
+
+
+def grader_csv_scores(path: Path) -> dict[str, dict]:
+    if not path.exists():
+        return {}
+    with open(path, newline="") as fh:
+        return {r["student_id"]: r for r in csv.DictReader(fh)}
+
+
+def cross_check(students: list[str], stock: dict, ours: dict, rows: dict) -> list[str]:
+    """Disagreements between stock nbgrader's and the grader's scores, one line each."""
+    problems = []
+    for sid in students:
+        s, o, row = stock.get(sid), ours.get(sid), rows.get(sid)
+        if s is None or o is None or row is None:
+            missing = [name for name, v in (("stock gradebook", s), ("grader gradebook", o),
+                                            ("grader grades.csv", row)) if v is None]
+            problems.append(f"{sid}: not graded by {', '.join(missing)}")
+            continue
+        diff = [f"{k} stock {s['cells'].get(k)} vs grader {o['cells'].get(k)}"
+                for k in sorted(set(s["cells"]) | set(o["cells"])) if s["cells"].get(k) != o["cells"].get(k)]
+        if diff:
+            problems.append(f"{sid}: autograded {s['auto']} vs {o['auto']}: " + "; ".join(diff))
+        elif row["status"] != "graded" or abs(float(row["score"]) - s["score"]) > 1e-9:
+            problems.append(f"{sid}: score stock {s['score']:g} vs grader {row['score']} "
+                            f"(status {row['status']}, flags {row['flags'] or '-'}: {row['reason']})")
+    return problems
+
+
+# --- reporting ---------------------------------------------------------------------------------
+
+
+def git_commit() -> tuple[str, list[str]]:
+    """The checkout's commit, and the files under grader/ that differ from it."""
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
+                                  timeout=30).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+
+    changed = [line[3:] for line in git("status", "--porcelain", "--", "grader").splitlines() if len(line) > 3]
+    return git("rev-parse", "--short=12", "HEAD").strip() or "unknown", changed
+
+
+def cell_time_gap(a: Run, b: Run) -> tuple[str, float, float] | None:
+    """The cell whose mean execution time differs most between two runs: (name, mean a, mean b)."""
+    common = [k for k in a.by_cell if k in b.by_cell]
+    if not common:
+        return None
+
+    def mean(xs: list[float]) -> float:
+        return sum(xs) / len(xs)
+
+    name = max(common, key=lambda k: abs(mean(a.by_cell[k]) - mean(b.by_cell[k])))
+    return name, mean(a.by_cell[name]), mean(b.by_cell[name])
+
+
+def _fmt(v: float | None, spec: str = ".2f", suffix: str = "") -> str:
+    return "n/a" if v is None else f"{v:{spec}}{suffix}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--assignment", default=DEFAULT_ASSIGNMENT, help="assignment id under solutions/")
+    ap.add_argument("--n", type=int, default=24, help="submissions in the class (default 24)")
+    ap.add_argument("--workers", default="1,2", help="comma-separated worker counts for grader grade")
+    ap.add_argument("--seed", type=int, default=2026, help="seed for the synthetic class")
+    ap.add_argument("--json", type=Path, default=None, help="write every number to this JSON file")
+    ap.add_argument("--keep", type=Path, default=None, help="work in this (new or empty) directory and keep it")
+    ap.add_argument("--no-sandbox", action="store_true", help="pass --no-sandbox to grader grade")
+    ap.add_argument("--course", type=Path, default=ROOT, help="course directory (default: this checkout)")
+    args = ap.parse_args()
+    try:
+        workers = sorted({int(w) for w in args.workers.split(",") if w.strip()})
+    except ValueError:
+        ap.error(f"--workers {args.workers!r}: expected comma-separated integers, e.g. 1,2")
+    if not workers or min(workers) < 1 or args.n < 1:
+        ap.error("--n and every --workers count must be at least 1")
+    if args.keep and args.keep.exists() and any(args.keep.iterdir()):
+        ap.error(f"--keep {args.keep}: directory is not empty")
+
+    if not args.no_sandbox:
+        from grader.sandbox import bwrap
+
+        if bwrap() is None:
+            print("benchmark: bubblewrap (bwrap) is not available here, so `grader grade` cannot sandbox; "
+                  "install it (apt-get install bubblewrap) or pass --no-sandbox", file=sys.stderr)
+            return 2
+    ensure_env_bin_on_path()  # nbgrader calls `alembic` from PATH
+    env = dict(os.environ)
+    warnings.simplefilter("ignore")
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+    course = Course(args.course.resolve())
+    try:
+        (aid,) = course.resolve([args.assignment])
+        with contextlib.ExitStack() as stack:
+            if args.keep:
+                work = args.keep.resolve()
+                work.mkdir(parents=True, exist_ok=True)
+            else:
+                work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grading-bench-")))
+            return bench(course, aid, args, workers, work, env)
+    except UserError as exc:
+        print(f"benchmark: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def bench(course: Course, aid: str, args, workers: list[int], work: Path, env: dict) -> int:
+    import nbgrader
+
+    commit, changed = git_commit()
+    cores = os.cpu_count()
+    load_start = os.getloadavg()
+    subs = work / "submitted"
+    students = write_class(course, aid, args.n, args.seed, subs)
+    kinds = {k: sum(s.kind == k for s in students) for k in ("correct", "mistakes", "partial")}
+    ids = [s.student_id for s in students]
+
+    print(f"grading benchmark: {aid}, {args.n} submissions ({kinds['correct']} right, {kinds['mistakes']} "
+          f"with catalogued mistakes, {kinds['partial']} half blank), seed {args.seed}")
+    print(f"machine: {cores} cores, {platform.platform()}, Python {platform.python_version()}, "
+          f"nbgrader {nbgrader.__version__}")
+    print(f"grader: commit {commit}" + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
+          + f"; sandbox {'off (--no-sandbox)' if args.no_sandbox else 'on (bubblewrap)'}; "
+          f"cell timeout {CELL_TIMEOUT_S} s for both tools")
+    print(f"load average at start: {load_start[0]:.2f} (1 min), {load_start[1]:.2f} (5 min)"
+          + ("  <- other work is using this machine; timings will be noisy" if load_start[0] > 0.5 * cores else ""))
+    print(f"work dir: {work}" + ("" if args.keep else " (removed at exit; --keep DIR keeps it)"))
+    print("running:")
+
+    stock_dir = work / "stock-course"
+    setup_stock(course, aid, subs, stock_dir, env)
+    stock = _timed("stock nbgrader autograde", None, [_exe("nbgrader"), "autograde", aid],
+                   stock_dir, work / "stock-autograde.log", env)
+    read_cell_times(stock, stock_dir / "autograded", aid)
+    runs = [stock]
+    outs: dict[int, Path] = {}
+    for k in workers:
+        out = work / f"grader-w{k}"
+        outs[k] = out
+        argv = [_exe("grader"), "--course", str(course.root), "grade", aid, "--submissions", str(subs),
+                "--out", str(out), "--workers", str(k), "--cell-timeout", str(CELL_TIMEOUT_S), "--quiet"]
+        if args.no_sandbox:
+            argv.append("--no-sandbox")
+        run = _timed(f"grader grade --workers {k}", k, argv, work, work / f"grader-w{k}.log", env)
+        read_cell_times(run, out / "autograded", aid)
+        runs.append(run)
+
+    # cell time: nbclient's timestamps; if a tool lost them, the other tool's for the same students
+    notes = []
+    for run in runs:
+        if run.notebooks and not run.cell_s:
+            donor = next((r for r in runs if r.cell_s and r.cell_source == "timestamps"), None)
+            notes.append(f"{run.label}: graded notebooks carry no execution timestamps"
+                         + (f"; cell time borrowed from {donor.label} (same submissions)" if donor else ""))
+            if donor:
+                run.cell_s = {s: t for s, t in donor.cell_s.items() if s in run.notebooks}
+                run.cell_source = f"borrowed from {donor.label}"
+        elif run.cells_unstamped:
+            notes.append(f"{run.label}: {run.cells_unstamped} executed code cells had no timestamps "
+                         "(timed out or interrupted); their time is not counted")
+        if len(run.notebooks) < len(ids):
+            notes.append(f"{run.label}: graded notebooks for {len(run.notebooks)} of {len(ids)} students; "
+                         "cell time is the mean over those")
+
+    t1 = next((r.wall_s for r in runs if r.workers == 1), None)
+    stock_cell = stock.mean_cell_s()
+    serial_grader = next((r for r in runs if r.workers == 1), None)
+    if serial_grader and stock_cell and serial_grader.mean_cell_s() is not None:
+        ours = serial_grader.mean_cell_s()
+        if abs(ours - stock_cell) > max(0.1, 0.1 * stock_cell):
+            gap = cell_time_gap(stock, serial_grader)
+            notes.append(
+                f"cell time differs between the tools ({stock_cell:.2f} s stock, {ours:.2f} s grader at 1 worker "
+                f"per submission)" + (f"; most in cell {gap[0]!r} ({gap[1]:.2f} s vs {gap[2]:.2f} s)" if gap else "")
+                + "; work done before the first cell (say, imports in a pre-started kernel) leaves cell time. "
+                f"Against stock's cell time the grader's overhead at 1 worker is "
+                f"{serial_grader.wall_s / args.n - stock_cell:.2f} s/sub")
+    rows = []
+    for run in runs:
+        per = run.wall_s / args.n
+        cell = run.mean_cell_s()
+        serial = run.workers in (None, 1)
+        rows.append({
+            "label": run.label,
+            "workers": run.workers,
+            "exit_status": run.rc,
+            "wall_s": run.wall_s,
+            "per_submission_s": per,
+            "cell_s_per_submission": cell,
+            "cell_time_source": run.cell_source,
+            "overhead_s_per_submission": (per - cell) if serial and cell is not None else None,
+            # the same, against stock's (cold-kernel) cell time: comparable across tools even when
+            # a tool runs some of the notebook's work (imports) before its first cell
+            "overhead_s_per_submission_vs_stock_cells": (per - stock_cell)
+            if serial and stock_cell is not None else None,
+            "throughput_vs_stock": stock.wall_s / run.wall_s,
+            "scaling_efficiency": (t1 / (run.workers * run.wall_s))
+            if run.workers and run.workers > 1 and t1 else None,
+            "graded_notebooks": len(run.notebooks),
+        })
+
+    print()
+    print(f"{'run':<28}{'wall s':>9}{'s/sub':>8}{'cells s/sub':>13}{'overhead s/sub':>16}{'vs stock':>10}")
+    for row in rows:
+        star = "*" if row["cell_time_source"] != "timestamps" else ""
+        print(f"{row['label']:<28}{row['wall_s']:>9.1f}{row['per_submission_s']:>8.2f}"
+              f"{_fmt(row['cell_s_per_submission']) + star:>13}{_fmt(row['overhead_s_per_submission']):>16}"
+              f"{_fmt(row['throughput_vs_stock'], suffix='x'):>10}")
+    print()
+    print("cells s/sub: mean over submissions of the sum, over code cells, of nbclient's "
+          "shell.execute_reply - iopub.execute_input")
+    print("overhead s/sub: wall / N - cells s/sub (serial runs: stock, and grader at 1 worker)")
+    for row in rows[1:]:
+        line = f"throughput vs stock at {row['workers']} worker{'s' if row['workers'] > 1 else ''}: " \
+               f"{row['throughput_vs_stock']:.2f}x (stock wall / grader wall)"
+        if row["scaling_efficiency"] is not None:
+            line += f"; scaling efficiency T(1) / ({row['workers']} x T({row['workers']})) = " \
+                    f"{row['scaling_efficiency']:.2f}"
+        print(line)
+    headline = next((r for r in rows[1:] if r["workers"] == 2), None)
+    if headline:
+        print(f"headline: at 2 workers `grader grade` has {headline['throughput_vs_stock']:.2f}x the throughput "
+              f"of stock `nbgrader autograde` on this class")
+    for note in notes:
+        print(f"note: {note}")
+    for run in runs:
+        if run.rc:
+            print(f"note: {run.label} exited with status {run.rc} (log: {run.log})")
+
+    stock_scores = gradebook_scores(stock_dir / "gradebook.db", aid, ids)
+    problems: dict[int, list[str]] = {}
+    for k, out in outs.items():
+        problems[k] = cross_check(ids, stock_scores, gradebook_scores(out / "gradebook.db", aid, ids),
+                                  grader_csv_scores(out / "grades.csv"))
+    print()
+    spread = sorted({round(v["auto"], 6) for v in stock_scores.values() if v["auto"] is not None})
+    if not any(problems.values()):
+        print(f"cross-check: both tools give all {len(ids)} students the same autograded score, per test cell "
+              f"and in total, at every worker count (scores seen: {', '.join(f'{s:g}' for s in spread)})")
+    for k, lines in problems.items():
+        for line in lines:
+            print(f"DISAGREE (grader --workers {k}): {line}")
+
+    load_end = os.getloadavg()
+    print(f"load average at end: {load_end[0]:.2f} (1 min), {load_end[1]:.2f} (5 min), "
+          f"{load_end[2]:.2f} (15 min) on {cores} cores, this benchmark included")
+    failed = any(run.rc for run in runs[1:]) or any(problems.values())
+    if args.json:
+        data = {
+            "assignment": aid,
+            "n": args.n,
+            "seed": args.seed,
+            "class": kinds,
+            "students": [{"student_id": s.student_id, "kind": s.kind, "mutants": s.mutants} for s in students],
+            "machine": {"cores": cores, "platform": platform.platform(), "python": platform.python_version(),
+                        "load_average_start": list(load_start), "load_average_end": list(load_end)},
+            "nbgrader_version": nbgrader.__version__,
+            "grader_commit": commit,
+            "grader_uncommitted": changed,
+            "sandbox": not args.no_sandbox,
+            "cell_timeout_s": CELL_TIMEOUT_S,
+            "runs": rows,
+            "stock": rows[0],
+            "grader": rows[1:],
+            "headline_throughput_vs_stock": next((r["throughput_vs_stock"] for r in rows[1:] if r["workers"] == 2),
+                                                 None),
+            "notes": notes,
+            "disagreements": {str(k): v for k, v in problems.items()},
+            "ok": not failed,
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(data, indent=2))
+        print(f"numbers written to {args.json}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,351 @@
+"""Run submissions' notebooks: a cold sandbox each, or warm sandboxes reused one student at a time.
+
+Both runners take a job (the sanitized notebooks with their hidden tests) and return the same
+*outcome* dict (``ok``, ``notebooks``, ``findings``, ``limits``, or ``error``/``timeout``):
+
+- :func:`run_cold` starts bubblewrap, a fresh Python and a fresh kernel for one submission
+  (:mod:`grader.worker`), as stock nbgrader does, plus the sandbox;
+- :class:`WarmPool` keeps one long-lived sandbox per grading worker, each running the zygote of
+  :mod:`grader.warm`, which has imported the kernel machinery and the assignment's libraries
+  once and forks a fresh, isolated kernel per submission. A sandbox that a student left in a
+  state the zygote cannot restore, or that died, or ran past its time, is thrown away and a new
+  one started; the student it was grading gets the same outcome as in a cold sandbox.
+
+The job travels to the sandbox on a pipe and the result comes back on another, both handed
+over as file descriptors; nothing of it is written to disk.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from . import sandbox as sb
+from .sandbox import Limits
+
+#: Libraries worth importing ahead whatever the notebook says (the probes import them too).
+ALWAYS = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "sklearn", "sklearn.metrics",
+          "sklearn.inspection", "sklearn.model_selection", "grader.checks", "grader.datasets")
+READY_TIMEOUT_S = 180
+
+
+def imports_of(sources: list[str]) -> list[str]:
+    """Modules a trusted (source) notebook imports, as dotted names, in order of appearance."""
+    found: list[str] = []
+    for src in sources:
+        lines = [ln for ln in src.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names if a.name != "*"]
+            found += [n for n in names if n not in found]
+    return found
+
+
+def _drain(fd: int, chunks: list[bytes], cap: int) -> None:
+    total = 0
+    with os.fdopen(fd, "rb") as pipe:
+        while True:
+            block = pipe.read(1 << 16)
+            if not block:
+                break
+            total += len(block)
+            if total <= cap:
+                chunks.append(block)
+
+
+def _feed(fd: int, data: bytes) -> None:
+    try:
+        with os.fdopen(fd, "wb") as pipe:
+            pipe.write(data)
+    except OSError:  # the reader died: its outcome says why
+        pass
+
+
+def _parse(chunks: list[bytes], hits: list[str], ended: str, elapsed: float) -> dict:
+    outcome = _parse_result(chunks, hits, ended)
+    outcome["elapsed"] = elapsed
+    return outcome
+
+
+def _parse_result(chunks: list[bytes], hits: list[str], ended: str) -> dict:
+    try:
+        outcome = json.loads(b"".join(chunks).decode("utf-8"))
+    except ValueError:
+        what = f"hit the {' and '.join(hits)} limit" if hits else ended
+        return {"ok": False, "limits": hits, "error": f"the grading process {what}"}
+    if not isinstance(outcome, dict):
+        return {"ok": False, "limits": hits, "error": "the grading process returned no result"}
+    outcome["limits"] = hits
+    return outcome
+
+
+def job_spec(job, limits: Limits) -> bytes:
+    return json.dumps({"notebooks": job.payload, "cell_timeout": limits.cell_timeout}).encode()
+
+
+def run_cold(job, limits: Limits, sandboxed: bool) -> dict:
+    """One submission in a sandbox (and kernel) of its own, started for it and torn down after."""
+    read_fd, write_fd = os.pipe()
+    argv = [os.path.abspath(sys.executable), "-m", "grader.worker", str(write_fd)]
+    if sandboxed:
+        argv = sb.command(argv, job.jobdir)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    else:
+        env = dict(os.environ, **{k: v for k, v in sb.sandbox_env(str(job.jobdir)).items()
+                                  if k not in ("PATH", "HOME", "TMPDIR")})
+    cgroup = sb.Cgroup(limits)
+    chunks: list[bytes] = []
+    job.started = time.perf_counter()
+    with open(job.jobdir.parent / f"{job.student_id}.log", "wb") as log:
+        try:
+            proc = subprocess.Popen(
+                argv, cwd=job.jobdir, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                pass_fds=(write_fd,), start_new_session=True, env=env,
+                preexec_fn=sb.preexec(limits, cgroup),
+            )
+        except OSError as exc:
+            os.close(read_fd)
+            os.close(write_fd)
+            cgroup.remove()
+            return {"ok": False, "error": f"could not start the grading process ({exc.strerror})"}
+        os.close(write_fd)
+        reader = threading.Thread(target=_drain, args=(read_fd, chunks, 256 * 2**20), daemon=True)
+        reader.start()
+        timed_out = False
+        try:
+            try:
+                proc.stdin.write(job_spec(job, limits))
+                proc.stdin.close()
+            except OSError:
+                pass
+            proc.wait(timeout=limits.submission_timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _kill_group(proc)
+            hits = cgroup.hit()
+            cgroup.kill_all()
+            reader.join(timeout=30)
+            cgroup.remove()
+    elapsed = time.perf_counter() - job.started
+    if timed_out:
+        return {"ok": False, "timeout": True, "limits": hits, "elapsed": elapsed,
+                "error": f"ran longer than {limits.submission_timeout} s"}
+    return _parse(chunks, hits, f"ended abruptly (exit {proc.returncode})", elapsed)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+class SlotFailed(Exception):
+    """A warm sandbox could not take a job (it never ran any of the student's code)."""
+
+
+class WarmSlot:
+    """One long-lived sandbox running the zygote; grades one submission at a time.
+
+    ``launch`` starts it; ``wait_ready`` waits for its zygote. Launch from a thread that lives as
+    long as the slot: bubblewrap's ``--die-with-parent`` follows the thread that started it.
+    """
+
+    def __init__(self, template: Path, modules: list[str], limits: Limits, log: Path):
+        self.limits = limits
+        self.alive = False
+        self.info: dict = {}
+        self.proc: subprocess.Popen | None = None
+        self.cgroup = sb.Cgroup(limits)
+        self.sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        argv = [os.path.abspath(sys.executable), "-m", "grader.warm", str(child.fileno()),
+                json.dumps(modules)]
+        with open(log, "ab") as out:
+            try:
+                self.proc = subprocess.Popen(
+                    sb.command(argv, None, template), stdin=subprocess.DEVNULL, stdout=out,
+                    stderr=subprocess.STDOUT, pass_fds=(child.fileno(),), start_new_session=True,
+                    env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                    preexec_fn=sb.preexec(limits, self.cgroup),
+                )
+            except OSError as exc:
+                self.failure = f"could not start a sandbox ({exc.strerror})"
+            else:
+                self.failure = ""
+            finally:
+                child.close()
+
+    def wait_ready(self) -> None:
+        if self.failure:
+            self.close()
+            raise SlotFailed(self.failure)
+        self.sock.settimeout(READY_TIMEOUT_S)
+        try:
+            self.info = json.loads(self.sock.recv(1 << 20) or b"{}")
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise SlotFailed(f"the warm sandbox did not start ({exc})") from exc
+        if not self.info.get("ready"):
+            self.close()
+            raise SlotFailed("the warm sandbox did not start")
+        self.alive = True
+
+    @property
+    def isolated(self) -> bool:
+        return bool(self.info.get("isolated"))
+
+    def run(self, job) -> dict:
+        job_r, job_w = os.pipe()
+        res_r, res_w = os.pipe()
+        try:
+            socket.send_fds(self.sock, [json.dumps({"notebooks": len(job.payload)}).encode()], [job_r, res_w])
+        except OSError as exc:
+            for fd in (job_r, job_w, res_r, res_w):
+                os.close(fd)
+            self.close()
+            raise SlotFailed(f"the warm sandbox is gone ({exc.strerror})") from exc
+        os.close(job_r)
+        os.close(res_w)
+        job.started = time.perf_counter()
+        before = self.cgroup.counters()
+        chunks: list[bytes] = []
+        reader = threading.Thread(target=_drain, args=(res_r, chunks, 256 * 2**20), daemon=True)
+        writer = threading.Thread(target=_feed, args=(job_w, job_spec(job, self.limits)), daemon=True)
+        reader.start()
+        writer.start()
+        reply: dict = {}
+        timed_out = False
+        self.sock.settimeout(self.limits.submission_timeout)
+        try:
+            raw = self.sock.recv(1 << 16)
+            reply = json.loads(raw) if raw else {}
+            self.last_reply = reply
+        except TimeoutError:
+            timed_out = True
+        except (OSError, ValueError):
+            reply = {}
+        hits = self.cgroup.hit(since=before)
+        if timed_out or not reply.get("clean"):
+            self.close()  # kills everything in it, which ends the reader
+        reader.join(timeout=30)
+        writer.join(timeout=5)
+        elapsed = time.perf_counter() - job.started
+        if timed_out:
+            return {"ok": False, "timeout": True, "limits": hits, "elapsed": elapsed,
+                    "error": f"ran longer than {self.limits.submission_timeout} s"}
+        ended = f"ended abruptly (exit {reply['exit']})" if "exit" in reply else "ended abruptly (its sandbox died)"
+        return _parse(chunks, hits, ended, elapsed)
+
+    def close(self) -> None:
+        self.alive = False
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        proc = getattr(self, "proc", None)
+        if proc is not None:
+            _kill_group(proc)
+        self.cgroup.kill_all()
+        self.cgroup.remove()
+
+
+class WarmPool:
+    """Up to ``size`` warm sandboxes for one assignment, shared by the grading threads."""
+
+    def __init__(self, template: Path, modules: list[str], limits: Limits, size: int, logdir: Path):
+        self.template, self.limits = template, limits
+        self.modules = list(dict.fromkeys(modules))
+        self.size, self.logdir = size, logdir
+        self.idle: queue.Queue[WarmSlot] = queue.Queue()
+        self.requests: queue.Queue[bool] = queue.Queue()
+        self.lock = threading.Lock()
+        self.error: str | None = None
+        self.closed = False
+        self._all: list[WarmSlot] = []
+        self._spawner = threading.Thread(target=self._spawn_loop, daemon=True)
+        self._spawner.start()
+
+    def _spawn_loop(self) -> None:
+        """Start sandboxes on request; this thread lives as long as the pool (see WarmSlot)."""
+        n = 0
+        while self.requests.get():
+            slot = WarmSlot(self.template, self.modules, self.limits, self.logdir / f"warm-{n}.log")
+            n += 1
+            with self.lock:
+                self._all.append(slot)
+                if self.closed:
+                    slot.close()
+                    continue
+            threading.Thread(target=self._await, args=(slot,), daemon=True).start()
+
+    def _await(self, slot: WarmSlot) -> None:
+        try:
+            slot.wait_ready()
+        except SlotFailed as exc:
+            self.error = str(exc)
+            return
+        self.idle.put(slot)
+
+    def prestart(self) -> None:
+        """Begin warming every slot in the background (while the caller prepares the jobs)."""
+        for _ in range(self.size):
+            self.requests.put(True)
+
+    def acquire(self) -> WarmSlot:
+        while True:
+            try:
+                slot = self.idle.get(timeout=READY_TIMEOUT_S + 10)
+            except queue.Empty:
+                raise SlotFailed(self.error or "no warm sandbox became ready") from None
+            if slot.alive:
+                return slot
+
+    def release(self, slot: WarmSlot) -> None:
+        if slot.alive and not self.closed:
+            self.idle.put(slot)
+        elif not self.closed:
+            self.requests.put(True)  # a fresh sandbox in place of the one thrown away
+
+    def first_ready(self) -> WarmSlot:
+        """Wait for one slot and put it back (to see whether it can isolate kernels)."""
+        slot = self.acquire()
+        self.idle.put(slot)
+        return slot
+
+    def run(self, job) -> dict:
+        for attempt in range(2):
+            slot = self.acquire()
+            try:
+                return slot.run(job)
+            except SlotFailed:
+                if attempt:
+                    raise
+            finally:
+                self.release(slot)
+        raise SlotFailed("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            slots = list(self._all)
+        self.requests.put(False)
+        for slot in slots:
+            slot.close()

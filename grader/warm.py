@@ -1,0 +1,532 @@
+"""Warm kernels: pay for ``import numpy, pandas, sklearn`` once per sandbox, not per student.
+
+A fresh Jupyter kernel spends most of its start-up importing: the Python interpreter, ipykernel
+and IPython, then numpy, pandas, scikit-learn and friends when the first cell runs (about 2 s
+here, per submission). This module is a fork server, the *zygote*, that runs inside one
+long-lived bubblewrap sandbox per grading worker (:mod:`grader.pool` starts it with
+``python -m grader.warm``). It imports that machinery once and then, for each submission:
+
+1. forks a *worker* (the role :mod:`grader.worker` plays in a cold sandbox), which forks one
+   *kernel* per notebook **before** it reads the job, so no kernel ever holds the hidden tests
+   or another student's notebook in memory. The next worker and kernel are forked as soon as
+   the previous student's are gone, so they are ready when the job arrives;
+2. each kernel moves itself into new user and IPC namespaces and drops every capability, so
+   System V IPC objects and POSIX message queues die with it, then serves the notebook;
+3. the worker reads the job from a pipe the parent handed over (file descriptors passed over
+   the control socket, never through the zygote's memory), executes, and writes the result to
+   the parent's private pipe;
+4. when the worker has exited, the zygote kills every other process in the sandbox, empties
+   every writable file system (``/tmp``, ``/dev/shm``, ``/submission``; the rest of the sandbox
+   is read-only), copies the assignment's data files back in, and reports ``clean``. Anything it cannot restore
+   makes it report ``dirty`` and exit, and the parent starts a fresh sandbox.
+
+So each student still gets a brand-new process forked from the same untouched image: no state
+passes from one student to the next (``tests/test_warm.py`` tries every channel it knows).
+The zygote and the worker are non-dumpable, so a kernel can neither read nor write their
+memory; a kernel that kills the zygote only ends its own grading (the parent restarts the
+sandbox).
+
+Control protocol (``AF_UNIX``/``SOCK_SEQPACKET``, one JSON message each way per job):
+parent -> zygote ``{"notebooks": N}`` with two descriptors (job reader, result writer), which
+the zygote forwards to the waiting worker without reading either;
+zygote -> parent ``{"exit": CODE, "clean": bool, "seconds": S}``. The first message the zygote
+sends is ``{"ready": true, "isolated": bool, "preloaded": [...]}``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import json
+import os
+import shutil
+import signal
+import socket
+import sys
+import threading
+import time
+import warnings
+
+DATA_TEMPLATE = "/opt/grader-data"
+WORKDIR = "/submission"
+HOME = "/tmp/home"
+#: What every worker and kernel needs, imported once by the zygote.
+MACHINERY = (
+    "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "zmq", "tornado",
+    "jupyter_client", "jupyter_client.manager", "jupyter_client.provisioning", "nbclient",
+    "nbformat", "nbgrader.preprocessors", "grader.worker", "grader.probe",
+)
+
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWIPC = 0x08000000
+_PR_SET_DUMPABLE = 4
+_PR_CAPBSET_DROP = 24
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def preload(modules: list[str]) -> list[str]:
+    """Import ``modules`` (the assignment's own imports), skipping any that fail."""
+    from .probe import WATCHED
+
+    done = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in dict.fromkeys([*MACHINERY, *WATCHED, *modules]):
+            try:
+                importlib.import_module(name)
+                done.append(name)
+            except Exception:  # a name that is an attribute, or a library missing here
+                pass
+    return done
+
+
+def _kernel_imports() -> list[str]:
+    """The modules a kernel imports as it starts and runs its first request (learnt once, in
+    a throwaway child, so the zygote can import them ahead)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            from jupyter_client.connect import write_connection_file
+
+            from .probe import probe_expression
+
+            before = set(sys.modules)
+            runtime = os.environ.get("JUPYTER_RUNTIME_DIR", "/tmp")
+            os.makedirs(runtime, exist_ok=True)
+            path, _ = write_connection_file(os.path.join(runtime, "learn.json"), ip="127.0.0.1")
+            from ipykernel.kernelapp import IPKernelApp
+
+            app = IPKernelApp.instance()
+            app.initialize(["-f", path, "--HistoryManager.hist_file=:memory:"])
+            app.shell.run_cell("None", store_history=False, silent=True)
+            app.shell.user_expressions({"probe": probe_expression("warm")})
+            os.write(write_fd, json.dumps(sorted(set(sys.modules) - before)).encode())
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as fh:
+        raw = fh.read()
+    os.waitpid(pid, 0)
+    try:
+        return [m for m in json.loads(raw or b"[]") if isinstance(m, str)]
+    except ValueError:
+        return []
+
+
+# --- the kernel side --------------------------------------------------------------------
+
+
+class _Caps(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+def private_namespaces() -> bool:
+    """Move the calling (single-threaded) process into new user and IPC namespaces.
+
+    The user namespace maps only our own uid and gid, and every capability it grants is then
+    dropped, so the process ends up with no more rights than before, but with System V IPC
+    and POSIX message queues of its own that vanish with it. Returns False if the kernel here
+    does not allow it.
+    """
+    uid, gid = os.getuid(), os.getgid()
+    if _libc.unshare(_CLONE_NEWUSER | _CLONE_NEWIPC) != 0:
+        return False
+    try:
+        with open("/proc/self/setgroups", "w") as fh:
+            fh.write("deny")
+        with open("/proc/self/uid_map", "w") as fh:
+            fh.write(f"{uid} {uid} 1")
+        with open("/proc/self/gid_map", "w") as fh:
+            fh.write(f"{gid} {gid} 1")
+    except OSError:
+        return False
+    for cap in range(64):
+        _libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (_Caps * 2)()
+    return _libc.capset(ctypes.byref(header), data) == 0
+
+
+def _nondumpable() -> None:
+    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def _run_kernel(connection_file: str, ready_w: int) -> None:
+    """Become a Jupyter kernel (in the forked child; never returns)."""
+    code = 1
+    try:
+        os.setsid()
+        isolated = private_namespaces()
+        os.write(ready_w, b"1" if isolated else b"0")
+        os.close(ready_w)
+        if not isolated:
+            os._exit(3)
+        try:  # every student starts from fresh random state, not the zygote's
+            import numpy
+
+            numpy.random.seed()
+        except Exception:
+            pass
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        os.chdir(WORKDIR)
+        sys.argv = ["ipykernel_launcher.py", "-f", connection_file]
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        app.initialize(["-f", connection_file, "--HistoryManager.hist_file=:memory:"])
+        app.start()
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _idle_seen(client, msg_id: str, wait: float) -> bool:
+    """Whether ``client``'s IOPub channel shows the kernel going idle after request ``msg_id``.
+
+    IOPub is a subscription, which misses messages until it is connected: seeing the status of
+    a request of ours proves it is. (jupyter_client's ``wait_for_ready`` instead always waits
+    0.2 s for silence.)
+    """
+    from queue import Empty
+
+    deadline = time.monotonic() + wait
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            msg = client.get_iopub_msg(timeout=left)
+        except Empty:
+            return False
+        if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
+                and msg["content"].get("execution_state") == "idle"):
+            return True
+    return False
+
+
+async def connected(client, timeout: float) -> None:
+    """Async twin of :func:`_idle_seen`'s loop, for nbclient's client of a warm kernel."""
+    from queue import Empty
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg_id = client.kernel_info()
+        until = time.monotonic() + 0.25
+        while (left := until - time.monotonic()) > 0:
+            try:
+                msg = await client.get_iopub_msg(timeout=left)
+            except Empty:
+                break
+            if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
+                    and msg["content"].get("execution_state") == "idle"):
+                return
+    raise RuntimeError("the warm kernel did not answer")
+
+
+class ForkedKernel:
+    """A kernel forked from this (warm) process: ``Popen``'s surface for jupyter_client."""
+
+    def __init__(self, close_fds: tuple[int, ...] = ()):
+        from jupyter_client.connect import write_connection_file
+
+        runtime = os.environ.get("JUPYTER_RUNTIME_DIR", "/tmp")
+        os.makedirs(runtime, exist_ok=True)
+        self.connection_file, self.info = write_connection_file(
+            os.path.join(runtime, f"kernel-{os.getpid()}-{time.monotonic_ns()}.json"),
+            ip="127.0.0.1", transport="tcp", key=os.urandom(16).hex().encode(),
+        )
+        ready_r, ready_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready_r)
+            for fd in close_fds:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            _run_kernel(self.connection_file, ready_w)
+        os.close(ready_w)
+        self.pid = pid
+        self.returncode: int | None = None
+        with os.fdopen(ready_r, "rb") as fh:
+            self.isolated = fh.read(1) == b"1"
+
+    def warm_up(self) -> None:
+        """Wait until the kernel answers, and take its first execution's one-off costs now.
+
+        The request is silent and stores nothing: the student's first cell is still ``In [1]``.
+        """
+        from jupyter_client.blocking import BlockingKernelClient
+
+        from .probe import probe_expression
+
+        client = BlockingKernelClient()
+        client.load_connection_info(self.info)
+        client.start_channels()
+        try:
+            deadline = time.monotonic() + 60
+            while not _idle_seen(client, client.kernel_info(), 0.25) and time.monotonic() < deadline:
+                pass
+            client.execute("", silent=True, store_history=False, reply=True, timeout=60,
+                           user_expressions={"warm": probe_expression(os.urandom(8).hex())})
+        except (RuntimeError, TimeoutError):
+            pass  # a kernel that will not start fails the job visibly later
+        finally:
+            client.stop_channels()
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = -9
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                return None
+            time.sleep(0.01)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            try:
+                os.killpg(self.pid, signum)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def manager(self):
+        """An ``AsyncKernelManager`` that owns this kernel, as if it had started it."""
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_client.provisioning import LocalProvisioner
+
+        km = AsyncKernelManager(kernel_name="python3")
+        km.grader_warm = True
+        km.load_connection_info(self.info)
+        km.connection_file = self.connection_file
+        prov = LocalProvisioner(kernel_id=km.kernel_id or "warm", kernel_spec=km.kernel_spec, parent=km)
+        prov.process, prov.pid, prov.pgid = self, self.pid, self.pid
+        km.provisioner = prov
+        return km
+
+
+# --- the worker side --------------------------------------------------------------------
+
+
+def _worker(chan: socket.socket) -> int:
+    """One submission, in a process forked from the zygote (returns the exit code).
+
+    Its first kernel is forked and warmed up at once, before the job arrives; the job's pipes
+    come over ``chan``, any further kernels (one per notebook) are forked next, and the job is
+    read only after every kernel exists. This process talks to no kernel (so has no ZeroMQ
+    state) until all its kernels are forked: warming up happens in a throwaway child.
+    """
+    from .worker import run_job, write_result
+
+    _nondumpable()
+    kernels = [ForkedKernel(close_fds=(chan.fileno(),))]
+    _warm_up_in_child(kernels[0])
+    msg, fds, _flags, _addr = socket.recv_fds(chan, 4096, 2)
+    chan.close()
+    if not msg or len(fds) != 2:
+        return 2
+    job_fd, result_fd = fds
+    count = max(1, int(json.loads(msg).get("notebooks", 1)))
+    kernels += [ForkedKernel(close_fds=(job_fd, result_fd)) for _ in range(count - 1)]
+    if not all(k.isolated for k in kernels):
+        write_result(result_fd, {"ok": False, "error": "the kernel could not be isolated"})
+        return 3
+    with os.fdopen(job_fd, "rb") as fh:
+        raw = fh.read()
+    try:
+        job = json.loads(raw.decode("utf-8"))
+        result = run_job(job, kernels=kernels)
+    except Exception as exc:
+        result = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    finally:
+        for k in kernels:
+            k.kill()
+            k.wait(5)
+    write_result(result_fd, result)
+    return 0
+
+
+def _warm_up_in_child(kernel: ForkedKernel) -> None:
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            kernel.warm_up()
+            code = 0
+        finally:
+            os._exit(code)
+    os.waitpid(pid, 0)
+
+
+def _prefork(ctl: socket.socket) -> tuple[int, socket.socket]:
+    """Fork the next submission's worker (and so its kernel) now, before its job exists."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            ctl.close()
+            ours.close()
+            code = _worker(theirs)
+        finally:
+            os._exit(code)
+    theirs.close()
+    return pid, ours
+
+
+# --- the zygote -------------------------------------------------------------------------
+
+
+def _scratch_mounts() -> list[str]:
+    """The writable file systems of this sandbox: all a student could leave anything behind in.
+
+    The sandbox's root and ``/dev`` are remounted read-only (:func:`grader.sandbox.command`),
+    so these are the tmpfs mounts ``/tmp``, ``/dev/shm`` and ``/submission``.
+    """
+    found = []
+    with open("/proc/self/mountinfo") as fh:
+        for line in fh:
+            left, _, right = line.partition(" - ")
+            fields, fstype = left.split(), right.split()[0]
+            if fstype == "tmpfs" and "rw" in fields[5].split(","):
+                found.append(fields[4].replace("\\040", " "))
+    return sorted(found)
+
+
+def _kill_others() -> bool:
+    """SIGKILL every process in this sandbox but pid 1 (bwrap) and ourselves, until none."""
+    me = os.getpid()
+    for _ in range(200):
+        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+        if not others:
+            return True
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        while True:  # reap our own children; bwrap reaps the rest
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        time.sleep(0.005)
+    return False
+
+
+def _unlock(func, target, _exc) -> None:
+    os.chmod(os.path.dirname(target), 0o700)
+    if not os.path.islink(target):
+        os.chmod(target, 0o700)
+    func(target)
+
+
+def _restore(mounts: list[str]) -> bool:
+    """Empty every writable file system (and check nothing else became writable)."""
+    try:
+        if _scratch_mounts() != mounts:
+            return False
+        for mount in mounts:
+            os.chmod(mount, 0o755)
+            for name in os.listdir(mount):
+                full = os.path.join(mount, name)
+                if os.path.isdir(full) and not os.path.islink(full):
+                    shutil.rmtree(full, onerror=_unlock)
+                else:
+                    os.unlink(full)
+            if os.listdir(mount):
+                return False
+        os.makedirs(HOME)
+        return True
+    except OSError:
+        return False
+
+
+def _stage() -> None:
+    """Copy the assignment's data files into the (empty) working folder."""
+    if os.path.isdir(DATA_TEMPLATE):
+        shutil.copytree(DATA_TEMPLATE, WORKDIR, dirs_exist_ok=True, symlinks=False)
+
+
+def _isolation_works() -> bool:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if private_namespaces() else 1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+
+def serve(ctl: socket.socket, modules: list[str]) -> int:
+    _nondumpable()
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    loaded = preload(modules)
+    loaded += preload(_kernel_imports())
+    if threading.active_count() > 1:  # forking a threaded process is unsafe: stay cold
+        ctl.send(json.dumps({"ready": False, "error": "a preloaded module started a thread"}).encode())
+        return 1
+    isolated = _isolation_works()
+    mounts = _scratch_mounts()
+    clean = _restore(mounts)
+    pending = _prefork(ctl) if clean else None
+    ctl.send(json.dumps({"ready": clean, "isolated": isolated, "preloaded": loaded}).encode())
+    while clean and pending is not None:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(ctl, 4096, 4)
+        except OSError:
+            return 0
+        if not msg:
+            return 0  # the parent has gone
+        start = time.perf_counter()
+        pid, chan = pending
+        try:
+            if len(fds) != 2:
+                raise OSError("a job needs two descriptors")
+            _stage()
+            socket.send_fds(chan, [msg], fds)
+        except OSError:
+            os.kill(pid, signal.SIGKILL)
+        finally:
+            for fd in fds:
+                os.close(fd)
+            chan.close()
+        _, status = os.waitpid(pid, 0)
+        ran = time.perf_counter() - start
+        clean = _kill_others() and _restore(mounts)
+        cleaned = time.perf_counter() - start - ran
+        pending = _prefork(ctl) if clean else None
+        ctl.send(json.dumps({"exit": os.waitstatus_to_exitcode(status), "clean": clean,
+                             "seconds": ran, "cleanup": cleaned,
+                             "fork": time.perf_counter() - start - ran - cleaned}).encode())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    ctl = socket.socket(fileno=int(argv[0]))
+    modules = json.loads(argv[1]) if len(argv) > 1 else []
+    return serve(ctl, modules)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
