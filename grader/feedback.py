@@ -10,6 +10,7 @@ template renders it, with a summary table of every test and its message on top.
 from __future__ import annotations
 
 import copy
+import functools
 import html
 import json
 import os
@@ -97,16 +98,25 @@ def summary_markdown(result: SubmissionResult) -> str:
 
 def render(nb: NotebookNode, resources: dict, result: SubmissionResult | None = None) -> str:
     """HTML feedback for one graded notebook (``resources`` as for nbgrader's GetGrades)."""
-    from nbconvert.exporters import HTMLExporter
     from nbgrader.preprocessors import GetGrades
-    from traitlets.config import Config
 
     safe = scrub(nb)
     if result is not None:
         safe.cells.insert(0, nbformat.v4.new_markdown_cell(summary_markdown(result)))
     resources = copy.deepcopy(resources)
     safe, resources = GetGrades().preprocess(safe, resources)
+    body, _ = _exporter().from_notebook_node(safe, resources=resources)
+    return body
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    """nbgrader's feedback template, loaded once (compiling it costs more than rendering)."""
     import nbgrader
+    from nbconvert.exporters import HTMLExporter, TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    from traitlets.config import Config
 
     templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
     cfg = Config()
@@ -114,8 +124,30 @@ def render(nb: NotebookNode, resources: dict, result: SubmissionResult | None = 
     cfg.HTMLExporter.extra_template_basedirs = [str(templates)]
     bootstrap = templates.parent / "static" / "node_modules" / "bootstrap" / "dist" / "css"
     cfg.HTMLExporter.extra_template_paths = [str(bootstrap)]
-    body, _ = HTMLExporter(config=cfg).from_notebook_node(safe, resources=resources)
-    return body
+
+    class FeedbackExporter(HTMLExporter):
+        """HTMLExporter without its second pass when it has nothing to do.
+
+        HTMLExporter re-parses its whole output with BeautifulSoup to give images alt text and
+        JupyterLab-style cells a tabindex, which costs more than rendering the page. nbgrader's
+        feedback template has classic markup (no such cells), so the pass matters only for a
+        page with an image; without one the page is rendered as the template produces it.
+        """
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            if any(k.startswith("image/") for c in nb.cells for o in c.get("outputs", [])
+                   for k in o.get("data", {})):
+                return super().from_notebook_node(nb, resources, **kw)
+            info = nb.metadata.get("language_info", {})
+            lexer = info.get("pygments_lexer", info.get("name", None))
+            self.register_filter("highlight_code", self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return FeedbackExporter(config=cfg)
 
 
 def write_feedback(nb: NotebookNode, resources: dict, path: Path, result: SubmissionResult) -> Path:
