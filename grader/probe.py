@@ -16,12 +16,14 @@ This detects tampering; it does not prevent it. A submission with findings is fl
 from __future__ import annotations
 
 import builtins
+import hashlib
 import json
 import re
 import sys
 import types
 
 NONCE_KEY = "__nonce__"
+DIGEST_KEY = "__digest__"
 
 #: Modules whose public callables the checks and tests depend on.
 WATCHED = (
@@ -40,6 +42,7 @@ _callable = builtins.callable
 _isinstance = builtins.isinstance
 _vars = builtins.vars
 _dumps = json.dumps
+_sha256 = hashlib.sha256
 _ModuleType = types.ModuleType
 
 
@@ -99,11 +102,14 @@ def _shell_items(items: dict[str, str]) -> None:
             items[f"events.{event}[{i}]"] = _fp(cb)
 
 
-def state(nonce: str, extra: tuple[str, ...] = ()) -> str:
+def state(nonce: str, extra: tuple[str, ...] = (), digest: bool = False) -> str:
     """A JSON fingerprint of the grading machinery (evaluated inside the kernel).
 
     ``extra`` names the check modules the notebook's tests import; they are imported (if they
-    are not yet) so that the first fingerprint is taken before any student code runs.
+    are not yet) so that the first fingerprint is taken before any student code runs. Every
+    fingerprint carries a digest of itself; with ``digest`` only that is sent (a few bytes
+    instead of a few hundred kB), and the worker asks for the whole state only when the digest
+    differs from the baseline's.
     """
     items: dict[str, str] = {NONCE_KEY: nonce}
     for name in _import_watched(extra):
@@ -141,6 +147,10 @@ def state(nonce: str, extra: tuple[str, ...] = ()) -> str:
         items[f"sys.meta_path[{i}]"] = _fp(finder)
     items["sys.path_hooks.len"] = str(len(sys.path_hooks))
     _shell_items(items)
+    body = {k: v for k, v in items.items() if k != NONCE_KEY}
+    items[DIGEST_KEY] = _sha256(_dumps(body, sort_keys=True).encode()).hexdigest()
+    if digest:
+        return _dumps({NONCE_KEY: nonce, DIGEST_KEY: items[DIGEST_KEY]})
     return _dumps(items)
 
 
@@ -152,8 +162,8 @@ def check_modules(sources: list[str]) -> tuple[str, ...]:
     return tuple(sorted({f"grader.checks.{m}" for src in sources for m in CHECK_MODULE.findall(src)}))
 
 
-def probe_expression(nonce: str, extra: tuple[str, ...] = ()) -> str:
-    return f"__import__('grader.probe', fromlist=['state']).state({nonce!r}, {extra!r})"
+def probe_expression(nonce: str, extra: tuple[str, ...] = (), digest: bool = False) -> str:
+    return f"__import__('grader.probe', fromlist=['state']).state({nonce!r}, {extra!r}, {digest!r})"
 
 
 def _category(key: str) -> str:
@@ -210,7 +220,7 @@ def compare(baseline: dict[str, str], current: dict[str, str]) -> list[str]:
 def _compare(baseline: dict[str, str], current: dict[str, str]) -> list[str]:
     findings: list[str] = []
     for key, value in baseline.items():
-        if key == NONCE_KEY:
+        if key in (NONCE_KEY, DIGEST_KEY):
             continue
         if current.get(key) != value:
             finding = "tamper:" + _category(key)

@@ -40,7 +40,7 @@ def _executor_class():
     from nbclient.util import run_sync
     from nbgrader.preprocessors import Execute
 
-    from .probe import NONCE_KEY, check_modules, compare, probe_expression
+    from .probe import DIGEST_KEY, NONCE_KEY, check_modules, compare, probe_expression
 
     class ProbingExecute(Execute):
         """nbgrader's Execute, plus a fingerprint of the grading machinery before each test cell."""
@@ -48,12 +48,12 @@ def _executor_class():
         baseline: dict | None = None
         findings: list[str]
 
-        def _probe(self) -> dict | None:
+        def _probe(self, digest: bool = False) -> dict | None:
             nonce = os.urandom(8).hex()
             try:
                 msg_id = self.kc.execute(
                     "", silent=True, store_history=False,
-                    user_expressions={"probe": probe_expression(nonce, self.watch)},
+                    user_expressions={"probe": probe_expression(nonce, self.watch, digest)},
                 )
                 reply = self.wait_for_reply(msg_id) or {}
             except Exception:
@@ -97,12 +97,14 @@ def _executor_class():
             if self.baseline is None:
                 self.baseline = self._probe() or {}
             if is_test and self.baseline and "tamper:probe-blocked" not in self.findings:
-                state = self._probe()
+                state = self._probe(digest=True)
+                if state is not None and state.get(DIGEST_KEY) != self.baseline.get(DIGEST_KEY):
+                    state = self._probe()  # something changed: fetch it all, to say what
+                    if state is not None:
+                        for finding in compare(self.baseline, state):
+                            self._note(finding)
                 if state is None:
                     self._note("tamper:probe-blocked")
-                else:
-                    for finding in compare(self.baseline, state):
-                        self._note(finding)
             return super().preprocess_cell(cell, resources, index)
 
         def _note(self, finding: str) -> None:
