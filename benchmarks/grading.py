@@ -38,6 +38,10 @@ What it prints:
 - ``vs stock``: stock wall / grader wall, the throughput ratio (above 1: the grader is faster);
   the headline is the ratio at 2 workers;
 - scaling efficiency at K workers: T(1 worker) / (K x T(K workers)); 1.0 is perfect scaling;
+- for each grader run, its start-up (command start to the first graded notebook written: the
+  gradebook, the warm sandboxes' imports) and its steady-state rate (seconds per submission
+  from the first graded notebook to the last), and the scaling efficiency of those rates, which
+  is what a class much larger than N would see;
 - a cross-check: every student's autograded score, per test cell and in total, read from each
   tool's gradebook, and the total score each tool reports, must agree; any disagreement is
   listed and the exit status is 1.
@@ -114,6 +118,9 @@ class Run:
     cell_source: str = "timestamps"  # or "borrowed from <run>"
     by_cell: dict[str, list[float]] = field(default_factory=dict)  # grade_id (or #index) -> seconds
     notebooks: dict[str, Path] = field(default_factory=dict)
+    started_at: float = 0.0  # time.time() when the command started
+    first_result_s: float | None = None  # start to the first graded notebook written
+    steady_s: float | None = None  # seconds per submission from the first result to the last
 
     def mean_cell_s(self) -> float | None:
         return sum(self.cell_s.values()) / len(self.cell_s) if self.cell_s else None
@@ -175,11 +182,21 @@ def write_class(course: Course, aid: str, n: int, seed: int, out: Path) -> list[
 def _timed(label: str, workers: int | None, argv: list[str], cwd: Path, log: Path, env: dict) -> Run:
     print(f"  {label} ...", end="", flush=True)
     with open(log, "wb") as fh:
+        started_at = time.time()
         start = time.perf_counter()
         proc = subprocess.run(argv, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, env=env)
         wall = time.perf_counter() - start
     print(f" {wall:.1f} s" + (f" (exit {proc.returncode}; see {log})" if proc.returncode else ""), flush=True)
-    return Run(label, workers, wall, proc.returncode, str(log))
+    return Run(label, workers, wall, proc.returncode, str(log), started_at=started_at)
+
+
+def steady_state(run: Run) -> None:
+    """Start-up and steady-state rate of a grader run, from when each graded notebook was written
+    (the grader records each submission as it finishes)."""
+    stamps = sorted(p.stat().st_mtime for p in run.notebooks.values())
+    if len(stamps) >= 2 and run.started_at:
+        run.first_result_s = stamps[0] - run.started_at
+        run.steady_s = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
 
 
 def setup_stock(course: Course, aid: str, subs: Path, stock: Path, env: dict) -> None:
@@ -401,6 +418,7 @@ def bench(course: Course, aid: str, args, workers: list[int], work: Path, env: d
             argv.append("--no-sandbox")
         run = _timed(f"grader grade --workers {k}", k, argv, work, work / f"grader-w{k}.log", env)
         read_cell_times(run, out / "autograded", aid)
+        steady_state(run)
         runs.append(run)
 
     # cell time: nbclient's timestamps; if a tool lost them, the other tool's for the same students
@@ -421,6 +439,7 @@ def bench(course: Course, aid: str, args, workers: list[int], work: Path, env: d
                          "cell time is the mean over those")
 
     t1 = next((r.wall_s for r in runs if r.workers == 1), None)
+    s1 = next((r.steady_s for r in runs if r.workers == 1), None)
     stock_cell = stock.mean_cell_s()
     serial_grader = next((r for r in runs if r.workers == 1), None)
     if serial_grader and stock_cell and serial_grader.mean_cell_s() is not None:
@@ -455,6 +474,10 @@ def bench(course: Course, aid: str, args, workers: list[int], work: Path, env: d
             "scaling_efficiency": (t1 / (run.workers * run.wall_s))
             if run.workers and run.workers > 1 and t1 else None,
             "graded_notebooks": len(run.notebooks),
+            "first_result_s": run.first_result_s,
+            "steady_s_per_submission": run.steady_s,
+            "steady_scaling_efficiency": (s1 / (run.workers * run.steady_s))
+            if run.workers and run.workers > 1 and s1 and run.steady_s else None,
         })
 
     print()
@@ -475,6 +498,13 @@ def bench(course: Course, aid: str, args, workers: list[int], work: Path, env: d
             line += f"; scaling efficiency T(1) / ({row['workers']} x T({row['workers']})) = " \
                     f"{row['scaling_efficiency']:.2f}"
         print(line)
+    for row in rows[1:]:
+        if row["steady_s_per_submission"] is not None:
+            line = (f"grader at {row['workers']} worker{'s' if row['workers'] > 1 else ''}: first result after "
+                    f"{row['first_result_s']:.1f} s (start-up), then {row['steady_s_per_submission']:.2f} s/sub")
+            if row["steady_scaling_efficiency"] is not None:
+                line += f"; steady-state scaling efficiency {row['steady_scaling_efficiency']:.2f}"
+            print(line)
     headline = next((r for r in rows[1:] if r["workers"] == 2), None)
     if headline:
         print(f"headline: at 2 workers `grader grade` has {headline['throughput_vs_stock']:.2f}x the throughput "

@@ -462,7 +462,6 @@ def grade(
     from . import sandbox as sb
 
     _quiet()
-    ensure_env_bin_on_path()
     (aid,) = course.resolve([aid])
     submissions, out_dir = Path(submissions), Path(out_dir)
     if not submissions.is_dir():
@@ -504,6 +503,7 @@ def grade(
             template.mkdir()
             pool = WarmPool(template, modules, limits, workers, jobs_root)
             pool.prestart()  # the sandboxes warm up while the gradebook is prepared
+        ensure_env_bin_on_path()
         book = AssignmentGradebook(course, aid, db_url, tmp)
         if pool is not None:
             for src in book.data_files:

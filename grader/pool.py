@@ -169,7 +169,8 @@ class WarmSlot:
     long as the slot: bubblewrap's ``--die-with-parent`` follows the thread that started it.
     """
 
-    def __init__(self, template: Path, modules: list[str], limits: Limits, log: Path):
+    def __init__(self, template: Path, modules: list[str], limits: Limits, log: Path,
+                 kernel_modules: list[str] | None = None):
         self.limits = limits
         self.alive = False
         self.info: dict = {}
@@ -178,6 +179,8 @@ class WarmSlot:
         self.sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         argv = [os.path.abspath(sys.executable), "-m", "grader.warm", str(child.fileno()),
                 json.dumps(modules)]
+        if kernel_modules is not None:
+            argv.append(json.dumps(kernel_modules))
         with open(log, "ab") as out:
             try:
                 self.proc = subprocess.Popen(
@@ -267,6 +270,41 @@ class WarmSlot:
         self.cgroup.remove()
 
 
+def _kernel_modules_cache() -> Path:
+    """Where the list of modules a kernel imports at start-up is kept between runs, per
+    environment (learning it costs each new warm sandbox a throwaway kernel)."""
+    import hashlib
+
+    import ipykernel
+    import IPython
+
+    key = hashlib.sha256(f"{sys.prefix}|{sys.version}|{ipykernel.__version__}|{IPython.__version__}".encode())
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "grader"
+    return base / f"kernel-modules-{key.hexdigest()[:16]}.json"
+
+
+def _cached_kernel_modules() -> list[str] | None:
+    try:
+        names = json.loads(_kernel_modules_cache().read_text())
+    except (OSError, ValueError):
+        return None
+    return names if isinstance(names, list) and all(isinstance(n, str) for n in names) else None
+
+
+def _cache_kernel_modules(names) -> None:
+    """Keep the list a zygote learnt (before any student code ran in its sandbox)."""
+    if not isinstance(names, list) or not names or _cached_kernel_modules() is not None:
+        return
+    path = _kernel_modules_cache()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps([n for n in names if isinstance(n, str)]))
+        os.replace(tmp, path)
+    except OSError:  # a read-only home: learn again next time
+        pass
+
+
 class WarmPool:
     """Up to ``size`` warm sandboxes for one assignment, shared by the grading threads."""
 
@@ -287,7 +325,8 @@ class WarmPool:
         """Start sandboxes on request; this thread lives as long as the pool (see WarmSlot)."""
         n = 0
         while self.requests.get():
-            slot = WarmSlot(self.template, self.modules, self.limits, self.logdir / f"warm-{n}.log")
+            slot = WarmSlot(self.template, self.modules, self.limits, self.logdir / f"warm-{n}.log",
+                            kernel_modules=_cached_kernel_modules())
             n += 1
             with self.lock:
                 self._all.append(slot)
@@ -302,6 +341,7 @@ class WarmPool:
         except SlotFailed as exc:
             self.error = str(exc)
             return
+        _cache_kernel_modules(slot.info.get("kernel_modules"))
         self.idle.put(slot)
 
     def prestart(self) -> None:

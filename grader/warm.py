@@ -30,7 +30,7 @@ Control protocol (``AF_UNIX``/``SOCK_SEQPACKET``, one JSON message each way per 
 parent -> zygote ``{"notebooks": N}`` with two descriptors (job reader, result writer), which
 the zygote forwards to the waiting worker without reading either;
 zygote -> parent ``{"exit": CODE, "clean": bool, "seconds": S}``. The first message the zygote
-sends is ``{"ready": true, "isolated": bool, "preloaded": [...]}``.
+sends is ``{"ready": true, "isolated": bool, "preloaded": [...], "kernel_modules": [...]}``.
 """
 
 from __future__ import annotations
@@ -477,11 +477,14 @@ def _isolation_works() -> bool:
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
 
 
-def serve(ctl: socket.socket, modules: list[str]) -> int:
+def serve(ctl: socket.socket, modules: list[str], kernel_modules: list[str] | None = None) -> int:
+    """Preload ``modules``, and ``kernel_modules`` (what a kernel imports as it starts; learnt
+    here when the parent has no list from an earlier run), then serve jobs until told to stop."""
     _nondumpable()
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     loaded = preload(modules)
-    loaded += preload(_kernel_imports())
+    learnt = _kernel_imports() if kernel_modules is None else kernel_modules
+    loaded += preload(learnt)
     if threading.active_count() > 1:  # forking a threaded process is unsafe: stay cold
         ctl.send(json.dumps({"ready": False, "error": "a preloaded module started a thread"}).encode())
         return 1
@@ -489,7 +492,8 @@ def serve(ctl: socket.socket, modules: list[str]) -> int:
     mounts = _scratch_mounts()
     clean = _restore(mounts)
     pending = _prefork(ctl) if clean else None
-    ctl.send(json.dumps({"ready": clean, "isolated": isolated, "preloaded": loaded}).encode())
+    ctl.send(json.dumps({"ready": clean, "isolated": isolated, "preloaded": loaded,
+                         "kernel_modules": learnt}).encode())
     while clean and pending is not None:
         try:
             msg, fds, _flags, _addr = socket.recv_fds(ctl, 4096, 4)
@@ -525,7 +529,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     ctl = socket.socket(fileno=int(argv[0]))
     modules = json.loads(argv[1]) if len(argv) > 1 else []
-    return serve(ctl, modules)
+    kernel_modules = json.loads(argv[2]) if len(argv) > 2 else None
+    return serve(ctl, modules, kernel_modules)
 
 
 if __name__ == "__main__":
