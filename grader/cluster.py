@@ -97,7 +97,7 @@ def _threads() -> int:
 
 def _pool_for(job: RemoteJob):
     """This worker process's warm pool for the job's assignment (started on first use)."""
-    from .pool import WarmPool
+    from .pool import WarmPool, write_files
 
     key = job.pool_key()
     with _lock:
@@ -110,11 +110,7 @@ def _pool_for(job: RemoteJob):
         tmp = Path(tempfile.mkdtemp(prefix="grader-dask-"))
         os.chmod(tmp, 0o755)
         template = tmp / "data"
-        for name, data in job.data_files.items():
-            dest = template / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(data)
-        template.mkdir(exist_ok=True)
+        write_files(template, job.data_files)
         (tmp / "logs").mkdir()
         pool = WarmPool(template, job.modules, job.limits, _threads(), tmp / "logs")
         pool.prestart()
@@ -127,7 +123,7 @@ def execute(job: RemoteJob) -> dict:
     import socket
 
     from . import sandbox as sb
-    from .pool import SlotFailed, run_cold
+    from .pool import SlotFailed, run_cold, write_files
 
     host = socket.gethostname()
     try:
@@ -143,11 +139,7 @@ def execute(job: RemoteJob) -> dict:
         with tempfile.TemporaryDirectory(prefix="grader-dask-job-") as tmp:
             os.chmod(tmp, 0o755)
             job.jobdir = Path(tmp) / job.student_id
-            job.jobdir.mkdir()
-            for name, data in job.data_files.items():
-                dest = job.jobdir / name
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(data)
+            write_files(job.jobdir, job.data_files)
             return run_cold(job, job.limits, job.sandboxed)
     except Exception as exc:  # reported as this submission's error, never lost
         return {"ok": False, "error": f"the Dask worker on {host} failed ({type(exc).__name__}: {str(exc)[:200]})"}

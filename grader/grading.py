@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -45,7 +44,7 @@ from .config import (
     sqlite_url,
 )
 from .notebooks import NotebookError, error_line, nbgrader_meta, read_notebook
-from .pool import ALWAYS, SlotFailed, WarmPool, imports_of, run_cold
+from .pool import ALWAYS, SlotFailed, WarmPool, imports_of, run_cold, write_files
 from .release import generate
 from .sandbox import Limits
 
@@ -130,9 +129,10 @@ class AssignmentGradebook:
         generate(course, aid, release_dir, db_url)
         self.release = release_dir / aid
         self.notebooks = sorted(p.name for p in self.release.glob("*.ipynb"))
-        self.data_files = sorted(
-            p for p in self.release.rglob("*") if p.is_file() and p.suffix != ".ipynb"
-        )
+        self.data_files = {  # relative name -> content: what the notebooks may read
+            str(p.relative_to(self.release)): p.read_bytes()
+            for p in sorted(self.release.rglob("*")) if p.is_file() and p.suffix != ".ipynb"
+        }
         self.max_score = self._max_score()
         self.test_sources: dict[str, dict[str, set[str]]] = {}
         for name in self.notebooks:
@@ -282,10 +282,6 @@ def _intake(
             return None, result
         payload[name] = nbformat.writes(nb)
     flags += [f for f in _shipped_code(adir, submitted, book) if f not in flags]
-    for src in book.data_files:
-        dest = jobdir / src.relative_to(book.release)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dest)
     job = Job(sid, jobdir, present, flags, 0.0, payload, submission_digest(adir, book, limits))
     return job, None
 
@@ -506,10 +502,7 @@ def grade(
         ensure_env_bin_on_path()
         book = AssignmentGradebook(course, aid, db_url, tmp)
         if pool is not None:
-            for src in book.data_files:
-                dest = template / src.relative_to(book.release)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, dest)
+            write_files(template, book.data_files)
         jobs: list[Job] = []
         student_dirs = sorted(
             p for p in submissions.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
@@ -533,6 +526,7 @@ def grade(
 
         def execute(job: Job) -> tuple[Job, dict]:
             if pool is None:
+                write_files(job.jobdir, book.data_files)
                 return job, run_cold(job, limits, sandboxed)
             try:
                 return job, pool.run(job)
@@ -575,10 +569,9 @@ def _on_cluster(client, jobs: list[Job], book: AssignmentGradebook, modules: lis
     """Run the jobs on a Dask cluster; yield (job, outcome) as each one finishes."""
     from distributed import as_completed as dask_completed
 
-    data = {str(p.relative_to(book.release)): p.read_bytes() for p in book.data_files}
     by_key, futures = {}, []
     for job in jobs:
-        remote = cluster.RemoteJob(job.student_id, job.payload, data, modules, limits, sandboxed, warm)
+        remote = cluster.RemoteJob(job.student_id, job.payload, book.data_files, modules, limits, sandboxed, warm)
         fut = client.submit(cluster.execute, remote, pure=False,
                             key=f"grade-{book.aid}-{job.student_id}-{os.urandom(4).hex()}")
         by_key[fut.key] = job

@@ -57,6 +57,15 @@ def imports_of(sources: list[str]) -> list[str]:
     return found
 
 
+def write_files(dest: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` (relative name -> content: an assignment's data files) under ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        path = dest / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
 def _drain(fd: int, chunks: list[bytes], cap: int) -> None:
     total = 0
     with os.fdopen(fd, "rb") as pipe:
@@ -240,7 +249,6 @@ class WarmSlot:
         try:
             raw = self.sock.recv(1 << 16)
             reply = json.loads(raw) if raw else {}
-            self.last_reply = reply
         except TimeoutError:
             timed_out = True
         except (OSError, ValueError):

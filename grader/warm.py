@@ -29,7 +29,7 @@ sandbox).
 Control protocol (``AF_UNIX``/``SOCK_SEQPACKET``, one JSON message each way per job):
 parent -> zygote ``{"notebooks": N}`` with two descriptors (job reader, result writer), which
 the zygote forwards to the waiting worker without reading either;
-zygote -> parent ``{"exit": CODE, "clean": bool, "seconds": S}``. The first message the zygote
+zygote -> parent ``{"exit": CODE, "clean": bool}``. The first message the zygote
 sends is ``{"ready": true, "isolated": bool, "preloaded": [...], "kernel_modules": [...]}``.
 """
 
@@ -501,7 +501,6 @@ def serve(ctl: socket.socket, modules: list[str], kernel_modules: list[str] | No
             return 0
         if not msg:
             return 0  # the parent has gone
-        start = time.perf_counter()
         pid, chan = pending
         try:
             if len(fds) != 2:
@@ -515,13 +514,9 @@ def serve(ctl: socket.socket, modules: list[str], kernel_modules: list[str] | No
                 os.close(fd)
             chan.close()
         _, status = os.waitpid(pid, 0)
-        ran = time.perf_counter() - start
         clean = _kill_others() and _restore(mounts)
-        cleaned = time.perf_counter() - start - ran
         pending = _prefork(ctl) if clean else None
-        ctl.send(json.dumps({"exit": os.waitstatus_to_exitcode(status), "clean": clean,
-                             "seconds": ran, "cleanup": cleaned,
-                             "fork": time.perf_counter() - start - ran - cleaned}).encode())
+        ctl.send(json.dumps({"exit": os.waitstatus_to_exitcode(status), "clean": clean}).encode())
     return 0
 
 

@@ -162,6 +162,19 @@ def call(func: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     return result
 
 
+def unrounded(check: Callable[[float], None], loose: float, strict: float, rounded: str) -> None:
+    """Run ``check(loose)``, whose messages name the student's mistakes, then ``check(strict)``.
+
+    An answer that passes only the loose tolerance was typed in or rounded: it gets ``rounded``
+    (say what to compute in code) instead of a message about a mistake it does not make.
+    """
+    check(loose)
+    try:
+        check(strict)
+    except Incorrect:
+        raise Incorrect(rounded) from None
+
+
 def _arg(value: Any) -> str:
     from .values import show
 

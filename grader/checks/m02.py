@@ -28,7 +28,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import train_test_split
 
 from ..datasets import diabetes_raw, make_recovery
-from .core import Incorrect, Question, call, question
+from .core import Incorrect, Question, call, question, unrounded
 from .values import as_bool, as_float, as_tuple, close, show
 
 __all__ = ["q1", "q2", "q3", "q4", "q5"]
@@ -514,15 +514,11 @@ class Expectations(Question):
         _q4_check(baseline, cond_mean_high_bmi, pd_bmi_32, tol=1e-3)
 
     def verify_hidden(self, seed, baseline, cond_mean_high_bmi, pd_bmi_32):
-        values = (baseline, cond_mean_high_bmi, pd_bmi_32)
-        _q4_check(*values, tol=1e-3)
-        try:
-            _q4_check(*values, tol=1e-8)
-        except Incorrect:
-            raise Incorrect(
-                "One of `baseline`, `cond_mean_high_bmi` or `pd_bmi_32` is close to the right "
-                "value but not equal to it. Compute each one in code and do not round it."
-            ) from None
+        unrounded(
+            lambda tol: _q4_check(baseline, cond_mean_high_bmi, pd_bmi_32, tol=tol), 1e-3, 1e-8,
+            "One of `baseline`, `cond_mean_high_bmi` or `pd_bmi_32` is close to the right "
+            "value but not equal to it. Compute each one in code and do not round it.",
+        )
 
 
 # =================================================================================================

@@ -31,7 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..datasets import breast_cancer_split, diabetes_raw
-from .core import Incorrect, Question, call, question
+from .core import Incorrect, Question, call, question, unrounded
 from .values import as_array, as_dict, as_float, as_int, as_tuple, close, show
 
 __all__ = ["q1", "q2", "q3", "q4", "q5", "q6"]
@@ -758,14 +758,11 @@ class Imbalance(Question):
         self, seed, baseline_accuracy, balanced_acc, minority_recall, report_to_fraud_team
     ):
         values = (baseline_accuracy, balanced_acc, minority_recall, report_to_fraud_team)
-        _q5_check(*values, tol=1e-3)
-        try:
-            _q5_check(*values, tol=1e-9)
-        except Incorrect:
-            raise Incorrect(
-                "One of `baseline_accuracy`, `balanced_acc` or `minority_recall` is close to the "
-                "right value but not equal to it. Compute each one in code and do not round it."
-            ) from None
+        unrounded(
+            lambda tol: _q5_check(*values, tol=tol), 1e-3, 1e-9,
+            "One of `baseline_accuracy`, `balanced_acc` or `minority_recall` is close to the "
+            "right value but not equal to it. Compute each one in code and do not round it.",
+        )
 
 
 # =================================================================================================

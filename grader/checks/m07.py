@@ -30,7 +30,7 @@ from sklearn.inspection import partial_dependence, permutation_importance
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import train_test_split
 
-from .core import Incorrect, Question, call, question
+from .core import Incorrect, Question, call, question, unrounded
 from .values import allclose, as_array, as_float, as_int, as_tuple, close, show
 
 __all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
@@ -349,14 +349,11 @@ class HeldOutImportance(Question):
         _q2_check(pi_test, pi_sklearn, 1e-4)
 
     def verify_hidden(self, seed, pi_test, pi_sklearn):
-        _q2_check(pi_test, pi_sklearn, 1e-4)
-        try:
-            _q2_check(pi_test, pi_sklearn, 1e-9)
-        except Incorrect:
-            raise Incorrect(
-                "`pi_test` or `pi_sklearn` is close to the right values but not equal to them. "
-                "Compute them in code and do not round."
-            ) from None
+        unrounded(
+            lambda tol: _q2_check(pi_test, pi_sklearn, tol), 1e-4, 1e-9,
+            "`pi_test` or `pi_sklearn` is close to the right values but not equal to them. "
+            "Compute them in code and do not round.",
+        )
 
 
 # =================================================================================================
@@ -535,14 +532,11 @@ class SklearnPDP(Question):
         _q4_check(grid_x3, pd_x3, slope_x3, 1e-4)
 
     def verify_hidden(self, seed, grid_x3, pd_x3, slope_x3):
-        _q4_check(grid_x3, pd_x3, slope_x3, 1e-4)
-        try:
-            _q4_check(grid_x3, pd_x3, slope_x3, 1e-9)
-        except Incorrect:
-            raise Incorrect(
-                "`grid_x3`, `pd_x3` or `slope_x3` is close to the right value but not equal to it. "
-                "Compute them in code and do not round."
-            ) from None
+        unrounded(
+            lambda tol: _q4_check(grid_x3, pd_x3, slope_x3, tol), 1e-4, 1e-9,
+            "`grid_x3`, `pd_x3` or `slope_x3` is close to the right value but not equal to it. "
+            "Compute them in code and do not round.",
+        )
 
 
 # =================================================================================================
@@ -698,14 +692,11 @@ class Interactions(Question):
         _q6_check(spread_x0, spread_x3, feature_with_interaction, 1e-4)
 
     def verify_hidden(self, seed, spread_x0, spread_x3, feature_with_interaction):
-        _q6_check(spread_x0, spread_x3, feature_with_interaction, 1e-4)
-        try:
-            _q6_check(spread_x0, spread_x3, feature_with_interaction, 1e-9)
-        except Incorrect:
-            raise Incorrect(
-                "`spread_x0` or `spread_x3` is close to the right value but not equal to it. "
-                "Compute them in code and do not round."
-            ) from None
+        unrounded(
+            lambda tol: _q6_check(spread_x0, spread_x3, feature_with_interaction, tol), 1e-4, 1e-9,
+            "`spread_x0` or `spread_x3` is close to the right value but not equal to it. "
+            "Compute them in code and do not round.",
+        )
 
 
 # =================================================================================================
