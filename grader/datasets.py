@@ -20,6 +20,7 @@ __all__ = [
     "breast_cancer",
     "breast_cancer_split",
     "diabetes_raw",
+    "make_credit",
     "make_readmission",
 ]
 
@@ -269,3 +270,68 @@ def make_recovery(n: int = 1200, seed: int = 0) -> pd.DataFrame:
             "recovered": recovered.astype(int),
         }
     )
+
+
+# --- module 12 ---
+#: Ground truth of :func:`make_credit`: the log-odds of repaying are this linear function of the
+#: applicant's *true* features (income and savings in thousands of dollars, debt_ratio unitless,
+#: late_payments a count), centred at :data:`CREDIT_CENTRE`, plus :data:`CREDIT_INTERCEPT`.
+CREDIT_TRUE_COEF = {"income": 0.04, "savings": 0.05, "debt_ratio": -5.0, "late_payments": -0.7}
+CREDIT_CENTRE = {"income": 45.0, "savings": 10.0, "debt_ratio": 0.35, "late_payments": 1.5}
+CREDIT_INTERCEPT = 0.6
+
+
+def make_credit(
+    n: int = 4000,
+    seed: int = 0,
+    *,
+    reported_income_bias: float = 0.0,
+    label_bias: float = 0.0,
+    include_proxy: bool = False,
+) -> pd.DataFrame:
+    """A synthetic credit table with a protected group and switchable biases, for module 12.
+
+    After the scenarios of the ``shap`` fairness notebook (Lundberg, 2020): ``group`` (0 or 1;
+    group 1 is 40 % of applicants) has lower incomes and savings on average (an inequality that
+    exists before any model), so the groups' true repayment rates differ. Repayment (``repaid``)
+    is drawn from the logistic model :data:`CREDIT_TRUE_COEF` on the *true* features, which do
+    not include the group. Two biases can then be switched on, each in one group only:
+
+    - ``reported_income_bias`` (measurement bias): group 1's ``income`` column is the true income
+      times ``1 + reported_income_bias`` (e.g. -0.2: under-reported by 20 %);
+    - ``label_bias`` (historical bias): for group 1, the probability that the recorded label is
+      ``repaid = 1`` is shifted by ``label_bias`` (e.g. -0.1: past records mark some of them as
+      defaulters who would have repaid), clipped to [0, 1].
+
+    With ``include_proxy`` a ``neighbourhood`` score (unitless, about N(0, 1) within a group) is
+    added that is strongly associated with the group (its mean is 1.5 higher in group 1) and has
+    no effect of its own on repayment.
+
+    Returns a DataFrame with columns ``income``, ``savings`` (thousands of dollars),
+    ``debt_ratio``, ``late_payments`` (count in two years), [``neighbourhood``], ``group``,
+    ``repaid`` (0/1).
+    """
+    rng = np.random.default_rng(seed)
+    group = (rng.random(n) < 0.4).astype(int)
+    income = np.maximum(8.0, rng.normal(np.where(group == 1, 38.0, 50.0), 12.0))
+    savings = np.maximum(0.0, rng.gamma(2.0, np.where(group == 1, 3.5, 6.0)))
+    debt_ratio = np.clip(rng.normal(0.35, 0.12, n), 0.0, 1.0)
+    late = rng.poisson(1.5, n).astype(float)
+    true = {"income": income, "savings": savings, "debt_ratio": debt_ratio, "late_payments": late}
+    logit = CREDIT_INTERCEPT + sum(
+        CREDIT_TRUE_COEF[k] * (true[k] - CREDIT_CENTRE[k]) for k in CREDIT_TRUE_COEF
+    )
+    p_repay = 1.0 / (1.0 + np.exp(-logit))
+    p_recorded = np.clip(p_repay + label_bias * (group == 1), 0.0, 1.0)
+    repaid = (rng.random(n) < p_recorded).astype(int)
+    data = {
+        "income": np.where(group == 1, income * (1.0 + reported_income_bias), income),
+        "savings": savings,
+        "debt_ratio": debt_ratio,
+        "late_payments": late,
+    }
+    if include_proxy:
+        data["neighbourhood"] = rng.normal(1.5 * group, 1.0)
+    data["group"] = group
+    data["repaid"] = repaid
+    return pd.DataFrame(data)

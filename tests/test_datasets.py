@@ -41,3 +41,29 @@ def test_diabetes_raw_is_in_original_units():
     X, y = datasets.diabetes_raw()
     assert X["age"].between(18, 90).all()
     assert np.isclose(y.mean(), 152.13, atol=0.01)
+
+
+def test_make_credit_has_the_documented_groups_biases_and_proxy():
+    base = datasets.make_credit(n=20000, seed=0)
+    assert list(base.columns) == ["income", "savings", "debt_ratio", "late_payments", "group", "repaid"]
+    assert 0.37 < base["group"].mean() < 0.43
+    # an inequality before any model: group 1 earns less and repays less often
+    by = base.groupby("group")
+    assert by["income"].mean()[1] < by["income"].mean()[0] - 8
+    assert by["repaid"].mean()[1] < by["repaid"].mean()[0] - 0.1
+    # the same seed with label bias: group 1's recorded repayment drops by about the bias
+    biased = datasets.make_credit(n=20000, seed=0, label_bias=-0.1)
+    drop = base.loc[base.group == 1, "repaid"].mean() - biased.loc[biased.group == 1, "repaid"].mean()
+    assert 0.07 < drop < 0.13
+    assert (biased.loc[biased.group == 0, "repaid"] == base.loc[base.group == 0, "repaid"]).all()
+    # measurement bias scales group 1's reported income only
+    under = datasets.make_credit(n=2000, seed=1, reported_income_bias=-0.2)
+    true = datasets.make_credit(n=2000, seed=1)
+    g1 = true["group"] == 1
+    np.testing.assert_allclose(under.loc[g1, "income"], 0.8 * true.loc[g1, "income"])
+    np.testing.assert_allclose(under.loc[~g1, "income"], true.loc[~g1, "income"])
+    # the proxy is associated with the group and not with repayment within a group
+    proxy = datasets.make_credit(n=20000, seed=0, include_proxy=True)
+    assert proxy.groupby("group")["neighbourhood"].mean().diff().iloc[-1] > 1.3
+    within = proxy[proxy.group == 0]
+    assert abs(np.corrcoef(within["neighbourhood"], within["repaid"])[0, 1]) < 0.03
