@@ -538,7 +538,7 @@ def recover_cells(nb: NotebookNode, source: NotebookNode, tests: dict[str, set[s
         if parts is None:
             if kind[gid] == "test":
                 rec.tamper.append("tamper:edited-test-cell")
-            elif text:  # an edited prompt or set-up cell: restored, the student's text kept after it
+            elif text and text not in src[gid].source:  # edited prompt or set-up: the student's text kept
                 splits[id(cell)] = [cell, _new_cell(cell.cell_type, cell.source, taken)]
             continue
         before, after = (p.strip("\n") for p in parts)
@@ -549,36 +549,47 @@ def recover_cells(nb: NotebookNode, source: NotebookNode, tests: dict[str, set[s
         splits[id(cell)] = pieces
         count("merged cells split")
     cells = rebuild(splits)
-    # 3b. a test whose code stands alone in a plain cell
-    for gid in order:
-        if gid not in owner and kind[gid] == "test":
+    # 3b/4b. a test whose code stands alone in a plain cell, or was merged into another cell (split
+    # out); repeated, since splitting one merge can free the code of the next test
+    def find_tests() -> bool:
+        for gid in order:
+            if gid not in owner and kind[gid] == "test":
+                for cell in cells:
+                    if free(cell) and cell.source.strip() in allowed[gid]:
+                        adopt(gid, cell, "test cells recognised by their code")
+                        return True
+        for gid in order:
+            if gid in owner or kind[gid] != "test":
+                continue
             for cell in cells:
-                if cell.cell_type == "code" and free(cell) and cell.source.strip() in allowed[gid]:
-                    adopt(gid, cell, "test cells recognised by their code")
-                    break
-    # 4b. a test whose code was merged into a student's cell: split out
-    splits = {}
+                cgid = grade_id(cell)
+                if cgid is not None and nbgrader_meta(src[cgid]).get("locked"):
+                    continue
+                parts = next((p for w in sorted(allowed[gid], key=len, reverse=True)
+                              if (p := _contains(cell.source.strip(), w))), None)
+                if parts is None:
+                    continue
+                before, after = (p.strip("\n") for p in parts)
+                test = _new_cell("code", src[gid].source, taken)
+                owner[gid] = test
+                test.metadata["nbgrader"] = copy.deepcopy(nbgrader_meta(src[gid]))
+                cell.source = before
+                pieces = [cell, test] + ([_new_cell(cell.cell_type, after, taken)] if after.strip() else [])
+                cells[:] = rebuild({id(cell): pieces})
+                count("merged cells split")
+                return True
+        return False
+
+    while find_tests():
+        pass
+    # 3b'. a prompt or set-up cell whose text is unchanged
     for gid in order:
-        if gid in owner or kind[gid] != "test":
-            continue
-        for cell in cells:
-            cgid = grade_id(cell)
-            if cell.cell_type != "code" or id(cell) in splits or (
-                    cgid is not None and nbgrader_meta(src[cgid]).get("locked")):
-                continue
-            parts = next((p for w in sorted(allowed[gid], key=len, reverse=True)
-                          if (p := _contains(cell.source.strip(), w))), None)
-            if parts is None:
-                continue
-            before, after = (p.strip("\n") for p in parts)
-            test = _new_cell("code", src[gid].source, taken)
-            owner[gid] = test
-            test.metadata["nbgrader"] = copy.deepcopy(nbgrader_meta(src[gid]))
-            cell.source = before
-            splits[id(cell)] = [cell, test] + ([_new_cell("code", after, taken)] if after.strip() else [])
-            count("merged cells split")
-            break
-    cells = rebuild(splits)
+        if gid not in owner and kind[gid] == "locked":
+            text = src[gid].source.strip()
+            for cell in cells:
+                if free(cell) and cell.cell_type == src[gid].cell_type and cell.source.strip() == text:
+                    adopt(gid, cell, "locked cells recognised by their text")
+                    break
     # 3c. an answer that lost its metadata: the one plain cell of its type between its neighbours
     for gid in order:
         if gid in owner or kind[gid] not in ("written", "answer"):
