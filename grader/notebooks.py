@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from .config import MAX_NOTEBOOK_BYTES
+from .config import MAX_NOTEBOOK_BYTES, MAX_NOTEBOOK_CELLS
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -132,7 +132,8 @@ def read_submission(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> tuple[No
     ``outputs`` or ``metadata``; source given as a list of lines; malformed standard metadata.
     Outputs are dropped (grading clears them anyway). Raises :class:`NotebookError` with one whole
     line naming the file and what to do for what cannot be repaired: not a regular file, over
-    ``max_bytes``, empty, not UTF-8 JSON, not a notebook, a newer major nbformat.
+    ``max_bytes``, empty, not UTF-8 JSON, not a notebook, a newer major nbformat, more than
+    ``MAX_NOTEBOOK_CELLS`` cells.
     """
     path = Path(path)
     raw = read_regular(path, max_bytes)
@@ -169,6 +170,12 @@ def read_submission(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> tuple[No
                 "open it in JupyterLab, save it and resubmit"
             ) from None
         repairs.append(f"upgraded from nbformat {major}")
+    cells = data.get("cells")
+    if isinstance(cells, list) and len(cells) > MAX_NOTEBOOK_CELLS:
+        raise NotebookError(
+            f"{path.name} has {len(cells)} cells, over the grader's limit of {MAX_NOTEBOOK_CELLS}; "
+            "remove the cells you added in bulk, save and resubmit"
+        )
     nb = _repair(data, repairs)
     try:
         nbformat.validate(nb)
@@ -509,11 +516,14 @@ def recover_cells(nb: NotebookNode, source: NotebookNode, tests: dict[str, set[s
 
     def adopt(gid: str, cell: NotebookNode, why: str) -> None:
         owner[gid] = cell
+        owned.add(id(cell))
         cell.metadata["nbgrader"] = copy.deepcopy(nbgrader_meta(src[gid]))
         count(why)
 
+    owned = {id(c) for c in owner.values()}
+
     def free(cell: NotebookNode) -> bool:
-        return "nbgrader" not in cell.metadata and all(cell is not c for c in owner.values())
+        return "nbgrader" not in cell.metadata and id(cell) not in owned
 
     # 3a. by nbformat cell id (an editor dropped the metadata but kept the ids)
     by_id = {c.get("id"): c for c in cells}
@@ -572,6 +582,7 @@ def recover_cells(nb: NotebookNode, source: NotebookNode, tests: dict[str, set[s
                 before, after = (p.strip("\n") for p in parts)
                 test = _new_cell("code", src[gid].source, taken)
                 owner[gid] = test
+                owned.add(id(test))
                 test.metadata["nbgrader"] = copy.deepcopy(nbgrader_meta(src[gid]))
                 cell.source = before
                 pieces = [cell, test] + ([_new_cell(cell.cell_type, after, taken)] if after.strip() else [])
@@ -621,6 +632,7 @@ def recover_cells(nb: NotebookNode, source: NotebookNode, tests: dict[str, set[s
         where = prev + 1 if prev is not None else nxt if nxt is not None else len(cells)
         cells.insert(where, cell)
         owner[gid] = cell
+        owned.add(id(cell))
         if kind[gid] == "test":
             rec.tamper.append("tamper:deleted-test-cell")
         elif kind[gid] == "written":

@@ -90,6 +90,7 @@ def test_stray_and_missing_cell_keys_are_repaired(tmp_path):
     (b"[1, 2]", "not a notebook"),
     (json.dumps({"nbformat": 5, "cells": []}).encode(), "nbformat 5"),
     (json.dumps({"nbformat": 4, "cells": "nope"}).encode(), "not a list"),
+    (json.dumps({"nbformat": 4, "cells": [{"cell_type": "raw", "source": ""}] * 5001}).encode(), "5001 cells"),
 ])
 def test_what_cannot_be_repaired_is_refused_in_one_whole_line(tmp_path, raw, words):
     with pytest.raises(NotebookError) as err:
