@@ -375,7 +375,7 @@ def _record(
         result.reason = f"{sid}/{aid}: {first}; graded as zero"
         _zero_grades(book, sid)
         return _finish(book, result)
-    result.reason = f"{sid}/{aid}: {'; '.join(job.notes)}" if job.notes else ""  # intake's repairs
+    result.reason = whole(f"{sid}/{aid}: {'; '.join(job.notes)}", 390) if job.notes else ""  # intake's repairs
     pending = []
     for name in job.notebooks:
         text = outcome.get("notebooks", {}).get(name)

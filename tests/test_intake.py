@@ -332,3 +332,30 @@ def test_recovery_never_raises_on_garbage_metadata():
         cell.metadata["nbgrader"] = [None, {}, {"grade_id": 3}, {"grade_id": ""}, "x", 7][n % 6]
     rec = _recover(nb)
     assert hashlib.sha256(json.dumps(rec.notes).encode()).hexdigest()  # it returned, with notes
+
+
+def test_an_internal_error_is_never_reported_as_tampering(toy_course, tmp_path, monkeypatch):
+    """Today a bug of nbgrader's or ours (a KeyError in OverwriteCells) was reported as
+    `tamper:cell-metadata`, "altered beyond repair"."""
+    from grader import grading
+    from grader.config import ensure_env_bin_on_path, sqlite_url
+    from grader.sandbox import Limits
+
+    ensure_env_bin_on_path()
+    book = grading.AssignmentGradebook(toy_course, AID, sqlite_url(tmp_path / "gb.db"), tmp_path)
+    student = tmp_path / "submitted" / "alice"
+    (student / AID).mkdir(parents=True)
+    nbformat.write(_student(), student / AID / f"{AID} (1).ipynb")
+    (student / AID / "timestamp.txt").write_text("2026-11-28 10:00:00 UTC")
+    (tmp_path / "jobs").mkdir()
+    job, early = grading._intake(book, student, tmp_path / "jobs", Limits())
+    assert early is None and job.flags == ["misnamed"] and "renamed" in job.notes[0]
+
+    def broken(*args, **kwargs):
+        raise KeyError("grade_id")
+
+    monkeypatch.setattr(grading, "_sanitize", broken)
+    job, early = grading._intake(book, student, tmp_path / "jobs2", Limits())
+    assert job is None and early.status == "error"
+    assert "intake-failed" in early.flags and not any(f.startswith("tamper") for f in early.flags)
+    assert "not the student's fault" in early.reason and "KeyError" in early.reason
