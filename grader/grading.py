@@ -2,8 +2,11 @@
 
 The pipeline per submission, with who runs each step:
 
-1. *intake* (trusted parent): find ``STUDENT/ASSIGNMENT/*.ipynb``, read it safely; a missing,
-   empty, non-JSON or misnamed notebook gets status ``missing`` or ``error`` with a one-line
+1. *intake* (trusted parent): find ``STUDENT/ASSIGNMENT/*.ipynb`` and read it as Jupyter does
+   (:func:`grader.notebooks.read_submission`: regular files only, size-capped, repaired before
+   validating); recover its graded cells from honest edits
+   (:func:`grader.notebooks.recover_cells`, see docs/grading-rules.md); a missing, empty,
+   unrepairable or misnamed notebook gets status ``missing`` or ``error`` with a one-line
    reason, and the batch goes on;
 2. *sanitize* (parent): nbgrader's own preprocessors, in nbgrader's order: ClearOutput,
    DeduplicateIds, OverwriteKernelspec, OverwriteCells (test and read-only cells restored from the
