@@ -234,7 +234,7 @@ def test_a_copied_test_cell_runs_as_plain_code():
 
 
 def test_foreign_and_grade_id_less_metadata_is_dropped():
-    """Stock nbgrader fails the notebook on a dict without grade_id ('old version' error)."""
+    """Stock nbgrader fails the notebook on a dict without grade_id ("Removing failed assignment")."""
     nb = _student()
     pasted = nbformat.v4.new_code_cell("def share(x):\n    return x", id="c0ffee01")
     pasted.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "q7_check", "points": 3}
