@@ -19,6 +19,12 @@ CELL_TIMEOUT_S = 60
 SUBMISSION_TIMEOUT_S = 600
 #: The time budget of one notebook (lecture, solution) when it executes.
 NOTEBOOK_BUDGET_S = 60
+#: The largest submitted notebook file intake reads, in bytes: a larger one is refused unread
+#: (files beside the notebook are never read at all).
+MAX_NOTEBOOK_BYTES = 50 * 2**20
+#: The most cells a submitted notebook may have (an assignment has tens; validation time grows
+#: with the count, so a larger one is refused before it is validated).
+MAX_NOTEBOOK_CELLS = 5000
 #: Seconds to wait for a gradebook server (``--db``) to answer before giving up.
 DB_CONNECT_TIMEOUT_S = 5
 

@@ -121,7 +121,8 @@ def generate(course: Course, out: Path, ids: list[str] | None = None, seed: int 
             elif prof.kind == "empty":
                 path.write_bytes(b"")
             elif prof.kind == "misnamed":
-                nbformat.write(nb, target / f"{src_path.stem} (1).ipynb")
+                # a name of the student's own (a browser's "NAME (1).ipynb" would be graded)
+                nbformat.write(nb, target / "homework.ipynb")
             else:
                 nbformat.write(nb, path)
     return plan

@@ -2,8 +2,11 @@
 
 The pipeline per submission, with who runs each step:
 
-1. *intake* (trusted parent): find ``STUDENT/ASSIGNMENT/*.ipynb``, read it safely; a missing,
-   empty, non-JSON or misnamed notebook gets status ``missing`` or ``error`` with a one-line
+1. *intake* (trusted parent): find ``STUDENT/ASSIGNMENT/*.ipynb`` and read it as Jupyter does
+   (:func:`grader.notebooks.read_submission`: regular files only, size-capped, repaired before
+   validating); recover its graded cells from honest edits
+   (:func:`grader.notebooks.recover_cells`, see docs/grading-rules.md); a missing, empty,
+   unrepairable or misnamed notebook gets status ``missing`` or ``error`` with a one-line
    reason, and the batch goes on;
 2. *sanitize* (parent): nbgrader's own preprocessors, in nbgrader's order: ClearOutput,
    DeduplicateIds, OverwriteKernelspec, OverwriteCells (test and read-only cells restored from the
@@ -23,6 +26,7 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 import tempfile
 import time
@@ -37,13 +41,24 @@ import nbformat
 from . import cluster
 from .config import (
     CELL_TIMEOUT_S,
+    MAX_NOTEBOOK_BYTES,
     SUBMISSION_TIMEOUT_S,
     Course,
     UserError,
     ensure_env_bin_on_path,
     sqlite_url,
 )
-from .notebooks import NotebookError, error_line, nbgrader_meta, read_notebook
+from .notebooks import (
+    NotebookError,
+    Recovery,
+    error_line,
+    hash_regular,
+    nbgrader_meta,
+    read_notebook,
+    read_submission,
+    recover_cells,
+    whole,
+)
 from .pool import ALWAYS, SlotFailed, WarmPool, imports_of, run_cold, write_files
 from .release import generate
 from .sandbox import Limits
@@ -112,6 +127,7 @@ class Job:
     started: float
     payload: dict[str, str] = field(default_factory=dict)  # name -> sanitized notebook JSON
     digest: str = ""
+    notes: list[str] = field(default_factory=list)  # what intake repaired, in plain words
 
 
 def _quiet() -> None:
@@ -135,6 +151,7 @@ class AssignmentGradebook:
         }
         self.max_score = self._max_score()
         self.test_sources: dict[str, dict[str, set[str]]] = {}
+        self.sources = {name: nbformat.read(self.release / name, as_version=4) for name in self.notebooks}
         for name in self.notebooks:
             allowed: dict[str, set[str]] = {}
             for path in (self.release / name, course.solutions / aid / name):
@@ -167,40 +184,56 @@ class AssignmentGradebook:
         }
 
 
-def _tamper_in_cells(nb, book: AssignmentGradebook, notebook: str) -> list[str]:
-    """Test cells edited, deleted or relabelled in the submitted notebook (before restoring)."""
-    allowed = book.test_sources.get(notebook, {})
-    flags: list[str] = []
-    seen: set[str] = set()
-    for cell in nb.cells:
-        meta = nbgrader_meta(cell)
-        gid = meta.get("grade_id")
-        if not gid:
-            continue
-        seen.add(gid)
-        if gid in allowed and cell.get("source", "").strip() not in allowed[gid]:
-            flags.append("tamper:edited-test-cell")
-        elif meta.get("grade") and not meta.get("solution") and gid not in allowed and cell.cell_type == "code":
-            flags.append("tamper:relabelled-cell")
-    if set(allowed) - seen:
-        flags.append("tamper:deleted-test-cell")
-    return sorted(set(flags))
+def _tamper_in_cells(nb, book: AssignmentGradebook, notebook: str) -> Recovery:
+    """Recover the submitted notebook's graded cells in place (:func:`recover_cells`) and return
+    what was done: notes, ``tamper:`` flags for test code edited or deleted, missing answers."""
+    return recover_cells(nb, book.sources[notebook], book.test_sources.get(notebook, {}))
 
 
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+#: Files nbgrader itself puts beside a collected notebook (not the student's).
+NBGRADER_FILES = {"timestamp.txt"}
+#: How browsers and editors rename a downloaded or duplicated notebook: "NAME (1)", "NAME-Copy1",
+#: "NAME copy 2", "NAME - Copy", "NAME(3)", "NAME_1".
+_RENAMED = re.compile(r"^(?P<stem>.+?)(?:\s*\(\d+\)|-Copy\d*|\s+-\s+Copy(?:\s*\(\d+\))?|\s+copy(?:\s+\d+)?|[ _]\d)$", re.I)
 
 
-def _shipped_code(adir: Path, nbs: list, book: AssignmentGradebook) -> list[str]:
-    """Flags for files a student shipped beside the notebook (they are never copied in)."""
-    extra = [p for p in adir.iterdir() if p.name not in book.notebooks and not p.name.startswith(".")]
+def _shipped_code(adir: Path, nbs: list, book: AssignmentGradebook, graded: set[str] = frozenset()) -> list[str]:
+    """Flags for files a student shipped beside the notebook (never read, never copied in)."""
+    extra = [p for p in adir.iterdir() if p.name not in book.notebooks and p.name not in graded
+             and p.name not in NBGRADER_FILES and not p.name.startswith(".")]
     if not extra:
         return []
-    modules = {p.stem for p in extra if p.suffix == ".py"} | {p.name for p in extra if p.is_dir()}
+    modules = {p.stem for p in extra if p.suffix == ".py"} | {p.name for p in extra if _is_dir(p)}
     imported = {m for nb in nbs for c in nb.cells if c.cell_type == "code" for m in _IMPORT.findall(c.source)}
     flags = ["ignored-files"]
     if modules & imported:
         flags.append("tamper:shipped-code")
     return flags
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _notebook_files(adir: Path, book: AssignmentGradebook) -> tuple[dict[str, Path], str]:
+    """The submitted notebooks to grade (assignment name -> file) and a note if one was renamed.
+
+    A folder whose only ``.ipynb`` is the assignment's only notebook renamed the way browsers and
+    editors do (``NAME (1).ipynb``, ``NAME-Copy1.ipynb``) is graded as that notebook.
+    """
+    found = sorted(p.name for p in adir.iterdir() if p.suffix == ".ipynb" and not p.name.startswith("."))
+    present = {n: adir / n for n in book.notebooks if n in found}
+    if present or len(found) != 1 or len(book.notebooks) != 1:
+        return present, ""
+    (only,), (expected,) = found, book.notebooks
+    m = _RENAMED.match(Path(only).stem)
+    if m and m["stem"].strip() == Path(expected).stem:
+        return {expected: adir / only}, f"graded {only} as {expected} (the only notebook, renamed on download)"
+    return {}, ""
 
 
 def _sanitize(nb, book: AssignmentGradebook, student_id: str, notebook: str):
@@ -226,13 +259,26 @@ def _sanitize(nb, book: AssignmentGradebook, student_id: str, notebook: str):
 
 
 def submission_digest(adir: Path, book: AssignmentGradebook, limits: Limits) -> str:
-    """What the grade depends on: the submitted files, the source, the limits, the grader."""
+    """What the grade depends on: the graded notebooks' bytes (hashed in 1 MiB chunks, each
+    checked as :func:`grader.notebooks.open_regular` does), the names, kinds and sizes of the
+    other entries (never read), the source, the limits and the grader's version; a hex SHA-256.
+    Raises :class:`NotebookError` for a notebook that is not a regular file or is too large."""
     from . import __version__
 
     h = hashlib.sha256(f"{__version__}|{book.source_digest}|{limits}".encode())
+    files, _ = _notebook_files(adir, book)
+    graded = {p.name for p in files.values()}
     for path in sorted(adir.rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            h.update(str(path.relative_to(adir)).encode() + b"\0" + path.read_bytes())
+        rel = str(path.relative_to(adir)).encode("utf-8", "surrogateescape")
+        if path.parent == adir and path.name in graded:
+            h.update(b"N" + rel + b"\0")
+            hash_regular(h, path, MAX_NOTEBOOK_BYTES)
+        else:
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            h.update(b"F" + rel + f"\0{stat.S_IFMT(st.st_mode)}:{st.st_size}\0".encode())
     return h.hexdigest()
 
 
@@ -248,9 +294,10 @@ def _intake(
     if adir.is_symlink() or not adir.is_dir():
         result.reason = f"{sid}/{aid}/ not found: nothing submitted for this assignment"
         return None, result
-    found = sorted(p.name for p in adir.iterdir() if p.suffix == ".ipynb" and not p.name.startswith("."))
-    present = [n for n in book.notebooks if n in found]
+    files, renamed = _notebook_files(adir, book)
+    present = list(files)
     if not present:
+        found = sorted(p.name for p in adir.iterdir() if p.suffix == ".ipynb" and not p.name.startswith("."))
         if found:
             result.flags.append("misnamed")
             result.reason = (
@@ -260,29 +307,48 @@ def _intake(
         else:
             result.reason = f"{sid}/{aid}/ holds no notebook (expected {', '.join(book.notebooks)})"
         return None, result
-    jobdir = jobs_root / sid
-    jobdir.mkdir(parents=True)
-    flags: list[str] = []
+    flags: list[str] = ["misnamed"] if renamed else []
+    notes: list[str] = [renamed] if renamed else []
     payload: dict[str, str] = {}
     submitted = []
-    for name in present:
+    for name, path in files.items():
         try:
-            nb = read_notebook(adir / name)
-            submitted.append(nb)
-            flags += [f for f in _tamper_in_cells(nb, book, name) if f not in flags]
-            nb = _sanitize(nb, book, sid, name)
+            nb, repairs = read_submission(path)
         except NotebookError as exc:
             result.status, result.reason = "error", f"{sid}/{aid}/{exc}"
             return None, result
-        except Exception as exc:  # nbgrader rejects a notebook whose cell metadata was mangled
-            first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        try:
+            submitted.append(nb)
+            found = _tamper_in_cells(nb, book, name)
+            nb = _sanitize(nb, book, sid, name)
+        except Exception as exc:  # a bug of ours, never the student's doing: say so
             result.status = "error"
-            result.reason = f"{sid}/{aid}/{name}: its graded cells were altered beyond repair ({first}); start again from the released notebook"
-            result.flags += [*flags, "tamper:cell-metadata"]
+            result.flags += [*flags, "intake-failed"]
+            result.reason = (
+                f"{sid}/{aid}/{name}: the grader could not prepare this notebook for grading "
+                f"(internal error {type(exc).__name__}: {whole(exc, 120)}); this is not the student's "
+                "fault: report it to the grader's maintainers with the notebook"
+            )
             return None, result
+        flags += [f for f in found.tamper if f not in flags]
+        if repairs:
+            notes.append(f"{name} read after repairs ({'; '.join(repairs)})")
+        if found.notes:
+            notes.append(f"{name}: {'; '.join(found.notes)}")
+        for gid in found.missing_answers:
+            notes.append(f"the written answer '{gid}' is missing from {name}: recorded as 0 for that cell")
+            if "missing-answer" not in flags:
+                flags.append("missing-answer")
         payload[name] = nbformat.writes(nb)
-    flags += [f for f in _shipped_code(adir, submitted, book) if f not in flags]
-    job = Job(sid, jobdir, present, flags, 0.0, payload, submission_digest(adir, book, limits))
+    flags += [f for f in _shipped_code(adir, submitted, book, {p.name for p in files.values()}) if f not in flags]
+    try:
+        digest = submission_digest(adir, book, limits)
+    except NotebookError as exc:
+        result.status, result.reason = "error", f"{sid}/{aid}/{exc}"
+        return None, result
+    jobdir = jobs_root / sid
+    jobdir.mkdir(parents=True)
+    job = Job(sid, jobdir, present, flags, 0.0, payload, digest, notes)
     return job, None
 
 
@@ -312,6 +378,7 @@ def _record(
         result.reason = f"{sid}/{aid}: {first}; graded as zero"
         _zero_grades(book, sid)
         return _finish(book, result)
+    result.reason = whole(f"{sid}/{aid}: {'; '.join(job.notes)}", 390) if job.notes else ""  # intake's repairs
     pending = []
     for name in job.notebooks:
         text = outcome.get("notebooks", {}).get(name)
@@ -369,8 +436,6 @@ TAMPER_EXPLANATIONS = {
     "probe-blocked": "blocked the grader's integrity check",
     "edited-test-cell": "edited a test cell (restored from the source before grading)",
     "deleted-test-cell": "deleted a test cell (restored from the source before grading)",
-    "relabelled-cell": "relabelled a cell as a test the assignment does not have",
-    "cell-metadata": "altered the grading metadata of its cells",
     "shipped-code": "imports a module shipped beside the notebook (it was not copied in)",
 }
 

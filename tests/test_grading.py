@@ -190,7 +190,9 @@ def test_mangled_grade_ids_are_an_error_not_a_crash(toy_course, tmp_path):
     proc = run_grader("grade", AID, "--submissions", str(subs), "--out", str(out), cwd=toy_course.root)
     assert proc.returncode == 0, proc.stderr
     rows = _rows(out)
-    assert rows["mangler"]["status"] in ("error", "graded")
+    # the relabelled cell runs as plain code, and the test is recognised by its code (issue 12)
+    assert rows["mangler"]["status"] == "graded" and rows["mangler"]["score"] == "4", rows["mangler"]
+    assert "tamper" not in rows["mangler"]["flags"]
     assert rows["good"]["score"] == "4"
 
 
