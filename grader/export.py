@@ -261,5 +261,8 @@ def regenerate_feedback(aid: str, out_dir: Path, *, db_url: str | None = None, c
     if written:
         from .mathjax import install
 
-        install(Path(out_dir) / "feedback")
+        try:
+            install(Path(out_dir) / "feedback")
+        except (ImportError, OSError) as exc:
+            log.warning("MathJax not copied for offline feedback pages (%s)", exc)
     return written

@@ -312,12 +312,14 @@ def after_grade(course: Course, aid: str, submissions: Path, out_dir: Path, db_u
 def explain_zeros(course: Course, aid: str, out_dir: Path, db_url: str, results: list) -> None:
     """For each submission that could not be graded (status ``error``): flag it in the gradebook
     and put beside the graded notebooks the released notebook headed by the reason, so the
-    formgrader shows why the score is zero (and the written answers can still be marked)."""
+    formgrader shows why the score is zero (and the written answers can still be marked).
+    A submission whose autograded score is withheld for tampering is flagged too."""
     import nbformat
     from nbgrader.api import Gradebook, MissingEntry
 
     for res in results:
-        if res.status != "error":
+        tampered = any(f.startswith("tamper:") for f in res.flags)
+        if res.status != "error" and not tampered:
             continue
         try:
             with Gradebook(db_url) as gb:
@@ -326,6 +328,8 @@ def explain_zeros(course: Course, aid: str, out_dir: Path, db_url: str, results:
                     nb.flagged = True
                 gb.db.commit()
         except MissingEntry:
+            continue
+        if res.status != "error":
             continue
         for released in sorted((course.assignments / aid).glob("*.ipynb")):
             dest = Path(out_dir) / "autograded" / res.student_id / aid / released.name

@@ -99,13 +99,13 @@ def set_duedate(aid: str, when: dt.datetime | None, db_url: str) -> dt.datetime 
     return when
 
 
-def _penalize(course: Course, aid: str, sid: str, db_url: str) -> float:
-    """Run nbgrader's AssignLatePenalties on each notebook of one submission; the total penalty."""
+def _penalize(cfg, aid: str, sid: str, db_url: str) -> float:
+    """Run nbgrader's AssignLatePenalties (configured by ``cfg``, the course's nbgrader config)
+    on each notebook of one submission; return the submission's total penalty."""
     import nbformat
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import AssignLatePenalties
 
-    cfg = course.nbgrader_config(db_url=db_url)
     with Gradebook(db_url) as gb:
         names = [nb.name for nb in gb.find_submission(aid, sid).notebooks]
     for name in names:
@@ -122,28 +122,40 @@ def apply(course: Course, aid: str, submissions: Path, db_url: str, results: lis
 
     Each graded result's ``score`` becomes nbgrader's score minus the penalty, and it gets a
     flag ``late:Nd`` (N started days late); an unreadable ``timestamp.txt`` is flagged
-    ``bad-timestamp`` and ignored.
+    ``bad-timestamp`` and ignored. Penalties are computed only where there is a due date (or
+    an earlier penalty to undo), so a class without due dates costs one gradebook session.
     """
     from nbgrader.api import Gradebook, MissingEntry
 
-    for res in results:
-        if res.status == "missing":
-            continue
-        when, problem = read_timestamp(Path(submissions) / res.student_id / aid)
-        if problem:
-            res.flags.append("bad-timestamp")
+    todo = []
+    with Gradebook(db_url) as gb:
         try:
-            with Gradebook(db_url) as gb:
-                sub = gb.find_submission(aid, res.student_id)
-                if when is not None:
-                    sub.timestamp = when
-                    gb.db.commit()
-                late_s = float(sub.total_seconds_late or 0.0)
+            due = gb.find_assignment(aid).duedate
         except MissingEntry:
-            continue
-        if late_s > 0:
-            res.flags.append(f"late:{math.ceil(late_s / SECONDS_PER_DAY)}d")
-        penalty = _penalize(course, aid, res.student_id, db_url)
+            return
+        for res in results:
+            if res.status == "missing":
+                continue
+            when, problem = read_timestamp(Path(submissions) / res.student_id / aid)
+            if problem:
+                res.flags.append("bad-timestamp")
+            try:
+                sub = gb.find_submission(aid, res.student_id)
+            except MissingEntry:
+                continue
+            if when is not None:
+                sub.timestamp = when
+            late_s = float(sub.total_seconds_late or 0.0)
+            if late_s > 0:
+                res.flags.append(f"late:{math.ceil(late_s / SECONDS_PER_DAY)}d")
+            if due is not None or any(nb.late_submission_penalty for nb in sub.notebooks):
+                todo.append(res)
+        gb.db.commit()
+    if not todo:
+        return
+    cfg = course.nbgrader_config(db_url=db_url)
+    for res in todo:
+        penalty = _penalize(cfg, aid, res.student_id, db_url)
         if res.status == "graded":
             res.score = max(0.0, res.score - penalty)
 
@@ -155,5 +167,6 @@ def refresh(course: Course, db_url: str) -> None:
     with Gradebook(db_url) as gb:
         late = [(a.name, s.student.id) for a in gb.assignments for s in a.submissions
                 if s.timestamp is not None]
+    cfg = course.nbgrader_config(db_url=db_url)
     for aid, sid in late:
-        _penalize(course, aid, sid, db_url)
+        _penalize(cfg, aid, sid, db_url)

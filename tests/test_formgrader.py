@@ -249,3 +249,56 @@ def test_formgrader_cannot_autograde_or_generate_feedback_that_shows_hidden_test
         formgrader.call("POST", "/assignments/validate", {"path": f"{AID}.ipynb"})
     assert err.value.code == 404
 
+
+
+def _chromium() -> str | None:
+    for path in ("/usr/lib/chromium/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or ""):
+        if path and Path(path).is_file():
+            return path
+    return None
+
+
+def test_a_browser_grades_a_written_answer_in_the_formgrader(graded, formgrader):
+    """Headless Chromium (Debian's) opens one submission, types the written answer's score, and
+    the gradebook has it; the page's math and scripts come from the server, none from the network."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    browser_path = _chromium()
+    if browser_path is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    notebooks = {n["student"]: n for n in formgrader.call("GET", f"/formgrader/api/submitted_notebooks/{AID}/{AID}")}
+    sub_id = notebooks["late"]["id"]
+    outside: list[str] = []
+    with sync_api.sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
+        except Exception as exc:  # a chromium that cannot start here is not this test's subject
+            pytest.skip(f"chromium does not start: {str(exc).splitlines()[0][:200]}")
+        try:
+            page = browser.new_page()
+
+            def route(r):
+                if r.request.url.startswith(formgrader.base):
+                    return r.continue_()
+                outside.append(r.request.url)
+                return r.abort()
+
+            page.route("**/*", route)
+            page.goto(f"{formgrader.base}/formgrader/submissions/{sub_id}/?token={formgrader.token}")
+            box = page.locator("input.score#written_sign")
+            box.wait_for(timeout=60_000)
+            box.fill("1")
+            box.press("Tab")  # the formgrader saves a score when its box loses focus
+            page.wait_for_function("() => typeof MathJax === 'object' && MathJax.Hub !== undefined",
+                                   timeout=60_000)
+            deadline = time.monotonic() + 60
+            grade = None
+            while time.monotonic() < deadline:
+                grades = formgrader.call("GET", f"/formgrader/api/grades?submission_id={sub_id}")
+                grade = next(g for g in grades if g["name"] == "written_sign")
+                if grade["manual_score"] == 1:
+                    break
+                time.sleep(0.5)
+        finally:
+            browser.close()
+    assert grade is not None and grade["manual_score"] == 1 and not grade["needs_manual_grade"]
+    assert outside == []
