@@ -232,11 +232,11 @@ def start(course: Course, out: Path, *, db_url: str | None = None, port: int | N
     env = dict(os.environ, JUPYTER_TOKEN=token, JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTERLAB_SETTINGS_DIR=str(home / "lab-settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "lab-workspaces"))
-    log = open(home / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", f"--config={cfg}"],
-        cwd=course.root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    with open(home / "server.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", f"--config={cfg}"],
+            cwd=course.root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(proc, base, token, home)

@@ -22,6 +22,7 @@ FEEDBACK_URL = f"../../mathjax/MathJax.js?config={CONFIG}"
 SERVER_URL = f"static/jupyter_server_mathjax/MathJax.js?config={CONFIG}"
 
 # Replaces nbconvert's base/mathjax.html.j2 macro: same name and signature, a local script.
+# jupyter-server-mathjax ships only the STIX-Web fonts (as the classic notebook used them).
 _MACRO = """\
 {%- macro mathjax(url=None) -%}
 <script type="text/x-mathjax-config">
@@ -29,6 +30,7 @@ MathJax.Hub.Config({
   tex2jax: {inlineMath: [["$", "$"], ["\\\\(", "\\\\)"]], displayMath: [["$$", "$$"], ["\\\\[", "\\\\]"]],
             processEscapes: true, processEnvironments: true},
   TeX: {equationNumbers: {autoNumber: "AMS"}},
+  "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null},
   messageStyle: "none"
 });
 </script>

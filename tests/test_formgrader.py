@@ -283,9 +283,13 @@ def test_a_browser_grades_a_written_answer_in_the_formgrader(graded, formgrader)
                 return r.abort()
 
             page.route("**/*", route)
-            page.goto(f"{formgrader.base}/formgrader/submissions/{sub_id}/?token={formgrader.token}")
+            failed: list[str] = []
+            page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+            page.goto(f"{formgrader.base}/formgrader?token={formgrader.token}")  # the printed URL logs in
+            page.goto(f"{formgrader.base}/formgrader/submissions/{sub_id}/")
             box = page.locator("input.score#written_sign")
             box.wait_for(timeout=60_000)
+            page.wait_for_load_state("networkidle")  # the grades are loaded and bound to the boxes
             box.fill("1")
             box.press("Tab")  # the formgrader saves a score when its box loses focus
             page.wait_for_function("() => typeof MathJax === 'object' && MathJax.Hub !== undefined",
@@ -301,4 +305,4 @@ def test_a_browser_grades_a_written_answer_in_the_formgrader(graded, formgrader)
         finally:
             browser.close()
     assert grade is not None and grade["manual_score"] == 1 and not grade["needs_manual_grade"]
-    assert outside == []
+    assert outside == [] and failed == []  # MathJax and its fonts included
