@@ -247,6 +247,8 @@ def regenerate_feedback(aid: str, out_dir: Path, *, db_url: str | None = None, c
     for nb_path in sorted(graded_root.glob(f"*/{aid}/*.ipynb")):
         sid = nb_path.parent.parent.name
         nb = nbformat.read(nb_path, as_version=4)
+        if nb.metadata.get("grader_placeholder"):  # not the student's work: see formgrader.explain_zeros
+            continue
         with Gradebook(url) as gb:
             sub = gb.find_submission(aid, sid)
             result = SubmissionResult(sid, aid, "graded", score=float(sub.score), max_score=float(sub.max_score),

@@ -331,10 +331,12 @@ def explain_zeros(course: Course, aid: str, out_dir: Path, db_url: str, results:
             continue
         if res.status != "error":
             continue
+        written = {Path(p).resolve() for p in getattr(res, "graded_notebooks", [])}
         for released in sorted((course.assignments / aid).glob("*.ipynb")):
             dest = Path(out_dir) / "autograded" / res.student_id / aid / released.name
-            if dest.exists() and b'"grader_placeholder"' not in dest.read_bytes():
-                continue  # a graded notebook from an earlier run stays
+            if dest.resolve() in written:
+                continue  # this run graded it (partly): the student's own work stays
+            # (a graded notebook of an earlier submission goes: its grades were zeroed)
             nb = nbformat.read(released, as_version=4)
             nb.metadata["grader_placeholder"] = True
             note = nbformat.v4.new_markdown_cell(
@@ -344,7 +346,9 @@ def explain_zeros(course: Course, aid: str, out_dir: Path, db_url: str, results:
                 "resubmit, then run `grader grade` again.")
             nb.cells.insert(0, note)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, dest)
+            tmp = dest.with_suffix(".ipynb.tmp")
+            nbformat.write(nb, tmp)
+            os.replace(tmp, dest)
 
 
 def _md_escape(text: str) -> str:

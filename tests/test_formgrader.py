@@ -306,3 +306,36 @@ def test_a_browser_grades_a_written_answer_in_the_formgrader(graded, formgrader)
             browser.close()
     assert grade is not None and grade["manual_score"] == 1 and not grade["needs_manual_grade"]
     assert outside == [] and failed == []  # MathJax and its fonts included
+
+
+def test_a_zero_is_explained_but_a_notebook_graded_in_this_run_is_never_replaced(toy_course, tmp_path):
+    import nbformat
+    from nbgrader.api import Gradebook
+
+    from grader.config import sqlite_url
+    from grader.formgrader import explain_zeros
+    from grader.grading import SubmissionResult
+    from grader.release import generate
+
+    url = sqlite_url(tmp_path / "gradebook.db")
+    generate(toy_course, AID, tmp_path / "release", url)
+    with Gradebook(url) as gb:
+        for sid in ("stale", "partial"):
+            gb.update_or_create_student(sid)
+            gb.update_or_create_submission(AID, sid)
+    out = tmp_path / "out"
+    paths = {sid: out / "autograded" / sid / AID / f"{AID}.ipynb" for sid in ("stale", "partial")}
+    for sid, path in paths.items():
+        path.parent.mkdir(parents=True)
+        path.write_text(f"graded notebook of {sid}")
+    results = [  # stale: an earlier run's notebook; partial: written by this run before the kernel died
+        SubmissionResult("stale", AID, "error", reason="stale/99-toy: the kernel died; graded as zero"),
+        SubmissionResult("partial", AID, "error", reason="partial/99-toy: timeout", graded_notebooks=[paths["partial"]]),
+    ]
+    explain_zeros(toy_course, AID, out, url, results)
+    assert paths["partial"].read_text() == "graded notebook of partial"
+    nb = nbformat.read(paths["stale"], as_version=4)
+    assert nb.metadata["grader_placeholder"] and "the kernel died" in nb.cells[0].source
+    assert "BEGIN SOLUTION" not in paths["stale"].read_text()  # the released notebook, not the source
+    with Gradebook(url) as gb:
+        assert all(n.flagged for sid in ("stale", "partial") for n in gb.find_submission(AID, sid).notebooks)
