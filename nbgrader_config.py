@@ -21,3 +21,8 @@ c.CourseDirectory.ignore = [
 c.Execute.timeout = 60
 # Deleted test cells are put back and graded (zero) instead of waiting for a manual grade.
 c.OverwriteCells.add_missing_cells = True
+# Late submissions (`grader duedate ASSIGNMENT 2026-12-01T23:59 --out graded` sets the due date;
+# nbgrader's timestamp.txt gives the submission time). nbgrader's own plugin takes nothing off
+# by default; to take 10 % of the score per started day late, uncomment:
+# c.AssignLatePenalties.plugin_class = "grader.late.PerDayPenalty"
+# c.PerDayPenalty.percent_per_day = 10

@@ -174,28 +174,152 @@ def feedback(ctx, assignment, out, db_url) -> None:
 
     db_url = check_db_url(db_url) if db_url else None
     (aid,) = _course(ctx).resolve([assignment])
-    paths = regenerate_feedback(aid, out, db_url=db_url)
+    paths = regenerate_feedback(aid, out, db_url=db_url, course=_course(ctx))
     click.echo(f"feedback: {len(paths)} pages written under {Path(out) / 'feedback'}")
 
 
 @main.command(name="export")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The output directory of `grader grade` (its gradebook.db).")
+              help="The output directory of `grader grade` (its gradebook.db and grades.csv).")
 @click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL instead of --out.")
 @click.option("--to", "to", type=click.Path(dir_okay=False, path_type=Path), default=Path("grades-export.csv"),
               show_default=True, help="CSV file to write.")
-def export_cmd(out, db_url, to) -> None:
-    """Export every grade in the gradebook (manual grades included) to CSV.
+@click.option("--format", "fmt", type=click.Choice(["csv", "canvas", "moodle"]), default="csv", show_default=True,
+              help="csv: one row per assignment and student with status, flags, reason and the auto/manual "
+                   "split; canvas or moodle: the layout their gradebook import reads.")
+@click.pass_context
+def export_cmd(ctx, out, db_url, to, fmt) -> None:
+    """Export every grade in the gradebook (manual grades, late penalties) to CSV.
+
+    Late penalties are recomputed from the current scores first, and with --out, OUT/grades.csv
+    is brought up to date with the gradebook, so both files agree after manual grading.
 
     \b
-    Example:
-        grader export --out graded --to grades.csv
+    Examples:
+        grader export --out graded --to grades-export.csv
+        grader export --out graded --format canvas --to canvas.csv
+        grader export --out graded --format moodle --to moodle.csv
     """
     from .export import export
 
     db_url = check_db_url(db_url) if db_url else None
-    n = export(to, out_dir=out, db_url=db_url)
-    click.echo(f"export: {n} rows -> {to}")
+    try:
+        course = _course(ctx)
+    except UserError:  # exporting a gradebook from outside the course: no penalty settings
+        course = None
+    n = export(to, out_dir=out, db_url=db_url, fmt=fmt, course=course)
+    click.echo(f"export: {n} rows ({fmt}) -> {to}")
+
+
+@main.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The output directory of `grader grade`.")
+@click.option("--db", "db_url", default=None, help="Gradebook URL (default: sqlite in --out).")
+@click.option("--submissions", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The submissions folder (default: the one `grader grade` last read for --out).")
+@click.option("--port", type=click.IntRange(min=1, max=65535), default=None, help="Port (default: a free one).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.pass_context
+def formgrader(ctx, out, db_url, submissions, port, no_browser) -> None:
+    """Grade written answers in nbgrader's formgrader (JupyterLab) on a grading output.
+
+    Starts JupyterLab on 127.0.0.1 with the formgrader set to OUT's gradebook and graded
+    notebooks, prints its URL (with the login token) and every graded notebook, and runs until
+    Ctrl-C. Its Autograde and Generate Feedback buttons are off (they would bypass the sandbox and
+    show hidden tests): use `grader grade` and, after manual grading, `grader feedback`.
+
+    \b
+    Example:
+        grader formgrader --out graded
+    """
+    import signal
+
+    from . import formgrader as fg
+
+    db_url = check_db_url(db_url) if db_url else None
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # stop the server too, not only this process
+        signal.signal(sig, lambda *_: sys.exit(143))
+    proc, url = fg.start(_course(ctx), out, db_url=db_url, port=port, submissions=submissions,
+                         open_browser=not no_browser)
+    try:
+        click.echo(f"formgrader: {url}")
+        from .export import _db_url
+
+        for g in fg.graded_notebooks(_db_url(out, db_url)):
+            notes = ("needs manual grade" if g.needs_manual_grade else "") + (" flagged" if g.flagged else "")
+            click.echo(f"  {g.assignment}/{g.notebook}  {g.student_id}  {g.score:g}/{g.max_score:g}  "
+                       f"{url.split('/formgrader')[0]}/formgrader/submissions/{g.submission_id}/  {notes}".rstrip())
+        click.echo("Stop it with Ctrl-C. Then: grader feedback ASSIGNMENT --out OUT; grader export --out OUT")
+        sys.stdout.flush()
+        proc.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fg.stop(proc)
+
+
+@main.group()
+def roster() -> None:
+    """The class list (names and e-mails) in the gradebook."""
+
+
+@roster.command(name="import")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The output directory of `grader grade` (its gradebook.db; created if absent).")
+@click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL instead of --out.")
+def roster_import(csv_file, out, db_url) -> None:
+    """Add or update students from a CSV with nbgrader's columns: id, first_name, last_name, email.
+
+    \b
+    Example:
+        grader roster import students.csv --out graded
+    """
+    from .config import sqlite_url
+    from .roster import import_roster
+
+    url = check_db_url(db_url) if db_url else None
+    if url is None:
+        if out is None:
+            raise UserError("pass --out DIR (a `grader grade` output directory) or --db URL")
+        Path(out).mkdir(parents=True, exist_ok=True)
+        url = sqlite_url(Path(out) / "gradebook.db")
+    added, updated = import_roster(csv_file, url)
+    click.echo(f"roster: {added} students added, {updated} updated")
+
+
+@main.command()
+@click.argument("assignment")
+@click.argument("when", required=False)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The output directory of `grader grade` (its gradebook.db; created if absent).")
+@click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL instead of --out.")
+@click.option("--clear", is_flag=True, help="Remove the due date.")
+@click.pass_context
+def duedate(ctx, assignment, when, out, db_url, clear) -> None:
+    """Set an assignment's due date (ISO 8601; without an offset it is UTC) in the gradebook.
+
+    Submissions whose nbgrader timestamp.txt is later get the late penalty that nbgrader_config.py
+    configures (c.AssignLatePenalties.plugin_class, e.g. grader.late.PerDayPenalty).
+
+    \b
+    Example:
+        grader duedate 05-evaluation-metrics 2026-12-01T23:59 --out graded
+    """
+    from .config import sqlite_url
+    from .late import parse_when, set_duedate
+
+    (aid,) = _course(ctx).resolve([assignment])
+    if not clear and not when:
+        raise UserError("give the due date, e.g. 2026-12-01T23:59 (UTC), or --clear")
+    url = check_db_url(db_url) if db_url else None
+    if url is None:
+        if out is None:
+            raise UserError("pass --out DIR (a `grader grade` output directory) or --db URL")
+        Path(out).mkdir(parents=True, exist_ok=True)
+        url = sqlite_url(Path(out) / "gradebook.db")
+    due = set_duedate(aid, None if clear else parse_when(when), url)
+    click.echo(f"duedate: {aid} " + (f"due {due.isoformat(timespec='minutes')} UTC" if due else "has no due date"))
 
 
 @main.command()

@@ -53,7 +53,7 @@ def run_demo(course: Course, out: Path, *, workers: int | None = None, progress:
     echo(f"gradebook (SQLite): {out / 'gradebook.db'}  (export: {out / 'gradebook-export.csv'})")
     echo(f"feedback pages:     {out / 'feedback'}/STUDENT/ASSIGNMENT/*.html")
     echo(f"graded notebooks:   {out / 'autograded'}")
-    echo(f"formgrader:         nbgrader formgrader --CourseDirectory.db_url={db_url}")
+    echo(f"formgrader:         grader formgrader --out {out}")
     return results
 
 

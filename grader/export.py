@@ -1,4 +1,5 @@
-"""``grader export``: the gradebook as one CSV (manual grades included), as nbgrader's ``export``.
+"""``grader export``: the gradebook (manual grades and late penalties included) as CSV, in our
+layout or the ones Canvas and Moodle import.
 
 ``grader feedback``: re-render feedback pages from a grading output directory after manual
 grading (formgrader or ``Gradebook``) changed scores.
@@ -14,16 +15,36 @@ import nbformat
 
 from .config import UserError, ensure_env_bin_on_path, sqlite_url
 
+#: ``grader export --format csv`` (the default): one row per (assignment, student).
 EXPORT_COLUMNS = [
     "assignment",
     "student_id",
+    "first_name",
+    "last_name",
+    "email",
     "score",
     "max_score",
     "auto_score",
     "manual_score",
+    "late_penalty",
     "needs_manual_grade",
+    "status",
+    "flags",
+    "reason",
     "timestamp",
 ]
+FORMATS = ("csv", "canvas", "moodle")
+#: Canvas's gradebook import: these columns, then one column per assignment (and a second row
+#: "Points Possible"), as Canvas's own gradebook export lays them out.
+CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+#: Moodle's grade import (Grades > Import > CSV file): map "ID number" (or "Email address") to
+#: the user's identifier, and each assignment column to a grade item.
+MOODLE_COLUMNS = ["First name", "Last name", "ID number", "Email address"]
+
+
+def _num(x: float | None) -> str:
+    """A score as the export writes every score: at most two decimals, no trailing zeros."""
+    return f"{round(float(x or 0.0), 2):g}"
 
 
 def _db_url(out_dir: Path | None, db_url: str | None) -> str:
@@ -37,48 +58,173 @@ def _db_url(out_dir: Path | None, db_url: str | None) -> str:
     return sqlite_url(db)
 
 
-def export(out_file: Path, *, out_dir: Path | None = None, db_url: str | None = None) -> int:
-    """Write every (assignment, student) of the gradebook to ``out_file``; return the row count."""
+def _grades_csv(out_dir: Path | None) -> dict[tuple[str, str], dict[str, str]]:
+    """(student_id, assignment) -> the row ``grader grade`` wrote in ``OUT/grades.csv``."""
+    path = Path(out_dir) / "grades.csv" if out_dir else None
+    if path is None or not path.is_file():
+        return {}
+    with open(path, newline="") as fh:
+        return {(r.get("student_id", ""), r.get("assignment", "")): r for r in csv.DictReader(fh)}
+
+
+def gradebook_rows(db_url: str, out_dir: Path | None = None) -> list[dict[str, str]]:
+    """One row (:data:`EXPORT_COLUMNS`) per assignment and student of the gradebook, sorted.
+
+    ``score`` is nbgrader's score (autograded and manual points) minus the late penalty, as in
+    nbgrader's own CSV export; ``status``, ``flags`` and ``reason`` come from ``OUT/grades.csv``
+    (a student with no submission in the gradebook is ``missing``).
+    """
     from nbgrader.api import Gradebook, MissingEntry
 
     ensure_env_bin_on_path()
-    url = _db_url(out_dir, db_url)
+    recorded = _grades_csv(out_dir)
     rows = []
-    with Gradebook(url) as gb:
+    with Gradebook(db_url) as gb:
         for assignment in gb.assignments:
             for student in gb.students:
+                base = {"assignment": assignment.name, "student_id": student.id,
+                        "first_name": student.first_name or "", "last_name": student.last_name or "",
+                        "email": student.email or "", "max_score": _num(assignment.max_score)}
+                seen = recorded.get((student.id, assignment.name), {})
                 try:
                     sub = gb.find_submission(assignment.name, student.id)
                 except MissingEntry:
-                    rows.append({"assignment": assignment.name, "student_id": student.id, "score": 0,
-                                 "max_score": assignment.max_score, "auto_score": 0, "manual_score": 0,
-                                 "needs_manual_grade": "no", "timestamp": ""})
+                    rows.append({**base, "score": _num(0), "auto_score": _num(0), "manual_score": _num(0),
+                                 "late_penalty": _num(0), "needs_manual_grade": "no",
+                                 "status": seen.get("status") or "missing", "flags": seen.get("flags", ""),
+                                 "reason": seen.get("reason", ""), "timestamp": ""})
                     continue
-                manual = sum(g.manual_score or 0 for nb in sub.notebooks for g in nb.grades)
-                auto = sum(g.auto_score or 0 for nb in sub.notebooks for g in nb.grades if g.manual_score is None)
+                grades = [g for nb in sub.notebooks for g in nb.grades]
+                manual = sum(g.manual_score or 0 for g in grades if g.manual_score is not None)
+                auto = sum(g.auto_score or 0 for g in grades if g.manual_score is None)
+                penalty = float(sub.late_submission_penalty or 0.0)
                 rows.append({
-                    "assignment": assignment.name,
-                    "student_id": student.id,
-                    "score": f"{sub.score:g}",
-                    "max_score": f"{sub.max_score:g}",
-                    "auto_score": f"{auto:g}",
-                    "manual_score": f"{manual:g}",
+                    **base,
+                    "score": _num(max(0.0, sub.score - penalty)),
+                    "auto_score": _num(auto),
+                    "manual_score": _num(manual),
+                    "late_penalty": _num(penalty),
                     "needs_manual_grade": "yes" if sub.needs_manual_grade else "no",
+                    "status": seen.get("status") or "graded",
+                    "flags": seen.get("flags", ""),
+                    "reason": seen.get("reason", ""),
                     "timestamp": sub.timestamp.isoformat() if sub.timestamp else "",
                 })
+    return sorted(rows, key=lambda r: (r["assignment"], r["student_id"]))
+
+
+def _write(out_file: Path, header: list[str], rows: list[list[str]]) -> None:
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_file.with_suffix(out_file.suffix + ".tmp")
-    with open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
-        writer.writeheader()
-        writer.writerows(sorted(rows, key=lambda r: (r["assignment"], r["student_id"])))
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
     os.replace(tmp, out_file)
-    return len(rows)
 
 
-def regenerate_feedback(aid: str, out_dir: Path, *, db_url: str | None = None) -> list[Path]:
-    """Re-render ``OUT/feedback/*/aid/*.html`` from ``OUT/autograded`` and the gradebook."""
+def _by_student(rows: list[dict[str, str]]) -> tuple[list[str], dict[str, str], dict[str, dict]]:
+    """(assignments, assignment -> max score, student -> {assignment: row})."""
+    aids = sorted({r["assignment"] for r in rows})
+    maxima = {r["assignment"]: r["max_score"] for r in rows}
+    table: dict[str, dict] = {}
+    for r in rows:
+        table.setdefault(r["student_id"], {})[r["assignment"]] = r
+    return aids, maxima, table
+
+
+def export(out_file: Path, *, out_dir: Path | None = None, db_url: str | None = None,
+           fmt: str = "csv", course=None) -> int:
+    """Write the gradebook to ``out_file`` in ``fmt`` (:data:`FORMATS`); return the student rows.
+
+    - ``csv``: :data:`EXPORT_COLUMNS`, one row per (assignment, student);
+    - ``canvas``: Canvas's gradebook import layout, :data:`CANVAS_COLUMNS` then one column per
+      assignment, a "Points Possible" row, then one row per student (SIS User ID = student id,
+      SIS Login ID = email, ID = the roster's ``lms_user_id``);
+    - ``moodle``: Moodle's CSV grade import, :data:`MOODLE_COLUMNS` then one column per
+      assignment, one row per student.
+
+    With ``course``, late penalties are first recomputed from the current scores; with
+    ``out_dir``, ``OUT/grades.csv`` is brought up to date with the gradebook too, so that both
+    files give the same score after manual grading. Raises ``UserError`` for an unknown format.
+    """
+    if fmt not in FORMATS:
+        raise UserError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    url = _db_url(out_dir, db_url)
+    if course is not None:
+        from .late import refresh
+
+        refresh(course, url)
+    if out_dir is not None:
+        sync_grades_csv(Path(out_dir), url)
+    rows = gradebook_rows(url, out_dir)
+    if fmt == "csv":
+        _write(out_file, EXPORT_COLUMNS, [[r[c] for c in EXPORT_COLUMNS] for r in rows])
+        return len(rows)
+    aids, maxima, table = _by_student(rows)
+    if fmt == "canvas":
+        from nbgrader.api import Gradebook
+
+        with Gradebook(url) as gb:
+            lms = {s.id: s.lms_user_id or "" for s in gb.students}
+        body = [["Points Possible", "", "", "", "", *[maxima[a] for a in aids]]]
+        for sid, by in sorted(table.items()):
+            first = next(iter(by.values()))
+            name = ", ".join(p for p in (first["last_name"], first["first_name"]) if p) or sid
+            body.append([name, lms.get(sid, ""), sid, first["email"], "",
+                         *[by[a]["score"] if a in by else "" for a in aids]])
+        _write(out_file, CANVAS_COLUMNS + aids, body)
+    else:
+        body = []
+        for sid, by in sorted(table.items()):
+            first = next(iter(by.values()))
+            body.append([first["first_name"], first["last_name"], sid, first["email"],
+                         *[by[a]["score"] if a in by else "" for a in aids]])
+        _write(out_file, MOODLE_COLUMNS + aids, body)
+    return len(table)
+
+
+def sync_grades_csv(out_dir: Path, db_url: str) -> int:
+    """Bring ``OUT/grades.csv`` up to date with the gradebook (manual grades, late penalties):
+    its ``score`` and ``needs_manual_grade`` are rewritten for every row the gradebook has;
+    status, flags and reason stay. Returns the rows changed."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    path = Path(out_dir) / "grades.csv"
+    if not path.is_file():
+        return 0
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        header, rows = list(reader.fieldnames or []), list(reader)
+    if not {"student_id", "assignment", "score"} <= set(header):
+        return 0
+    changed = 0
+    ensure_env_bin_on_path()
+    with Gradebook(db_url) as gb:
+        for row in rows:
+            try:
+                sub = gb.find_submission(row["assignment"], row["student_id"])
+            except MissingEntry:
+                continue
+            score = _num(max(0.0, sub.score - float(sub.late_submission_penalty or 0.0)))
+            manual = "yes" if sub.needs_manual_grade else "no"
+            if row["score"] != score or row.get("needs_manual_grade", manual) != manual:
+                changed += 1
+                row["score"] = score
+                if "needs_manual_grade" in row:
+                    row["needs_manual_grade"] = manual
+    if changed:
+        _write(path, header, [[r.get(c, "") for c in header] for r in rows])
+    return changed
+
+
+def regenerate_feedback(aid: str, out_dir: Path, *, db_url: str | None = None, course=None) -> list[Path]:
+    """Re-render ``OUT/feedback/*/aid/*.html`` from ``OUT/autograded`` and the gradebook.
+
+    With ``course``, late penalties are first recomputed from the current (manual) scores;
+    ``OUT/grades.csv`` is then brought up to date with the gradebook.
+    """
     from nbgrader.api import Gradebook
     from nbgrader.utils import determine_grade
 
@@ -87,6 +233,10 @@ def regenerate_feedback(aid: str, out_dir: Path, *, db_url: str | None = None) -
     from .notebooks import error_line, is_test_cell
 
     url = _db_url(out_dir, db_url)
+    if course is not None:
+        from .late import refresh
+
+        refresh(course, url)
     graded_root = Path(out_dir) / "autograded"
     if not graded_root.is_dir():
         raise UserError(f"{graded_root}: nothing graded here; run `grader grade {aid} --out {out_dir}` first")
@@ -97,6 +247,8 @@ def regenerate_feedback(aid: str, out_dir: Path, *, db_url: str | None = None) -
     for nb_path in sorted(graded_root.glob(f"*/{aid}/*.ipynb")):
         sid = nb_path.parent.parent.name
         nb = nbformat.read(nb_path, as_version=4)
+        if nb.metadata.get("grader_placeholder"):  # not the student's work: see formgrader.explain_zeros
+            continue
         with Gradebook(url) as gb:
             sub = gb.find_submission(aid, sid)
             result = SubmissionResult(sid, aid, "graded", score=float(sub.score), max_score=float(sub.max_score),
@@ -107,4 +259,12 @@ def regenerate_feedback(aid: str, out_dir: Path, *, db_url: str | None = None) -
                 result.cells.append(CellResult(cell.metadata.nbgrader["grade_id"], pts, float(mx), error_line(cell)))
         resources = {"nbgrader": {"assignment": aid, "notebook": nb_path.stem, "student": sid, "db_url": url}}
         written.append(write_feedback(nb, resources, Path(out_dir) / "feedback" / sid / aid / (nb_path.stem + ".html"), result))
+    sync_grades_csv(Path(out_dir), url)  # grades.csv agrees with the gradebook again
+    if written:
+        from .mathjax import install
+
+        try:
+            install(Path(out_dir) / "feedback")
+        except (ImportError, OSError) as exc:
+            log.warning("MathJax not copied for offline feedback pages (%s)", exc)
     return written

@@ -147,7 +147,11 @@ def _exporter():
                 notebook_metadata=self._nb_metadata, parent=self, resources=resources))
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
-    return FeedbackExporter(config=cfg)
+    exporter = FeedbackExporter(config=cfg)
+    from .mathjax import FEEDBACK_URL, use_local  # MathJax from OUT/feedback/mathjax, not a CDN
+
+    use_local(exporter, FEEDBACK_URL)
+    return exporter
 
 
 def write_feedback(nb: NotebookNode, resources: dict, path: Path, result: SubmissionResult) -> Path:

@@ -625,6 +625,9 @@ def grade(
                 threads.shutdown(cancel_futures=True)
         bar.close()
     results.sort(key=lambda r: r.student_id)
+    from .formgrader import after_grade  # timestamps, late penalties, zeros explained (formgrader)
+
+    after_grade(course, aid, submissions, out_dir, db_url, results)
     write_csv(out_dir / "grades.csv", results)
     return results
 
