@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
-from browser_support import browser, keep_offline, serve
+from browser_support import browser, keep_offline, require_browser, serve
 from conftest import run_grader
 
 from grader.config import Course, UserError
@@ -217,6 +217,16 @@ def test_site_cli_never_overwrites_a_folder_it_did_not_build(toy_course, tmp_pat
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "not a site built by `grader site`" in proc.stderr
     assert (out / "thesis.tex").read_text() == "precious"
+
+
+def test_browser_tests_skip_in_one_line_without_chromium_but_fail_when_required(monkeypatch, tmp_path):
+    monkeypatch.setenv("GRADER_CHROMIUM", str(tmp_path / "no-chromium"))
+    monkeypatch.delenv("GRADER_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"^browser test skipped: no Chromium \(apt-get install chromium"):
+        require_browser()
+    monkeypatch.setenv("GRADER_REQUIRE_BROWSER", "1")  # CI, once it has installed chromium
+    with pytest.raises(pytest.fail.Exception, match="GRADER_REQUIRE_BROWSER=1, but no Chromium"):
+        require_browser()
 
 
 # --- in the browser ----------------------------------------------------------------------------
