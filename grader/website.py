@@ -227,6 +227,7 @@ def build_site(course: Course, out: Path, execute: bool = False) -> SiteBuild:
     the sources are incomplete (see ``assemble``), when Sphinx fails or a lecture raises while
     executing, or when a built page would load anything from another host.
     """
+    from myst_nb.core.execute.base import ExecutionError
     from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
 
@@ -240,17 +241,25 @@ def build_site(course: Course, out: Path, execute: bool = False) -> SiteBuild:
         if out.exists():
             shutil.rmtree(out)
         overrides = {"nb_execution_mode": "force" if execute else "off",
-                     "nb_execution_excludepatterns": ["assignments/*"]}
+                     "nb_execution_excludepatterns": ["assignments/*/*.ipynb"]}
         status, warning = io.StringIO(), io.StringIO()
         try:
             app = Sphinx(str(src), str(src), str(out), str(Path(tmp) / "doctrees"), "html",
                          confoverrides=overrides, status=status, warning=warning,
                          freshenv=True)
             app.build()
+        except ExecutionError as exc:
+            where = str(exc).replace(str(src) + "/", "") or "a lecture"
+            cause = [ln for ln in _ANSI.sub("", str(exc.__cause__ or "")).splitlines() if ln.strip()]
+            raise UserError(f"{where}: failed while re-executing (--execute): "
+                            f"{cause[-1].strip()[:200] if cause else 'see it in JupyterLab'}") from None
         except (SphinxError, OSError, ValueError) as exc:
             raise UserError(f"the site did not build: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+        # a second build in one process (tests) re-registers docutils' global node classes and
+        # directives: Sphinx warns "... is already registered"; that says nothing about the site
         warnings = [_ANSI.sub("", line).replace(str(src) + "/", "")
-                    for line in warning.getvalue().splitlines() if line.strip()]
+                    for line in warning.getvalue().splitlines()
+                    if line.strip() and "is already registered" not in line]
         if app.statuscode:
             last = warnings[-1] if warnings else "see the messages above"
             raise UserError(f"the site did not build: {last}")

@@ -4,6 +4,7 @@ it renders, its summary table is visible and names the mistake, and no hidden te
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import nbformat
 from browser_support import browser, keep_offline, require_browser, serve
@@ -27,8 +28,9 @@ def test_feedback_page_renders_its_summary_and_no_hidden_test(toy_course, tmp_pa
     page_file = out / "feedback" / "abs" / AID / f"{AID}.html"
     assert page_file.exists(), proc.stdout
 
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
+    shots = Path(__file__).resolve().parent.parent / "build" / "browser-artefacts" / "feedback"
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
     errors: list[str] = []
     with serve(out / "feedback") as base, browser() as b:
         page = b.new_page(viewport={"width": 1200, "height": 900})

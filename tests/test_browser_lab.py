@@ -29,6 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 AID = "05-evaluation-metrics"
 MUTANT = "q1-fp-fn-swapped"
 TIMEOUT_MS = 120_000  # one cell, or one Validate, on a loaded 2-core machine
+# screenshots of each step: in build/ (git-ignored), not in pytest's tmp dirs, which other runs
+# on the machine rotate away
+ARTEFACTS = ROOT / "build" / "browser-artefacts" / "student-flow"
 OPEN_TIMEOUT_MS = 300_000  # JupyterLab's first page load (seen: 60-120 s on a machine shared by 7 jobs)
 
 # Server extensions the student flow does not use: off, so the server starts sooner.
@@ -123,6 +126,7 @@ def test_student_flow_in_jupyterlab(lab, tmp_path):
     from grader.verify import load_mutants
 
     base, token = lab
+    shutil.rmtree(ARTEFACTS, ignore_errors=True)
     release = ROOT / "assignments" / AID / f"{AID}.ipynb"
     stub = _cell_source(release, "q1_answer")
     mutant = next(m for m in load_mutants(Course(ROOT), AID) if m.id == MUTANT)
@@ -135,17 +139,27 @@ def test_student_flow_in_jupyterlab(lab, tmp_path):
         page.set_default_timeout(TIMEOUT_MS)
         expect.set_options(timeout=TIMEOUT_MS)
         keep_offline(page)
-        steps = Steps(page, tmp_path / "screenshots")
+        steps = Steps(page, ARTEFACTS)
         cells = page.locator(".jp-Notebook .jp-Cell")
         runs = 0
 
+        run_button = page.locator('.jp-NotebookPanel-toolbar [data-jp-item-name="run"]').get_by_role("button")
+
         def run(index: int) -> None:
-            """Run cell ``index`` (Shift+Enter) and wait until the kernel has finished it."""
+            """Select cell ``index``, press the toolbar's Run button (Shift+Enter) and wait until
+            the kernel has finished it (its prompt shows the kernel's next execution count)."""
             nonlocal runs
-            cells.nth(index).locator(".jp-InputArea-prompt").click()
-            page.keyboard.press("Shift+Enter")
+            cell, prompt = cells.nth(index), cells.nth(index).locator(".jp-InputArea-prompt")
+            before = prompt.inner_text().strip()
+            prompt.click()
+            expect(cell).to_have_class(re.compile(r"\bjp-mod-active\b"))
+            run_button.click()
             runs += 1
-            expect(cells.nth(index).locator(".jp-InputArea-prompt")).to_have_text(f"[{runs}]:")
+            try:  # the click is taken when the prompt turns to [*] (or straight to the count)
+                expect(prompt).not_to_have_text(before, timeout=20_000)
+            except AssertionError:  # a click lost while JupyterLab was busy: once more
+                run_button.click()
+            expect(prompt).to_have_text(f"[{runs}]:")
             expect(page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_be_visible()
 
         def type_into(index: int, text: str) -> None:
@@ -174,6 +188,7 @@ def test_student_flow_in_jupyterlab(lab, tmp_path):
             expect(output(4)).to_contain_text("Incorrect")
         with steps.step("hint"):
             cells.nth(4).locator(".jp-InputArea-prompt").click()
+            expect(cells.nth(4)).to_have_class(re.compile(r"\bjp-mod-active\b"))
             page.keyboard.press("b")  # a new cell of the student's own, below the check
             expect(cells.nth(5)).to_have_class(re.compile(r"jp-mod-active"))
             type_into(5, "q1.hint()")

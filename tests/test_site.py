@@ -57,24 +57,29 @@ def _parse(page: Path) -> _Page:
     return parser
 
 
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _secrets() -> set[str]:
     """Lines that only the instructor's notebooks hold: solution regions, hidden tests and model
-    answers (25 characters or more, and found in no lecture and no released notebook)."""
-    public = "\n".join(p.read_text(encoding="utf-8") for p in
-                       [*ROOT.glob("course/*.ipynb"), *ROOT.glob("assignments/*/*.ipynb")])
+    answers (25 characters or more, and found in no lecture and no released notebook, whatever
+    the line breaks: a prompt may quote a line of the solution)."""
+    public = _squeeze("\n".join("".join(c["source"]) for p in
+                                [*ROOT.glob("course/*.ipynb"), *ROOT.glob("assignments/*/*.ipynb")]
+                                for c in json.loads(p.read_text(encoding="utf-8"))["cells"]))
     found: set[str] = set()
     for path in ROOT.glob("solutions/*/*.ipynb"):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             meta = cell["metadata"].get("nbgrader", {})
-            lines = "".join(cell["source"]).splitlines()
             inside = False
-            for line in lines:
+            for line in "".join(cell["source"]).splitlines():
                 text = line.strip()
                 if re.match(r"#+ (BEGIN|END) (SOLUTION|HIDDEN TESTS|MARK SCHEME)", text):
                     inside = "BEGIN" in text
                     continue
                 secret = inside or (meta.get("solution") and cell["cell_type"] == "markdown")
-                if secret and len(text) >= 25 and json.dumps(text)[1:-1] not in public:
+                if secret and len(text) >= 25 and _squeeze(text) not in public:
                     found.add(text)
     return found
 
@@ -151,13 +156,13 @@ def _readable(path: Path) -> str:
 
 
 def _leaks(root: Path, secrets: set[str]) -> list[str]:
-    pattern = re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
+    pattern = re.compile("|".join(re.escape(_squeeze(s)) for s in sorted(secrets, key=len, reverse=True)))
     markers = re.compile(r"BEGIN SOLUTION|BEGIN HIDDEN TESTS|BEGIN MARK SCHEME|check_hidden")
     found = []
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".html", ".js", ".ipynb", ".txt")):
         if "_static" in path.relative_to(root).parts:
             continue
-        text = _readable(path)
+        text = _squeeze(_readable(path))
         found += [f"{path.relative_to(root)}: {m.group(0)[:60]}" for m in markers.finditer(text)]
         found += [f"{path.relative_to(root)}: {m.group(0)[:60]}" for m in pattern.finditer(text)]
     return found
@@ -189,8 +194,11 @@ def test_the_site_loads_nothing_from_another_host(site, tmp_path):
 def _toy_with_site(toy_course) -> Course:
     shutil.copytree(ROOT / "website", toy_course.root / "website")
     (toy_course.root / "course").mkdir()
-    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# 99 · Toy\n\nSee [the assignment](../assignments/99-toy/99-toy.ipynb) and [later](98-later.ipynb)."}],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# 99 · Toy\n\nSee [the assignment](../assignments/99-toy/99-toy.ipynb) and [later](98-later.ipynb)."},
+                    {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                     "source": "print('answer', 6 * 7)"}],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
     (toy_course.root / "course" / "99-toy.ipynb").write_text(json.dumps(nb))
     return toy_course
 
@@ -227,6 +235,15 @@ def test_browser_tests_skip_in_one_line_without_chromium_but_fail_when_required(
     monkeypatch.setenv("GRADER_REQUIRE_BROWSER", "1")  # CI, once it has installed chromium
     with pytest.raises(pytest.fail.Exception, match="GRADER_REQUIRE_BROWSER=1, but no Chromium"):
         require_browser()
+
+
+def test_execute_reruns_the_lectures_but_never_the_assignments(toy_course, tmp_path):
+    course = _toy_with_site(toy_course)
+    stored = build_site(course, tmp_path / "stored")
+    assert "answer 42" not in (stored.out / "course" / "99-toy.html").read_text()
+    fresh = build_site(course, tmp_path / "fresh", execute=True)  # the release would raise
+    assert "answer 42" in (fresh.out / "course" / "99-toy.html").read_text()
+    assert fresh.warnings == []
 
 
 # --- in the browser ----------------------------------------------------------------------------
