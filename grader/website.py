@@ -14,6 +14,7 @@ sheet or a font from another host fails the build.
 from __future__ import annotations
 
 import copy
+import html
 import io
 import json
 import posixpath
@@ -21,6 +22,7 @@ import re
 import shutil
 import tempfile
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
@@ -54,10 +56,11 @@ class SiteBuild:
 
 
 def _open_box(path: str, what: str) -> str:
+    url, path = html.escape(LAB_URL + urllib.parse.quote(path)), html.escape(path)
     return (
         f'<div class="course-open">Work on this {what} in JupyterLab: start it with '
         f"<code>./run.sh lab</code> in your copy of the course, then "
-        f'<a class="course-open-lab" href="{LAB_URL}{path}">open {path}</a>; '
+        f'<a class="course-open-lab" href="{url}">open {path}</a>; '
         f"or download the notebook with the button at the top of the page.</div>\n\n"
     )
 
@@ -99,7 +102,8 @@ def _for_site(nb: dict, rel: str, what: str, pages: set[str]) -> dict:
                 cell["source"] = "".join(lines)
                 return nb
         break
-    nb.setdefault("cells", []).insert(0, {"cell_type": "markdown", "metadata": {}, "source": box})
+    nb.setdefault("cells", []).insert(0, {"cell_type": "markdown", "id": "course-open", "metadata": {},
+                                          "source": box})
     return nb
 
 

@@ -194,8 +194,8 @@ def test_the_site_loads_nothing_from_another_host(site, tmp_path):
 def _toy_with_site(toy_course) -> Course:
     shutil.copytree(ROOT / "website", toy_course.root / "website")
     (toy_course.root / "course").mkdir()
-    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# 99 · Toy\n\nSee [the assignment](../assignments/99-toy/99-toy.ipynb) and [later](98-later.ipynb)."},
-                    {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+    nb = {"cells": [{"cell_type": "markdown", "id": "title", "metadata": {}, "source": "# 99 · Toy\n\nSee [the assignment](../assignments/99-toy/99-toy.ipynb) and [later](98-later.ipynb)."},
+                    {"cell_type": "code", "id": "answer", "metadata": {}, "execution_count": None, "outputs": [],
                      "source": "print('answer', 6 * 7)"}],
           "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
           "nbformat": 4, "nbformat_minor": 5}
