@@ -42,5 +42,5 @@ case "$cmd" in
     lab)    exec jupyter lab --notebook-dir=. "$@" ;;
     site)   exec grader site "$@" ;;
     grader) exec grader "$@" ;;
-    *)      sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *)      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
