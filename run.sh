@@ -5,6 +5,7 @@
 #   ./run.sh demo               the whole instructor cycle on the bundled example class
 #   ./run.sh test [PYTEST ARGS] the test suite
 #   ./run.sh lab                JupyterLab on the course (students and self-learners)
+#   ./run.sh site [--execute]   the course website, offline, in build/site/
 #   ./run.sh grader ARGS...     any grader command, e.g. ./run.sh grader verify
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -27,7 +28,7 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.installed 2>/dev/null)" != "$sta
     echo "run.sh: setting up .venv with $("$py" --version) (first run only; takes a few minutes)" >&2
     [ -x .venv/bin/python ] || "$py" -m venv .venv
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e '.[dev]'
+    .venv/bin/python -m pip install --quiet -e '.[dev,site]'
     echo "$stamp" > .venv/.installed
 fi
 # nbgrader runs the `alembic` executable when it creates a gradebook: keep the env's bin/ first.
@@ -39,6 +40,7 @@ case "$cmd" in
     demo)   exec grader demo "$@" ;;
     test)   exec python -m pytest "$@" ;;
     lab)    exec jupyter lab --notebook-dir=. "$@" ;;
+    site)   exec grader site "$@" ;;
     grader) exec grader "$@" ;;
     *)      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac

@@ -340,5 +340,26 @@ def demo(ctx, out, workers, quiet) -> None:
     run_demo(_course(ctx), out, workers=workers, progress=not quiet, echo=click.echo)
 
 
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("build/site"),
+              show_default=True, help="Folder for the website (new, or a previous site build).")
+@click.option("--execute", is_flag=True,
+              help="Re-execute the lectures (minutes) instead of showing their stored outputs.")
+@click.pass_context
+def site(ctx, out, execute) -> None:
+    """Build the course website: static HTML that works offline (lectures, assignments, search).
+
+    \b
+    Example:
+        grader site --out build/site    # then open build/site/index.html
+    """
+    from .website import build_site
+
+    result = build_site(_course(ctx), out, execute=execute)
+    for line in result.warnings:
+        click.echo(f"site: {line}", err=True)
+    click.echo(f"site: {result.pages} pages in {result.seconds:.0f} s -> {result.index}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

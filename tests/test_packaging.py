@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _pins() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    deps = project["dependencies"] + project["optional-dependencies"]["dev"]
+    deps = project["dependencies"] + [d for extra in project["optional-dependencies"].values() for d in extra]
     pins = {}
     for dep in deps:
         name, sep, version = dep.partition("==")
