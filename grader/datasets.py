@@ -22,6 +22,7 @@ __all__ = [
     "diabetes_raw",
     "make_credit",
     "make_readmission",
+    "make_stream",
 ]
 
 #: Ground truth of :func:`make_readmission`: the logit of readmission is this linear function of
@@ -335,3 +336,63 @@ def make_credit(
     data["group"] = group
     data["repaid"] = repaid
     return pd.DataFrame(data)
+
+
+# --- module 14 ---
+#: Ground truth of :func:`make_stream`: the feature names and, before the concept shift, the
+#: coefficients of the logistic model of ``y`` on the (standard normal) features.
+STREAM_FEATURES = ("x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7")
+STREAM_TRUE_COEF = np.array([1.2, 1.5, -1.0, 0.8, -0.5, 0.3, 0.0, 0.0])
+STREAM_INTERCEPT = -0.5
+#: The covariate shift moves this feature's mean by ``covariate_shift`` standard deviations.
+STREAM_COVARIATE_FEATURE = "x0"
+#: The concept shift flips the sign of this feature's coefficient (1.5 becomes -1.5).
+STREAM_CONCEPT_FEATURE = "x1"
+
+
+def make_stream(
+    n_batches: int = 20,
+    batch_size: int = 500,
+    covariate_shift_at: int | None = 6,
+    concept_shift_at: int | None = 12,
+    seed: int = 0,
+    *,
+    covariate_shift: float = 1.0,
+) -> pd.DataFrame:
+    """A stream of labelled batches with a covariate shift and then a concept shift, for module 14.
+
+    Batches are numbered ``0 .. n_batches - 1``. In every batch the eight features ``x0 .. x7``
+    are independent standard normal, and ``y`` (0/1) is drawn from the logistic model
+    ``P(y = 1 | x) = sigmoid(STREAM_INTERCEPT + x @ STREAM_TRUE_COEF)``. The ground truth:
+
+    - **covariate shift** (p(X) changes, p(y | X) does not): from batch ``covariate_shift_at``
+      on, ``x0`` is drawn from N(``covariate_shift``, 1) instead of N(0, 1). Through the
+      unchanged p(y | X), the share of positives rises too.
+    - **concept shift** (p(y | X) changes, p(X) does not): from batch ``concept_shift_at`` on,
+      the coefficient of ``x1`` is -1.5 instead of +1.5 (its sign flips); x1's distribution is
+      unchanged.
+
+    Pass ``None`` for either change point to switch that shift off (e.g. for reference data
+    drawn from the stable regime).
+
+    Returns a DataFrame of ``n_batches * batch_size`` rows with columns ``batch`` (int),
+    ``x0 .. x7`` (float, unitless) and ``y`` (0/1), in batch order.
+    """
+    rng = np.random.default_rng(seed)
+    n = n_batches * batch_size
+    batch = np.repeat(np.arange(n_batches), batch_size)
+    X = rng.normal(size=(n, len(STREAM_FEATURES)))
+    if covariate_shift_at is not None:
+        X[batch >= covariate_shift_at, STREAM_FEATURES.index(STREAM_COVARIATE_FEATURE)] += (
+            covariate_shift
+        )
+    coef = np.tile(STREAM_TRUE_COEF, (n, 1))
+    if concept_shift_at is not None:
+        j = STREAM_FEATURES.index(STREAM_CONCEPT_FEATURE)
+        coef[batch >= concept_shift_at, j] = -STREAM_TRUE_COEF[j]
+    logit = STREAM_INTERCEPT + np.sum(X * coef, axis=1)
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+    frame = pd.DataFrame(X, columns=list(STREAM_FEATURES))
+    frame.insert(0, "batch", batch)
+    frame["y"] = y
+    return frame

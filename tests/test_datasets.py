@@ -67,3 +67,31 @@ def test_make_credit_has_the_documented_groups_biases_and_proxy():
     assert proxy.groupby("group")["neighbourhood"].mean().diff().iloc[-1] > 1.3
     within = proxy[proxy.group == 0]
     assert abs(np.corrcoef(within["neighbourhood"], within["repaid"])[0, 1]) < 0.03
+
+
+def test_make_stream_has_the_documented_change_points():
+    stream = datasets.make_stream(seed=0)
+    assert list(stream.columns) == ["batch", *datasets.STREAM_FEATURES, "y"]
+    assert len(stream) == 20 * 500 and (stream.groupby("batch").size() == 500).all()
+    pd.testing.assert_frame_equal(stream, datasets.make_stream(seed=0))
+    # the same seed without shifts: identical draws, so every difference is one of the two shifts
+    stable = datasets.make_stream(seed=0, covariate_shift_at=None, concept_shift_at=None)
+    moved = stream["x0"] - stable["x0"]
+    np.testing.assert_allclose(moved, np.where(stream["batch"] >= 6, 1.0, 0.0), atol=1e-12)
+    others = [f for f in datasets.STREAM_FEATURES if f != "x0"]
+    pd.testing.assert_frame_equal(stream[others], stable[others])
+    # labels differ only where p(y | x) differs: from the covariate shift (through x0) on
+    assert (stream.loc[stream["batch"] < 6, "y"] == stable.loc[stable["batch"] < 6, "y"]).all()
+    # the concept shift at 12 flips the sign of x1's effect: the x1-y association reverses
+    corr = {b: np.corrcoef(g["x1"], g["y"])[0, 1] for b, g in stream.groupby("batch")}
+    assert all(corr[b] > 0.15 for b in range(12)) and all(corr[b] < -0.15 for b in range(12, 20))
+    # x1 itself does not move (concept, not covariate), and x0's effect keeps its sign
+    assert abs(stream.loc[stream["batch"] >= 12, "x1"].mean()) < 0.05
+    late = stream[stream["batch"] >= 12]
+    assert np.corrcoef(late["x0"], late["y"])[0, 1] > 0.15
+    # the change points follow the arguments
+    early = datasets.make_stream(n_batches=8, covariate_shift_at=2, concept_shift_at=5, seed=3)
+    by = early.groupby("batch")
+    assert by["x0"].mean()[:2].abs().max() < 0.2 and by["x0"].mean()[2:].min() > 0.8
+    c = {b: np.corrcoef(g["x1"], g["y"])[0, 1] for b, g in by}
+    assert c[4] > 0.15 and c[5] < -0.15
