@@ -10,8 +10,12 @@ long-lived bubblewrap sandbox per grading worker (:mod:`grader.pool` starts it w
    *kernel* per notebook **before** it reads the job, so no kernel ever holds the hidden tests
    or another student's notebook in memory. The next worker and kernel are forked as soon as
    the previous student's are gone, so they are ready when the job arrives;
-2. each kernel moves itself into new user and IPC namespaces and drops every capability, so
-   System V IPC objects and POSIX message queues die with it, then serves the notebook;
+2. each kernel closes every descriptor it inherited (the sandbox's log is the zygote's stdout
+   and stderr) and takes ``/dev/null`` as 0, 1 and 2, moves itself into new user and IPC
+   namespaces and drops every capability, so System V IPC objects and POSIX message queues
+   die with it, then serves the notebook. A worker whose kernel does not answer before its
+   job arrives exits without reading it; the zygote then reports the job ``unused`` and the
+   sandbox dirty, and the parent runs the job elsewhere;
 3. the worker reads the job from a pipe the parent handed over (file descriptors passed over
    the control socket, never through the zygote's memory), executes, and writes the result to
    the parent's private pipe;
@@ -23,14 +27,17 @@ long-lived bubblewrap sandbox per grading worker (:mod:`grader.pool` starts it w
 So each student still gets a brand-new process forked from the same untouched image: no state
 passes from one student to the next (``tests/test_warm.py`` tries every channel it knows).
 The zygote and the worker are non-dumpable, so a kernel can neither read nor write their
-memory; a kernel that kills the zygote only ends its own grading (the parent restarts the
-sandbox).
+memory nor open their descriptors through ``/proc``; the zygote is the sandbox's process 1
+(``bwrap --as-pid-1``), which no process inside can signal, so a kernel that kills all it can
+see only ends its own grading.
 
 Control protocol (``AF_UNIX``/``SOCK_SEQPACKET``, one JSON message each way per job):
 parent -> zygote ``{"notebooks": N}`` with two descriptors (job reader, result writer), which
 the zygote forwards to the waiting worker without reading either;
-zygote -> parent ``{"exit": CODE, "clean": bool}``. The first message the zygote
-sends is ``{"ready": true, "isolated": bool, "preloaded": [...], "kernel_modules": [...]}``.
+zygote -> parent ``{"exit": CODE, "clean": bool, "unused": bool}`` (``unused``: the job never
+reached a kernel). The first message the zygote
+sends is ``{"ready": bool, "isolated": bool, "preloaded": [...], "kernel_modules": [...],
+"error": "why not ready, or empty"}``.
 """
 
 from __future__ import annotations

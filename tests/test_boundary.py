@@ -148,15 +148,15 @@ def test_kernels_hold_no_host_descriptor(toy_course, tmp_path, mode):
     _student(toy_course, subs, "c-honest", None)
     _student(toy_course, subs, "d-honest", None)
     rows, _ = _grade(toy_course, subs, out, mode)
+    for sid in ("c-honest", "d-honest"):  # as alone: 4 of 5 (the written answer is manual)
+        assert rows[sid][2:6] == ["4", "5", "graded", ""], rows[sid]
+    assert rows["b-reader"][4] == "graded", rows["b-reader"]
 
     seen = _printed(out, "b-reader", "SEEN")
     assert seen["found"] == [], f"the previous student's marker was readable: {seen['found']}"
     assert seen["host_files"] == [], f"a kernel holds host files: {seen['host_files']}"
     assert seen["own"], "the reader listed no descriptor of its own"
     assert seen["warm"] == (mode == "warm"), "the reader did not run in the sandbox meant"
-    for sid in ("c-honest", "d-honest"):  # as alone: 4 of 5 (the written answer is manual)
-        assert rows[sid][2:5] == ["4", "5", "graded"], rows[sid]
-        assert rows[sid][5] == "", rows[sid]
 
 
 # --- keyrings ---------------------------------------------------------------------------
