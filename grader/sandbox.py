@@ -247,6 +247,8 @@ def sandbox_env(workdir: str) -> dict[str, str]:
         "NUMBA_CACHE_DIR": "/tmp/home/.numba",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONNOUSERSITE": "1",
+        # debugpy's "frozen modules" note would be every warm sandbox log's last line
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
