@@ -252,7 +252,10 @@ class WarmSlot:
         if not isinstance(self.info, dict) or not self.info.get("ready"):
             said = self.info.get("error") if isinstance(self.info, dict) else None
             if not raw:
-                code = self.proc.wait(5) if self.proc is not None else None
+                try:
+                    code = self.proc.wait(5) if self.proc is not None else None
+                except subprocess.TimeoutExpired:
+                    code = None
                 said = f"it exited with status {code}" if code is not None else "it closed its socket"
             raise self._failed(f"the warm sandbox did not start ({str(said or 'not ready')[:200]})")
         self.alive = True
