@@ -17,6 +17,13 @@ ASSIGNMENT_ID = re.compile(r"^\d{2}-[a-z0-9][a-z0-9-]*$")
 #: Default limits for grading one submission.
 CELL_TIMEOUT_S = 60
 SUBMISSION_TIMEOUT_S = 600
+#: What a submission's outputs may add up to, enforced inside the sandbox as they arrive (the
+#: rest is dropped and the submission flagged ``limit:output``): bytes of JSON per cell and per
+#: notebook, and outputs per cell and per notebook (consecutive prints count as one output).
+MAX_CELL_OUTPUT_KB = 512
+MAX_NOTEBOOK_OUTPUT_MB = 8
+MAX_OUTPUTS_PER_CELL = 200
+MAX_OUTPUTS_PER_NOTEBOOK = 2000
 #: The time budget of one notebook (lecture, solution) when it executes.
 NOTEBOOK_BUDGET_S = 60
 #: The largest submitted notebook file intake reads, in bytes: a larger one is refused unread

@@ -387,7 +387,7 @@ def _record(
             _zero_grades(book, sid)
             return _finish(book, result)
         nb = nbformat.reads(text, as_version=4)
-        if cap_outputs(nb, limits.max_output_kb * 1024):
+        if cap_outputs(nb, limits.max_output_kb * 1024) and "limit:output" not in result.flags:
             result.flags.append("limit:output")
         resources = book.resources(sid, name)
         for pre in (LimitOutput(), SaveAutoGrades()):
@@ -534,6 +534,7 @@ def grade(
                 "bubblewrap (bwrap) is not available here, so student code cannot be isolated; install it "
                 "(Debian/Ubuntu: apt-get install bubblewrap) or pass --no-sandbox to grade trusted submissions"
             )
+        sb.seccomp_program()  # a machine whose system calls the filter does not know: one line
         sandboxed = True
     else:
         sandboxed = False
@@ -595,8 +596,9 @@ def grade(
                 return job, run_cold(job, limits, sandboxed)
             try:
                 return job, pool.run(job)
-            except SlotFailed as exc:
-                return job, {"ok": False, "error": str(exc)}
+            except SlotFailed:  # no student code ran: grade it in a cold sandbox instead
+                write_files(job.jobdir, book.data_files)
+                return job, run_cold(job, limits, sandboxed)
 
         if client is not None:
             outcomes = _on_cluster(client, jobs, book, modules, limits, sandboxed, warm is not False)

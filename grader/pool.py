@@ -100,12 +100,20 @@ def _parse_result(chunks: list[bytes], hits: list[str], ended: str) -> dict:
         return {"ok": False, "limits": hits, "error": f"the grading process {what}"}
     if not isinstance(outcome, dict):
         return {"ok": False, "limits": hits, "error": "the grading process returned no result"}
-    outcome["limits"] = hits
+    # the worker capped the outputs inside the sandbox (grader.worker)
+    outcome["limits"] = [*hits, "output"] if outcome.pop("output_capped", False) is True else hits
     return outcome
 
 
 def job_spec(job, limits: Limits) -> bytes:
-    return json.dumps({"notebooks": job.payload, "cell_timeout": limits.cell_timeout}).encode()
+    """The job as the worker reads it: notebooks, per-cell timeout and the output caps."""
+    return json.dumps({
+        "notebooks": job.payload, "cell_timeout": limits.cell_timeout,
+        "output_caps": {"cell_bytes": limits.max_output_kb * 1024,
+                        "notebook_bytes": limits.max_notebook_output_mb * 2**20,
+                        "cell_outputs": limits.max_outputs_per_cell,
+                        "notebook_outputs": limits.max_outputs_per_notebook},
+    }).encode()
 
 
 def run_cold(job, limits: Limits, sandboxed: bool) -> dict:
@@ -113,7 +121,6 @@ def run_cold(job, limits: Limits, sandboxed: bool) -> dict:
     read_fd, write_fd = os.pipe()
     argv = [os.path.abspath(sys.executable), "-m", "grader.worker", str(write_fd)]
     if sandboxed:
-        argv = sb.command(argv, job.jobdir)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     else:
         env = dict(os.environ, **{k: v for k, v in sb.sandbox_env(str(job.jobdir)).items()
@@ -123,11 +130,13 @@ def run_cold(job, limits: Limits, sandboxed: bool) -> dict:
     job.started = time.perf_counter()
     with open(job.jobdir.parent / f"{job.student_id}.log", "wb") as log:
         try:
-            proc = subprocess.Popen(
-                argv, cwd=job.jobdir, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-                pass_fds=(write_fd,), start_new_session=True, env=env,
-                preexec_fn=sb.preexec(limits, cgroup),
-            )
+            options = dict(cwd=job.jobdir, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                           pass_fds=(write_fd,), start_new_session=True, env=env,
+                           preexec_fn=sb.preexec(limits, cgroup))
+            if sandboxed:
+                proc = sb.popen(argv, jobdir=job.jobdir, **options)
+            else:
+                proc = subprocess.Popen(argv, **options)
         except OSError as exc:
             os.close(read_fd)
             os.close(write_fd)
@@ -183,6 +192,7 @@ class WarmSlot:
         self.limits = limits
         self.alive = False
         self.info: dict = {}
+        self.log = log
         self.proc: subprocess.Popen | None = None
         self.cgroup = sb.Cgroup(limits)
         self.sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -190,10 +200,12 @@ class WarmSlot:
                 json.dumps(modules)]
         if kernel_modules is not None:
             argv.append(json.dumps(kernel_modules))
+        # The log is the zygote's own stdout and stderr (what it prints before any student's
+        # code runs); kernels never hold it (grader.warm._run_kernel).
         with open(log, "ab") as out:
             try:
-                self.proc = subprocess.Popen(
-                    sb.command(argv, None, template), stdin=subprocess.DEVNULL, stdout=out,
+                self.proc = sb.popen(
+                    argv, jobdir=None, template=template, stdin=subprocess.DEVNULL, stdout=out,
                     stderr=subprocess.STDOUT, pass_fds=(child.fileno(),), start_new_session=True,
                     env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
                     preexec_fn=sb.preexec(limits, self.cgroup),
@@ -205,19 +217,47 @@ class WarmSlot:
             finally:
                 child.close()
 
+    def last_log_line(self) -> str:
+        """The last non-empty line of the sandbox's log (printable, at most 200 characters)."""
+        try:
+            with open(self.log, "rb") as fh:
+                fh.seek(max(0, os.fstat(fh.fileno()).st_size - 4096))
+                tail = fh.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        lines = [ln.strip() for ln in tail.splitlines() if ln.strip()]
+        line = lines[-1] if lines else ""
+        return "".join(c if c.isprintable() else "?" for c in line)[:200]
+
+    def _failed(self, why: str) -> SlotFailed:
+        self.close()
+        last = self.last_log_line()
+        return SlotFailed(f"{why}; its log ({self.log.name}) ends: {last}" if last else why)
+
     def wait_ready(self) -> None:
+        """Wait for the zygote's first message; :class:`SlotFailed` as soon as the sandbox is
+        gone (its end of the socket closes with it) or says it could not start, or after
+        ``READY_TIMEOUT_S``."""
         if self.failure:
             self.close()
             raise SlotFailed(self.failure)
         self.sock.settimeout(READY_TIMEOUT_S)
         try:
-            self.info = json.loads(self.sock.recv(1 << 20) or b"{}")
+            raw = self.sock.recv(1 << 20)
+            self.info = json.loads(raw) if raw else {}
+        except TimeoutError:
+            raise self._failed(f"the warm sandbox did not start within {READY_TIMEOUT_S} s") from None
         except (OSError, ValueError) as exc:
-            self.close()
-            raise SlotFailed(f"the warm sandbox did not start ({exc})") from exc
-        if not self.info.get("ready"):
-            self.close()
-            raise SlotFailed("the warm sandbox did not start")
+            raise self._failed(f"the warm sandbox did not start ({exc})") from exc
+        if not isinstance(self.info, dict) or not self.info.get("ready"):
+            said = self.info.get("error") if isinstance(self.info, dict) else None
+            if not raw:
+                try:
+                    code = self.proc.wait(5) if self.proc is not None else None
+                except subprocess.TimeoutExpired:
+                    code = None
+                said = f"it exited with status {code}" if code is not None else "it closed its socket"
+            raise self._failed(f"the warm sandbox did not start ({str(said or 'not ready')[:200]})")
         self.alive = True
 
     @property
@@ -225,6 +265,9 @@ class WarmSlot:
         return bool(self.info.get("isolated"))
 
     def run(self, job) -> dict:
+        """Grade ``job`` here. :class:`SlotFailed` (the slot is closed) when the sandbox could
+        not take the job before any of its code ran: its socket is gone, or the kernel forked
+        for it did not start, so the caller may run the job elsewhere."""
         job_r, job_w = os.pipe()
         res_r, res_w = os.pipe()
         try:
@@ -232,8 +275,7 @@ class WarmSlot:
         except OSError as exc:
             for fd in (job_r, job_w, res_r, res_w):
                 os.close(fd)
-            self.close()
-            raise SlotFailed(f"the warm sandbox is gone ({exc.strerror})") from exc
+            raise self._failed(f"the warm sandbox is gone ({exc.strerror})") from exc
         os.close(job_r)
         os.close(res_w)
         job.started = time.perf_counter()
@@ -253,11 +295,15 @@ class WarmSlot:
             timed_out = True
         except (OSError, ValueError):
             reply = {}
+        if not isinstance(reply, dict):
+            reply = {}
         hits = self.cgroup.hit(since=before)
         if timed_out or not reply.get("clean"):
             self.close()  # kills everything in it, which ends the reader
         reader.join(timeout=30)
         writer.join(timeout=5)
+        if reply.get("unused") is True:  # the job never reached a kernel: not the student's doing
+            raise self._failed(f"the warm sandbox's kernel did not start (exit {reply.get('exit')})")
         elapsed = time.perf_counter() - job.started
         if timed_out:
             return {"ok": False, "timeout": True, "limits": hits, "elapsed": elapsed,
@@ -314,17 +360,23 @@ def _cache_kernel_modules(names) -> None:
 
 
 class WarmPool:
-    """Up to ``size`` warm sandboxes for one assignment, shared by the grading threads."""
+    """Up to ``size`` warm sandboxes for one assignment, shared by the grading threads.
+
+    A sandbox that fails to start is noticed at once (see :meth:`WarmSlot.wait_ready`); when
+    none is left running or starting, :meth:`acquire` raises :class:`SlotFailed` with the last
+    failure's one-line reason instead of waiting.
+    """
 
     def __init__(self, template: Path, modules: list[str], limits: Limits, size: int, logdir: Path):
         self.template, self.limits = template, limits
         self.modules = list(dict.fromkeys(modules))
         self.size, self.logdir = size, logdir
-        self.idle: queue.Queue[WarmSlot] = queue.Queue()
+        self.idle: queue.Queue[WarmSlot | None] = queue.Queue()
         self.requests: queue.Queue[bool] = queue.Queue()
         self.lock = threading.Lock()
         self.error: str | None = None
         self.closed = False
+        self.live = 0  # slots starting, idle or busy
         self._all: list[WarmSlot] = []
         self._spawner = threading.Thread(target=self._spawn_loop, daemon=True)
         self._spawner.start()
@@ -347,22 +399,45 @@ class WarmPool:
         try:
             slot.wait_ready()
         except SlotFailed as exc:
-            self.error = str(exc)
+            self._lost(str(exc))
             return
         _cache_kernel_modules(slot.info.get("kernel_modules"))
         self.idle.put(slot)
 
+    def _lost(self, why: str) -> None:
+        """A slot is gone for good: wake the threads waiting in :meth:`acquire`."""
+        with self.lock:
+            self.error = why
+            self.live -= 1
+        self.idle.put(None)
+
+    def _request(self) -> None:
+        with self.lock:
+            self.live += 1
+        self.requests.put(True)
+
     def prestart(self) -> None:
         """Begin warming every slot in the background (while the caller prepares the jobs)."""
         for _ in range(self.size):
-            self.requests.put(True)
+            self._request()
 
     def acquire(self) -> WarmSlot:
+        deadline = time.monotonic() + READY_TIMEOUT_S + 10
         while True:
+            with self.lock:
+                if self.live <= 0 or self.closed:
+                    raise SlotFailed(self.error or "no warm sandbox is left")
             try:
-                slot = self.idle.get(timeout=READY_TIMEOUT_S + 10)
+                slot = self.idle.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 raise SlotFailed(self.error or "no warm sandbox became ready") from None
+            if slot is None:  # a slot failed: give up if none is left, else keep waiting
+                with self.lock:
+                    gone = self.live <= 0 or self.closed
+                if gone:
+                    self.idle.put(None)  # wake the next waiting thread too
+                    raise SlotFailed(self.error or "no warm sandbox is left")
+                continue
             if slot.alive:
                 return slot
 
@@ -379,6 +454,8 @@ class WarmPool:
         return slot
 
     def run(self, job) -> dict:
+        """Grade ``job`` in a warm sandbox; a sandbox that could not take it (SlotFailed before
+        any of the student's code ran) is replaced and the job tried once more."""
         for attempt in range(2):
             slot = self.acquire()
             try:
@@ -395,5 +472,6 @@ class WarmPool:
             self.closed = True
             slots = list(self._all)
         self.requests.put(False)
+        self.idle.put(None)
         for slot in slots:
             slot.close()

@@ -10,8 +10,12 @@ long-lived bubblewrap sandbox per grading worker (:mod:`grader.pool` starts it w
    *kernel* per notebook **before** it reads the job, so no kernel ever holds the hidden tests
    or another student's notebook in memory. The next worker and kernel are forked as soon as
    the previous student's are gone, so they are ready when the job arrives;
-2. each kernel moves itself into new user and IPC namespaces and drops every capability, so
-   System V IPC objects and POSIX message queues die with it, then serves the notebook;
+2. each kernel closes every descriptor it inherited (the sandbox's log is the zygote's stdout
+   and stderr) and takes ``/dev/null`` as 0, 1 and 2, moves itself into new user and IPC
+   namespaces and drops every capability, so System V IPC objects and POSIX message queues
+   die with it, then serves the notebook. A worker whose kernel does not answer before its
+   job arrives exits without reading it; the zygote then reports the job ``unused`` and the
+   sandbox dirty, and the parent runs the job elsewhere;
 3. the worker reads the job from a pipe the parent handed over (file descriptors passed over
    the control socket, never through the zygote's memory), executes, and writes the result to
    the parent's private pipe;
@@ -23,14 +27,17 @@ long-lived bubblewrap sandbox per grading worker (:mod:`grader.pool` starts it w
 So each student still gets a brand-new process forked from the same untouched image: no state
 passes from one student to the next (``tests/test_warm.py`` tries every channel it knows).
 The zygote and the worker are non-dumpable, so a kernel can neither read nor write their
-memory; a kernel that kills the zygote only ends its own grading (the parent restarts the
-sandbox).
+memory nor open their descriptors through ``/proc``; the zygote is the sandbox's process 1
+(``bwrap --as-pid-1``), which no process inside can signal, so a kernel that kills all it can
+see only ends its own grading.
 
 Control protocol (``AF_UNIX``/``SOCK_SEQPACKET``, one JSON message each way per job):
 parent -> zygote ``{"notebooks": N}`` with two descriptors (job reader, result writer), which
 the zygote forwards to the waiting worker without reading either;
-zygote -> parent ``{"exit": CODE, "clean": bool}``. The first message the zygote
-sends is ``{"ready": true, "isolated": bool, "preloaded": [...], "kernel_modules": [...]}``.
+zygote -> parent ``{"exit": CODE, "clean": bool, "unused": bool}`` (``unused``: the job never
+reached a kernel). The first message the zygote
+sends is ``{"ready": bool, "isolated": bool, "preloaded": [...], "kernel_modules": [...],
+"error": "why not ready, or empty"}``.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ import ctypes
 import importlib
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -56,6 +64,11 @@ MACHINERY = (
     "jupyter_client", "jupyter_client.manager", "jupyter_client.provisioning", "nbclient",
     "nbformat", "nbgrader.preprocessors", "grader.worker", "grader.probe",
 )
+
+#: How long a forked kernel may take to answer its first request.
+KERNEL_START_TIMEOUT_S = 60
+#: A worker's exit status when its kernel did not start (before it read any job).
+KERNEL_FAILED = 4
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWIPC = 0x08000000
@@ -105,8 +118,17 @@ def _kernel_imports() -> list[str]:
         finally:
             os._exit(0)
     os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as fh:
-        raw = fh.read()
+    raw = b""
+    deadline = time.monotonic() + KERNEL_START_TIMEOUT_S
+    with os.fdopen(read_fd, "rb", buffering=0) as fh:
+        while (left := deadline - time.monotonic()) > 0 and select.select([fh], [], [], left)[0]:
+            block = fh.read(1 << 16)
+            if not block:
+                break
+            raw += block
+    if deadline - time.monotonic() <= 0:  # a kernel that will not start: learn nothing
+        os.kill(pid, signal.SIGKILL)
+        raw = b""
     os.waitpid(pid, 0)
     try:
         return [m for m in json.loads(raw or b"[]") if isinstance(m, str)]
@@ -157,10 +179,26 @@ def _nondumpable() -> None:
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
+def _only_own_descriptors(keep: int) -> None:
+    """Close every inherited descriptor but ``keep``, and point 0, 1 and 2 at ``/dev/null``.
+
+    A kernel runs the student's code: it must hold nothing of the host's (the sandbox's log is
+    the zygote's stdout and stderr) nor of the zygote's or the worker's.
+    """
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    if null > 2 and null != keep:
+        os.close(null)
+
+
 def _run_kernel(connection_file: str, ready_w: int) -> None:
     """Become a Jupyter kernel (in the forked child; never returns)."""
     code = 1
     try:
+        _only_own_descriptors(ready_w)
         os.setsid()
         isolated = private_namespaces()
         os.write(ready_w, b"1" if isolated else b"0")
@@ -173,9 +211,6 @@ def _run_kernel(connection_file: str, ready_w: int) -> None:
             numpy.random.seed()
         except Exception:
             pass
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
         os.chdir(WORKDIR)
         sys.argv = ["ipykernel_launcher.py", "-f", connection_file]
         from ipykernel.kernelapp import IPKernelApp
@@ -228,6 +263,16 @@ async def connected(client, timeout: float) -> None:
     raise RuntimeError("the warm kernel did not answer")
 
 
+def _exited(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie counts); works from any process, not only
+    its parent (``warm_up`` runs in a sibling of the kernel)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rpartition(b")")[2].split()[0] in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
+
+
 class ForkedKernel:
     """A kernel forked from this (warm) process: ``Popen``'s surface for jupyter_client."""
 
@@ -256,8 +301,9 @@ class ForkedKernel:
         with os.fdopen(ready_r, "rb") as fh:
             self.isolated = fh.read(1) == b"1"
 
-    def warm_up(self) -> None:
-        """Wait until the kernel answers, and take its first execution's one-off costs now.
+    def warm_up(self) -> bool:
+        """Wait until the kernel answers, and take its first execution's one-off costs now;
+        whether it answered.
 
         The request is silent and stores nothing: the student's first cell is still ``In [1]``.
         """
@@ -269,13 +315,16 @@ class ForkedKernel:
         client.load_connection_info(self.info)
         client.start_channels()
         try:
-            deadline = time.monotonic() + 60
-            while not _idle_seen(client, client.kernel_info(), 0.25) and time.monotonic() < deadline:
-                pass
-            client.execute("", silent=True, store_history=False, reply=True, timeout=60,
-                           user_expressions={"warm": probe_expression(os.urandom(8).hex())})
+            deadline = time.monotonic() + KERNEL_START_TIMEOUT_S
+            while not _idle_seen(client, client.kernel_info(), 0.25):
+                if time.monotonic() > deadline or _exited(self.pid):
+                    return False
+            reply = client.execute("", silent=True, store_history=False, reply=True,
+                                   timeout=KERNEL_START_TIMEOUT_S,
+                                   user_expressions={"warm": probe_expression(os.urandom(8).hex())})
+            return reply.get("content", {}).get("status") == "ok"
         except (RuntimeError, TimeoutError):
-            pass  # a kernel that will not start fails the job visibly later
+            return False
         finally:
             client.stop_channels()
 
@@ -341,7 +390,9 @@ def _worker(chan: socket.socket) -> int:
 
     _nondumpable()
     kernels = [ForkedKernel(close_fds=(chan.fileno(),))]
-    _warm_up_in_child(kernels[0])
+    if not _warm_up_in_child(kernels[0]):  # before any job: the sandbox's fault, not a student's
+        kernels[0].kill()
+        return KERNEL_FAILED
     msg, fds, _flags, _addr = socket.recv_fds(chan, 4096, 2)
     chan.close()
     if not msg or len(fds) != 2:
@@ -367,16 +418,17 @@ def _worker(chan: socket.socket) -> int:
     return 0
 
 
-def _warm_up_in_child(kernel: ForkedKernel) -> None:
+def _warm_up_in_child(kernel: ForkedKernel) -> bool:
+    """:meth:`ForkedKernel.warm_up` in a throwaway child (so this process keeps no ZeroMQ
+    state); whether the kernel answered."""
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            kernel.warm_up()
-            code = 0
+            code = 0 if kernel.warm_up() else 1
         finally:
             os._exit(code)
-    os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
 
 
 def _prefork(ctl: socket.socket) -> tuple[int, socket.socket]:
@@ -398,20 +450,40 @@ def _prefork(ctl: socket.socket) -> tuple[int, socket.socket]:
 # --- the zygote -------------------------------------------------------------------------
 
 
+def _mounts() -> list[tuple[str, str, bool]]:
+    """This sandbox's mounts: (mount point, file-system type, writable)."""
+    found = []
+    with open("/proc/self/mountinfo") as fh:
+        for line in fh:
+            left, _, right = line.partition(" - ")
+            fields, fstype = left.split(), right.split()[0]
+            point = fields[4].replace("\\040", " ")
+            found.append((point, fstype, "rw" in fields[5].split(",")))
+    return found
+
+
 def _scratch_mounts() -> list[str]:
     """The writable file systems of this sandbox: all a student could leave anything behind in.
 
     The sandbox's root and ``/dev`` are remounted read-only (:func:`grader.sandbox.command`),
     so these are the tmpfs mounts ``/tmp``, ``/dev/shm`` and ``/submission``.
     """
-    found = []
-    with open("/proc/self/mountinfo") as fh:
-        for line in fh:
-            left, _, right = line.partition(" - ")
-            fields, fstype = left.split(), right.split()[0]
-            if fstype == "tmpfs" and "rw" in fields[5].split(","):
-                found.append(fields[4].replace("\\040", " "))
-    return sorted(found)
+    return sorted(point for point, fstype, rw in _mounts() if fstype == "tmpfs" and rw)
+
+
+def _kept_paths(scratch: list[str]) -> set[str]:
+    """Mount points inside the scratch mounts, and the folders leading to them: the Python
+    environment may live under ``/tmp`` (a virtual environment made there), and its read-only
+    bind sits on a folder of the ``/tmp`` tmpfs that emptying must leave in place."""
+    kept: set[str] = set()
+    for point, _fstype, _rw in _mounts():
+        for top in scratch:
+            if point != top and point.startswith(top.rstrip("/") + "/"):
+                path = point
+                while path != top and path not in kept:
+                    kept.add(path)
+                    path = os.path.dirname(path)
+    return kept
 
 
 def _kill_others() -> bool:
@@ -443,25 +515,36 @@ def _unlock(func, target, _exc) -> None:
     func(target)
 
 
-def _restore(mounts: list[str]) -> bool:
-    """Empty every writable file system (and check nothing else became writable)."""
+def _empty(folder: str, kept: set[str]) -> bool:
+    """Remove everything in ``folder`` but the ``kept`` paths (recursing into kept folders that
+    are not mount points themselves); whether only kept paths remain."""
+    os.chmod(folder, 0o755)
+    for name in os.listdir(folder):
+        full = os.path.join(folder, name)
+        if full in kept:
+            if not os.path.ismount(full) and not _empty(full, kept):
+                return False
+        elif os.path.isdir(full) and not os.path.islink(full):
+            shutil.rmtree(full, onerror=_unlock)
+        else:
+            os.unlink(full)
+    return all(os.path.join(folder, name) in kept for name in os.listdir(folder))
+
+
+def _restore(mounts: list[str], kept: set[str] | None = None) -> str:
+    """Empty every writable file system (and check nothing else became writable); "" when
+    done, else why not (one line)."""
+    kept = _kept_paths(mounts) if kept is None else kept
     try:
         if _scratch_mounts() != mounts:
-            return False
+            return "a writable file system appeared or vanished"
         for mount in mounts:
-            os.chmod(mount, 0o755)
-            for name in os.listdir(mount):
-                full = os.path.join(mount, name)
-                if os.path.isdir(full) and not os.path.islink(full):
-                    shutil.rmtree(full, onerror=_unlock)
-                else:
-                    os.unlink(full)
-            if os.listdir(mount):
-                return False
-        os.makedirs(HOME)
-        return True
-    except OSError:
-        return False
+            if not _empty(mount, kept):
+                return f"{mount} could not be emptied"
+        os.makedirs(HOME, exist_ok=HOME in kept)
+        return ""
+    except OSError as exc:
+        return f"could not empty the writable folders ({exc})"
 
 
 def _stage() -> None:
@@ -479,7 +562,10 @@ def _isolation_works() -> bool:
 
 def serve(ctl: socket.socket, modules: list[str], kernel_modules: list[str] | None = None) -> int:
     """Preload ``modules``, and ``kernel_modules`` (what a kernel imports as it starts; learnt
-    here when the parent has no list from an earlier run), then serve jobs until told to stop."""
+    here when the parent has no list from an earlier run), then serve jobs until told to stop.
+
+    Anything that keeps the sandbox from serving is reported at once, in one line, as the
+    first message's ``error`` (the parent gives up on the sandbox then, not minutes later)."""
     _nondumpable()
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     loaded = preload(modules)
@@ -490,10 +576,12 @@ def serve(ctl: socket.socket, modules: list[str], kernel_modules: list[str] | No
         return 1
     isolated = _isolation_works()
     mounts = _scratch_mounts()
-    clean = _restore(mounts)
+    kept = _kept_paths(mounts)
+    problem = _restore(mounts, kept)
+    clean = not problem
     pending = _prefork(ctl) if clean else None
     ctl.send(json.dumps({"ready": clean, "isolated": isolated, "preloaded": loaded,
-                         "kernel_modules": learnt}).encode())
+                         "kernel_modules": learnt, "error": problem}).encode())
     while clean and pending is not None:
         try:
             msg, fds, _flags, _addr = socket.recv_fds(ctl, 4096, 4)
@@ -502,21 +590,27 @@ def serve(ctl: socket.socket, modules: list[str], kernel_modules: list[str] | No
         if not msg:
             return 0  # the parent has gone
         pid, chan = pending
+        sent = False
         try:
             if len(fds) != 2:
                 raise OSError("a job needs two descriptors")
             _stage()
             socket.send_fds(chan, [msg], fds)
-        except OSError:
+            sent = True
+        except OSError:  # the worker is gone (its kernel did not start) or the message was bad
             os.kill(pid, signal.SIGKILL)
         finally:
             for fd in fds:
                 os.close(fd)
             chan.close()
         _, status = os.waitpid(pid, 0)
-        clean = _kill_others() and _restore(mounts)
+        code = os.waitstatus_to_exitcode(status)
+        # a worker whose kernel did not start never read the job: the sandbox is at fault, so
+        # it is thrown away (dirty) and the parent runs the job elsewhere
+        unused = not sent or code == KERNEL_FAILED
+        clean = _kill_others() and not _restore(mounts, kept) and not unused
         pending = _prefork(ctl) if clean else None
-        ctl.send(json.dumps({"exit": os.waitstatus_to_exitcode(status), "clean": clean}).encode())
+        ctl.send(json.dumps({"exit": code, "clean": clean, "unused": unused}).encode())
     return 0
 
 

@@ -14,6 +14,10 @@ data:
 
 Before the first cell and before every graded test cell it asks the kernel for a fingerprint
 of the machinery that grading relies on (:mod:`grader.probe`) and reports any change.
+
+Outputs are capped here, as they arrive from the kernel and before anything leaves the sandbox
+(:class:`OutputCaps`; the caps are :class:`grader.sandbox.Limits`'): beyond them an output is
+dropped, the cell gets one line saying so, and the result says ``output_capped``.
 """
 
 from __future__ import annotations
@@ -36,6 +40,72 @@ def _nondumpable() -> None:
         pass
 
 
+#: The kernel messages that add (or replace) a cell's outputs.
+OUTPUT_MESSAGES = ("stream", "display_data", "execute_result", "update_display_data", "error")
+#: An error's traceback is always kept (a test cell's error decides its grade), cut to this.
+ERROR_LINES, ERROR_LINE_CHARS = 60, 2000
+CAPPED_NOTE = "[output limit reached: the grader dropped this cell's further outputs]\n"
+
+
+class OutputCaps:
+    """What a notebook's outputs may add up to, counted as the kernel sends them.
+
+    ``caps``: ``cell_bytes`` and ``notebook_bytes`` (JSON size of the outputs),
+    ``cell_outputs`` and ``notebook_outputs`` (outputs; a print that continues the cell's
+    last stream output adds none). What a cell clears stops counting; an update of a display
+    counts as a new output. Errors are always kept, their tracebacks cut to
+    ``ERROR_LINES`` lines of ``ERROR_LINE_CHARS`` characters.
+    """
+
+    def __init__(self, caps: dict):
+        self.cell_bytes = int(caps["cell_bytes"])
+        self.notebook_bytes = int(caps["notebook_bytes"])
+        self.cell_outputs = int(caps["cell_outputs"])
+        self.notebook_outputs = int(caps["notebook_outputs"])
+        self.cells: dict[int, list[int]] = {}  # cell index -> [bytes, outputs]
+        self.total = [0, 0]
+        self.capped: set[int] = set()
+
+    def _add(self, index: int, size: int, count: int) -> None:
+        used = self.cells.setdefault(index, [0, 0])
+        used[0] += size
+        used[1] += count
+        self.total[0] += size
+        self.total[1] += count
+
+    def resync(self, cell, index: int) -> None:
+        """Recount a cell whose outputs were cleared (they now hold fewer than counted)."""
+        used = self.cells.get(index)
+        if used is None or len(cell.get("outputs", [])) >= used[1]:
+            return
+        size = sum(len(json.dumps(o, default=str)) for o in cell["outputs"])
+        self._add(index, size - used[0], len(cell["outputs"]) - used[1])
+
+    def admit(self, msg: dict, cell, index: int, coalesce: bool) -> bool:
+        """Whether the output message ``msg`` may join ``cell`` (``coalesce``: it continues
+        the cell's last stream output); counts it if so."""
+        content = msg.get("content") or {}
+        if msg.get("msg_type") == "error":
+            tb = [str(line)[:ERROR_LINE_CHARS] for line in (content.get("traceback") or [])]
+            content["traceback"] = tb[:5] + tb[5:][-ERROR_LINES:] if len(tb) > ERROR_LINES else tb
+            content["evalue"] = str(content.get("evalue", ""))[:ERROR_LINE_CHARS]
+            self._add(index, len(json.dumps(content, default=str)), 1)
+            return True
+        size = len(json.dumps(content, default=str))
+        count = 0 if coalesce else 1
+        used = self.cells.get(index, [0, 0])
+        if (used[0] + size > self.cell_bytes or self.total[0] + size > self.notebook_bytes
+                or used[1] + count > self.cell_outputs or self.total[1] + count > self.notebook_outputs):
+            if index not in self.capped:
+                self.capped.add(index)
+                from nbformat.v4 import new_output
+
+                cell.setdefault("outputs", []).append(new_output("stream", name="stderr", text=CAPPED_NOTE))
+            return False
+        self._add(index, size, count)
+        return True
+
+
 def _executor_class():
     from nbclient.util import run_sync
     from nbgrader.preprocessors import Execute
@@ -47,6 +117,33 @@ def _executor_class():
 
         baseline: dict | None = None
         findings: list[str]
+        output_caps: dict | None = None
+        caps: OutputCaps | None = None
+
+        def process_message(self, msg, cell, cell_index):
+            """nbclient's, with the outputs counted and capped (:class:`OutputCaps`)."""
+            kind = msg.get("msg_type")
+            if self.caps is None or (kind not in OUTPUT_MESSAGES and kind != "clear_output"):
+                return super().process_message(msg, cell, cell_index)
+            if kind == "clear_output":
+                try:
+                    return super().process_message(msg, cell, cell_index)
+                finally:
+                    self.caps.resync(cell, cell_index)
+            outs = cell.get("outputs", [])
+            parent = (msg.get("parent_header") or {}).get("msg_id")
+            coalesce = (kind == "stream" and outs and outs[-1].get("output_type") == "stream"
+                        and outs[-1].get("name") == msg["content"].get("name")
+                        and not self.clear_before_next_output and not self.output_hook_stack[parent])
+            if not self.caps.admit(msg, cell, cell_index, bool(coalesce)):
+                return None
+            if coalesce:  # one output per stream, as a notebook shows it
+                outs[-1]["text"] += msg["content"].get("text", "")
+                return outs[-1]
+            try:
+                return super().process_message(msg, cell, cell_index)
+            finally:
+                self.caps.resync(cell, cell_index)  # a clear_output(wait=True) applies now
 
         def _probe(self, digest: bool = False) -> dict | None:
             nonce = os.urandom(8).hex()
@@ -88,6 +185,7 @@ def _executor_class():
         def preprocess(self, nb, resources=None, km=None):
             self.findings = []
             self.baseline = None
+            self.caps = OutputCaps(self.output_caps) if self.output_caps else None
             self.watch = check_modules([c.source for c in nb.cells if c.cell_type == "code"])
             return super().preprocess(nb, resources, km)
 
@@ -125,12 +223,18 @@ def run_job(job: dict, kernels: list | None = None) -> dict:
         nb = nbformat.reads(text, as_version=4)
         start = time.perf_counter()
         executor = executor_cls(timeout=int(job["cell_timeout"]), kernel_name="python3")
+        executor.output_caps = job.get("output_caps")
+        # nbgrader fails a cell whose outputs are still arriving 4 s after it ended: a flood
+        # (capped above, but each message is still read) gets the cell's own time limit instead
+        executor.iopub_timeout = max(executor.iopub_timeout, int(job["cell_timeout"]))
         executor.log.setLevel(logging.CRITICAL)
         km = kernels[i].manager() if kernels and i < len(kernels) else None
         nb, _ = executor.preprocess(nb, {"metadata": {"path": os.getcwd()}}, km=km)
         out["seconds"][name] = time.perf_counter() - start
         out["notebooks"][name] = nbformat.writes(nb)
         out["findings"] += [f for f in executor.findings if f not in out["findings"]]
+        if executor.caps is not None and executor.caps.capped:
+            out["output_capped"] = True
     return out
 
 
@@ -142,14 +246,25 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     logging.basicConfig(level=logging.CRITICAL)
     job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
+    _private_stdio()
     try:
         result = run_job(job)
     except Exception as exc:  # reported to the parent through the private pipe
         result = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
     write_result(result_fd, result)
     return 0
+
+
+def _private_stdio() -> None:
+    """Point descriptors 0, 1 and 2 at ``/dev/null`` before any kernel starts (a kernel inherits
+    them: in a cold sandbox 1 and 2 are the host's log file); this process keeps a private,
+    non-inheritable copy of the log for its own messages."""
+    log = os.dup(2)  # not inherited by the kernel (os.dup makes it non-inheritable)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    sys.stdout = sys.stderr = os.fdopen(log, "w", buffering=1)
 
 
 def write_result(fd: int, result: dict) -> None:
