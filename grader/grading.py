@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import cluster
+from . import cluster, judging
 from .config import (
     CELL_TIMEOUT_S,
     SUBMISSION_TIMEOUT_S,
@@ -271,6 +271,7 @@ def _intake(
             submitted.append(nb)
             flags += [f for f in _tamper_in_cells(nb, book, name) if f not in flags]
             nb = _sanitize(nb, book, sid, name)
+            nb = judging.prepare(nb, book.course, aid, sid)  # converted assignments: collect only
         except NotebookError as exc:
             result.status, result.reason = "error", f"{sid}/{aid}/{exc}"
             return None, result
@@ -320,6 +321,7 @@ def _record(
             _zero_grades(book, sid)
             return _finish(book, result)
         nb = nbformat.reads(text, as_version=4)
+        result.flags += [f for f in judging.apply(nb, book.course, aid, sid) if f not in result.flags]
         if cap_outputs(nb, limits.max_output_kb * 1024):
             result.flags.append("limit:output")
         resources = book.resources(sid, name)
