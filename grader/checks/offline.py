@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import wire
+from . import core, wire
 from .collect import Call, gather
-from .core import Incorrect, NotAttempted, Question, _arg, _quiet, _user_namespace, question
+from .core import Incorrect, NotAttempted, Question, _arg, _quiet, question
 from .values import as_array, as_dict, as_float, as_int, as_str, as_tuple, show
 
 __all__ = ["OfflineQuestion", "question", "find_key", "load_key_file", "canon_hashes", "compare"]
@@ -315,7 +315,7 @@ class OfflineQuestion(Question):
         entry = dict(_data(self.module)["questions"][self.label])
         entry["salt"] = _data(self.module)["salt"]
         calls = [Call(c[0], wire.decode(c[1]), wire.decode(c[2])) for c in entry["calls"]]
-        payload = gather(list(self.names), calls, _user_namespace())
+        payload = gather(list(self.names), calls, core._user_namespace())
         with _quiet():
             compare(self, entry, payload)
         self._say_correct()
