@@ -28,6 +28,7 @@ import copy
 import functools
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
@@ -336,9 +337,12 @@ def apply(nb, course: Course, aid: str, student: str) -> list[str]:
         found = _payloads(cell)
         if len(found) == 1:
             payload = found[0]
-            try:
-                if not isinstance(payload, dict):  # nbformat keeps +json data parsed
-                    payload = wire.parse(payload)
+            try:  # nbformat keeps +json data parsed (as NotebookNodes): back to plain, bounded JSON
+                try:
+                    text = payload if isinstance(payload, str) else json.dumps(payload)
+                except (TypeError, ValueError, RecursionError):
+                    raise wire.WireError("not JSON") from None
+                payload = wire.parse(text)
                 verdict = judge(qs[label], derive_seed(k, aid, student, gid), payload, hidden=hidden)
             except wire.WireError:
                 verdict = Verdict(False, "Incorrect", f"The grader could not check {label}: "
