@@ -20,7 +20,7 @@ import pytest
 from conftest import ROOT, run_grader
 
 from grader import judging
-from grader.checks import NotAttempted, m05, offline
+from grader.checks import NotAttempted, m05
 from grader.checks.collect import MIME, gather
 from grader.checks.core import Incorrect
 from grader.config import Course
