@@ -249,6 +249,8 @@ ATTACKS = {
                        "publish_display_data({'" + MIME + "': {'v': 1, 'names': {}, 'calls': []}})\n"
                        "get_ipython().events.register('post_run_cell', lambda r: publish_display_data("
                        "{'" + MIME + "': {'v': 1, 'names': {}, 'calls': []}}))",
+    "poison-library": "import numpy as _np, sklearn.metrics as _sm\n_np.allclose = lambda *a, **k: True\n"
+                      "_np.isclose = lambda *a, **k: True\n_sm.roc_auc_score = lambda *a, **k: 0.5",
     "execute-result": "get_ipython().events.register('post_run_cell', lambda r: get_ipython().displayhook(18))",
 }
 

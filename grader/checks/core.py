@@ -110,11 +110,14 @@ class Question:
         self.verify(**values)
 
     def verify_graded(self, seed: int, **values: Any) -> None:
-        """The graded visible test (fresh inputs from ``seed``); by default :meth:`verify_hidden`.
+        """The graded visible test, judged outside the kernel: by default :meth:`verify` (its
+        designed cases name each misconception) and then :meth:`verify_hidden` on fresh inputs
+        from ``seed`` (so answers fitted to the visible inputs do not pass).
 
         A question whose answers are only variables (no inputs to vary) overrides this with
         :meth:`verify`, so that the graded visible test keeps the visible tolerance.
         """
+        self.verify(**values)
         self.verify_hidden(seed=seed, **values)
 
     def references(self) -> dict[str, Any]:  # pragma: no cover - abstract
