@@ -170,15 +170,17 @@ def _payload(q, seed, values, hidden=False):
 
 def test_judge_replays_the_students_answers(key, right):
     q = key.QUESTIONS["q1"]
-    assert judging.judge(q, 11, _payload(q, 11, right["q1"][0]), hidden=True).ok
-    bad = judging.judge(q, 11, _payload(q, 11, {"confusion_counts": _swapped}), hidden=True)
+    assert judging.judge(q, 11, _payload(q, 11, right["q1"][0], True), hidden=True).ok
+    bad = judging.judge(q, 11, _payload(q, 11, {"confusion_counts": _swapped}, True), hidden=True)
     assert not bad.ok and "fp/fn swapped" in bad.message
 
     def crash(*a):
         raise ZeroDivisionError("boom")
 
-    out = judging.judge(q, 11, _payload(q, 11, {"confusion_counts": crash}), hidden=True)
+    out = judging.judge(q, 11, _payload(q, 11, {"confusion_counts": crash}, True), hidden=True)
     assert "raised ZeroDivisionError: boom" in out.message
+    graded = judging.judge(q, 11, _payload(q, 11, {"confusion_counts": _swapped}))  # the qN_check cell
+    assert not graded.ok and "fp/fn swapped" in graded.message and "fresh" not in graded.message
 
 
 @pytest.mark.parametrize("payload", [
