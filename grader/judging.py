@@ -32,6 +32,7 @@ import json
 import os
 import re
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -234,9 +235,13 @@ class Verdict:
 
 def judge(q: Question, seed: int | None, payload: object, *, hidden: bool = False) -> Verdict:
     """The verdict of the key's check on a collected payload (see :func:`record` for ``seed``)."""
-    names, recorded = record(q, seed, hidden=hidden)
+    try:
+        names, recorded = record(q, seed, hidden=hidden)
+        refs = q.references()
+    except Exception as exc:  # the key's own bug: the cell fails with a message for the instructor
+        return Verdict(False, "Incorrect", f"The grader could not check {q.label}: its answer key "
+                       f"failed ({type(exc).__name__}: {str(exc)[:120]}); tell your instructor.")
     calls = [c for c, _ in recorded]
-    refs = q.references()
     try:
         ns = replay_values(q, refs, calls, payload)
     except CollectError as exc:
@@ -304,8 +309,12 @@ def prepare(nb, course: Course, aid: str, student: str):
         if which is None or which[0] not in qs:
             continue
         label, hidden = which
-        names, recorded = record(qs[label], derive_seed(k, aid, student, gid), hidden=hidden)
-        text = plan_text(names, [c for c, _ in recorded])
+        try:
+            names, recorded = record(qs[label], derive_seed(k, aid, student, gid), hidden=hidden)
+            text = plan_text(names, [c for c, _ in recorded])
+        except Exception as exc:  # the key's bug, not the student's: collect nothing, apply says so
+            print(f"grader: solutions/{aid}/key.py: {label} failed for {student} ({exc})", file=sys.stderr)
+            text = plan_text([], [])
         cell.source = f"{_COLLECT_HEAD}collect({text!r})"
     return nb
 

@@ -372,3 +372,12 @@ def test_stock_nbgrader_and_grader_agree_on_honest_05_submissions(tmp_path):
     ours = {r["student_id"]: float(r["score"]) for r in csv.DictReader(open(out / "grades.csv"))}
     assert stock == ours, (stock, ours)
     assert ours["solution"] == 18 and ours["blank"] == 0 and 0 < ours["q4-rounded"] < 18
+
+
+def test_a_broken_key_fails_the_cell_with_a_message_for_the_instructor(key):
+    class Broken(type(key.QUESTIONS["q4"])):
+        def references(self):
+            raise ValueError("bad data")
+
+    verdict = judging.judge(Broken(), 3, {"v": 1, "names": {}, "calls": []})
+    assert not verdict.ok and "answer key failed (ValueError: bad data)" in verdict.message
