@@ -9,13 +9,14 @@ c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this 
 c.CourseDirectory.course_id = "xai-course"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
-# The mutant catalogue sits beside each source notebook; it is not for students.
+# The mutant catalogue and the answer key sit beside each source notebook; not for students.
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints",
     "*.pyc",
     "__pycache__",
     "feedback",
     "mutants.yml",
+    "key.py",
 ]
 # Every test cell re-imports the check library and needs no more than this per cell.
 c.Execute.timeout = 60

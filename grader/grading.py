@@ -38,7 +38,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import cluster
+from . import cluster, judging
 from .config import (
     CELL_TIMEOUT_S,
     MAX_NOTEBOOK_BYTES,
@@ -321,6 +321,7 @@ def _intake(
             submitted.append(nb)
             found = _tamper_in_cells(nb, book, name)
             nb = _sanitize(nb, book, sid, name)
+            nb = judging.prepare(nb, book.course, aid, sid)  # converted assignments: collect only
         except Exception as exc:  # a bug of ours, never the student's doing: say so
             result.status = "error"
             result.flags += [*flags, "intake-failed"]
@@ -387,6 +388,7 @@ def _record(
             _zero_grades(book, sid)
             return _finish(book, result)
         nb = nbformat.reads(text, as_version=4)
+        result.flags += [f for f in judging.apply(nb, book.course, aid, sid) if f not in result.flags]
         if cap_outputs(nb, limits.max_output_kb * 1024) and "limit:output" not in result.flags:
             result.flags.append("limit:output")
         resources = book.resources(sid, name)

@@ -57,6 +57,13 @@ def release(course: Course, ids: list[str] | None = None) -> list[Path]:
                 shutil.rmtree(target)
             shutil.copytree(out / aid, target)
         written.extend(sorted(target.glob("*.ipynb")))
+        if (course.solutions / aid / "key.py").is_file():  # a converted assignment: offline data
+            from .precompute import write
+
+            path, problems = write(course, aid)
+            written.append(path)
+            if problems:
+                raise UserError(f"{problems[0]} ({len(problems)} problem(s) in the offline checks)")
     return written
 
 
@@ -88,6 +95,9 @@ def out_of_sync(course: Course, aid: str) -> list[str]:
             same = _normalised(a) == _normalised(b) if rel.suffix == ".ipynb" else filecmp.cmp(a, b, shallow=False)
             if not same:
                 problems.append(f"assignments/{aid}/{rel} differs from a fresh release")
+    from .precompute import out_of_date
+
+    problems += out_of_date(course, aid)
     if problems:
         problems.append(f"run `grader release {aid}` and commit the result")
     return problems

@@ -9,7 +9,10 @@ same pipeline as ``grader grade`` (so it also proves that pipeline):
 - one student per catalogued mutant (``solutions/<aid>/mutants.yml``): the source with one
   solution region replaced by a plausible wrong answer must lose points in that question's own
   tests, and where the mutant names an ``expect`` text, a failing test must say it;
-- ``assignments/<aid>`` must equal a fresh release of ``solutions/<aid>``.
+- ``assignments/<aid>`` must equal a fresh release of ``solutions/<aid>``;
+- for an assignment with an answer key (``solutions/<aid>/key.py``), the offline visible checks
+  (``grader/checks/data/mNN.json``) must be up to date, and each mutant that the key's visible
+  check names must be named the same way by the offline check (:func:`grader.precompute.build`).
 """
 
 from __future__ import annotations
@@ -131,6 +134,11 @@ def verify_assignment(course: Course, aid: str, report: Report, workers: int | N
 
     for problem in out_of_sync(course, aid):
         fail(f"{aid}: {problem}")
+    if (course.solutions / aid / "key.py").is_file():  # converted: prove the offline checks too
+        from .precompute import build
+
+        for problem in build(course, aid)[1]:
+            fail(problem)
     for answer in answers:
         n = sum(1 for m in mutants if m.cell == answer)
         if n < MIN_MUTANTS_PER_QUESTION:

@@ -1,4 +1,5 @@
-"""Assignment 05 checks (grader/checks/m05.py): right answers pass, named mistakes fail.
+"""Assignment 05 checks (the key, solutions/05-evaluation-metrics/key.py): right answers pass,
+named mistakes fail.
 
 Fast unit tests: the checks' ``verify``/``verify_hidden`` are called directly with the values a
 student would define (no notebook is executed). The mutant catalogue in
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,9 +35,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from grader.checks import Incorrect, NotAttempted, m05
+from grader.checks import Incorrect, NotAttempted
+from grader.checks import m05 as student_m05
+from grader.checks.offline import load_key_file
 from grader.datasets import breast_cancer_split
 
+m05 = load_key_file(Path(__file__).resolve().parents[1] / "solutions/05-evaluation-metrics/key.py")
 THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)
 SEEDS = (0, 1, 7, 5011, 5023, 5039, 5087, 20240)
 
@@ -513,7 +518,7 @@ def test_checks_are_quiet_and_fast(ns, capsys):
 
 
 def test_exports_and_hints():
-    assert sorted(m05.__all__) == [f"q{i}" for i in range(1, 7)]
+    assert sorted(student_m05.__all__) == sorted([f"q{i}" for i in range(1, 7)] + ["FRAUD_OPTIONS"])
     for question in QUESTIONS.values():
         assert 2 <= len(question.hints) <= 3
         assert question.label in repr(question)

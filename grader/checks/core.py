@@ -109,8 +109,26 @@ class Question:
     def verify_hidden(self, seed: int, **values: Any) -> None:
         self.verify(**values)
 
+    def verify_graded(self, seed: int, **values: Any) -> None:
+        """The graded visible test, judged outside the kernel: by default :meth:`verify` (its
+        designed cases name each misconception) and then :meth:`verify_hidden` on fresh inputs
+        from ``seed`` (so answers fitted to the visible inputs do not pass).
+
+        A question whose answers are only variables (no inputs to vary) overrides this with
+        :meth:`verify`, so that the graded visible test keeps the visible tolerance.
+        """
+        self.verify(**values)
+        self.verify_hidden(seed=seed, **values)
+
+    def references(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        """For each name in ``names``: the reference value, or a reference function (key only)."""
+        raise NotImplementedError
+
     def _values(self) -> dict[str, Any]:
-        ns = _user_namespace()
+        return self._values_from(_user_namespace())
+
+    def _values_from(self, ns: dict[str, Any]) -> dict[str, Any]:
+        """The student's values of ``names`` in ``ns``; NotAttempted if one is missing or ``...``."""
         missing = [n for n in self.names if n not in ns]
         if missing:
             listed = ", ".join(f"`{m}`" for m in missing)
@@ -126,8 +144,12 @@ class Question:
         return values
 
     def _say_correct(self) -> None:
+        print(self.correct_text())
+
+    def correct_text(self) -> str:
+        """The line a passing check prints, e.g. ``Correct: q1 (confusion counts ...).``"""
         tail = f" {self.correct_message}" if self.correct_message else ""
-        print(f"{self.congrats}: {self.label} ({self.title}).{tail}")
+        return f"{self.congrats}: {self.label} ({self.title}).{tail}"
 
 
 @contextlib.contextmanager
@@ -190,3 +212,17 @@ def question(label: str) -> Callable[[type[Question]], Question]:
         return cls()
 
     return wrap
+
+
+def key_for(student: Question) -> Callable[[type[Question]], Question]:
+    """Class decorator for an instructor's key (``solutions/NN-slug/key.py``): the key's question
+    takes its label, title, names, hints and messages from the student-side question ``student``.
+    """
+
+    def wrap(cls: type[Question]) -> Question:
+        for attr in ("label", "title", "names", "hints", "congrats", "correct_message"):
+            setattr(cls, attr, getattr(student, attr))
+        return cls()
+
+    return wrap
+

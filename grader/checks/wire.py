@@ -1,0 +1,317 @@
+"""A tagged-JSON codec for plain values: what crosses from the student's kernel to the judge.
+
+:func:`encode` turns a value into JSON-ready data; :func:`decode` turns it back, with the *exact*
+type preserved (a tuple stays a tuple, ``np.float64`` stays ``np.float64``) because the checks in
+:mod:`grader.checks.values` accept exact types only. Supported: ``None``, ``Ellipsis``, ``bool``
+and ``np.bool_``, ``int`` and NumPy integers, ``float`` and NumPy floats (nan and inf too),
+``str``, ``list``, ``tuple``, ``dict``, ``set``, ``ndarray`` (dtype kinds b, i, u, f, U, and
+object arrays of plain values), pandas ``Series`` and ``DataFrame``. Anything else is encoded as an
+*opaque* ``{type name, short repr}`` and decodes to an instance of a fresh stand-in class of that
+(sanitised) name, so that "it is a LinearRegression" still reads right in feedback.
+
+Decoding is written for hostile input (the payload comes out of a sandbox): it is bounded in
+bytes, depth and element count, validates every tag and shape, never calls ``eval`` or ``pickle``,
+and raises a single :class:`WireError` on anything malformed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import reprlib
+
+import numpy as np
+import pandas as pd
+
+#: Decoding limits (a payload over them is rejected whole).
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 24
+MAX_ELEMENTS = 2_000_000
+MAX_STR = 100_000
+
+_INTS = {np.dtype(t).name: t for t in (np.int8, np.int16, np.int32, np.int64,
+                                       np.uint8, np.uint16, np.uint32, np.uint64)}
+_FLOATS = {np.dtype(t).name: t for t in (np.float16, np.float32, np.float64)}
+_NAME = re.compile(r"[^A-Za-z0-9_]")
+_repr = reprlib.Repr()
+_repr.maxstring = _repr.maxother = 80
+_repr.maxlist = _repr.maxdict = 6
+
+
+class WireError(ValueError):
+    """The data is not a well-formed, bounded encoding of a plain value."""
+
+
+# --- encoding (runs in the student's kernel: must not trust the value's methods) --------------
+def _float(x: float) -> object:
+    return x if math.isfinite(x) else repr(x)  # "nan", "inf", "-inf"
+
+
+def _opaque(value: object) -> dict:
+    try:
+        text = _repr.repr(value)
+    except Exception:
+        text = "?"
+    return {"t": "obj", "type": type(value).__name__[:60], "repr": text[:200]}
+
+
+def encode(value: object, _depth: int = 0) -> object:
+    """``value`` as JSON-ready tagged data (never raises: unknown kinds become opaque)."""
+    if _depth > MAX_DEPTH:
+        return _opaque(value)
+    t = type(value)
+    d = _depth + 1
+    try:
+        if value is None:
+            return {"t": "none"}
+        if value is Ellipsis:
+            return {"t": "ellipsis"}
+        if t is bool:
+            return {"t": "bool", "v": bool(value)}
+        if t is np.bool_:
+            return {"t": "np.bool", "v": bool(value)}
+        if t is int:
+            return {"t": "int", "v": int.__repr__(value)}
+        if t is float:
+            return {"t": "float", "v": _float(float.__float__(value))}
+        if t in _INTS.values():
+            return {"t": "np.int", "dtype": np.dtype(t).name, "v": str(int(value))}
+        if t in _FLOATS.values():
+            return {"t": "np.float", "dtype": np.dtype(t).name, "v": _float(float(value))}
+        if t is str:
+            return {"t": "str", "v": str.__str__(value)[:MAX_STR]}
+        if t is np.str_:
+            return {"t": "np.str", "v": str(value)[:MAX_STR]}
+        if t in (list, tuple, set, frozenset):
+            items = list(value) if t is not set and t is not frozenset else sorted(value, key=repr)
+            return {"t": t.__name__, "v": [encode(v, d) for v in items]}
+        if t is dict:
+            return {"t": "dict", "v": [[encode(k, d), encode(v, d)] for k, v in dict.items(value)]}
+        if t is np.ndarray:
+            return _encode_array(value, d)
+        if t is pd.Series:
+            return {"t": "series", "values": _encode_array(np.array(value.to_numpy(), copy=True), d),
+                    "index": encode(list(value.index), d), "name": encode(value.name, d)}
+        if t is pd.DataFrame:
+            return {"t": "frame", "values": _encode_array(np.array(value.to_numpy(), copy=True), d),
+                    "index": encode(list(value.index), d),
+                    "columns": encode(list(value.columns), d),
+                    "dtypes": [str(x) for x in value.dtypes]}
+    except Exception:
+        pass
+    return _opaque(value)
+
+
+def _encode_array(arr: np.ndarray, depth: int) -> dict:
+    kind = arr.dtype.kind
+    flat = np.asarray(arr).ravel()
+    if kind == "b":
+        vals = [bool(x) for x in flat]
+    elif kind in "iu":
+        vals = [str(int(x)) for x in flat]
+    elif kind == "f":
+        vals = [_float(float(x)) for x in flat]
+    elif kind == "U":
+        vals = [str(x) for x in flat]
+    elif kind == "O":
+        vals = [encode(x, depth) for x in flat]
+    else:
+        raise TypeError(kind)
+    return {"t": "ndarray", "dtype": arr.dtype.str if kind == "U" else arr.dtype.name,
+            "shape": list(arr.shape), "v": vals}
+
+
+def dumps(value: object) -> str:
+    """Encode ``value`` and serialise it (compact, keys sorted: a canonical form)."""
+    return json.dumps(encode(value), sort_keys=True, separators=(",", ":"))
+
+
+# --- decoding (runs in the trusted grader: the input is hostile) ------------------------------
+class _Budget:
+    def __init__(self) -> None:
+        self.left = MAX_ELEMENTS
+
+    def take(self, n: int = 1) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise WireError("too many elements")
+
+
+_STANDINS: dict[str, type] = {}
+
+
+def standin(type_name: str) -> type:
+    """A fresh class named ``type_name`` (sanitised), standing for an object that was not sent."""
+    name = _NAME.sub("_", str(type_name))[:60] or "object"
+    if name[0].isdigit():
+        name = "_" + name
+    if name not in _STANDINS:
+        _STANDINS[name] = type(name, (), {"__repr__": lambda self: self._repr})
+    return _STANDINS[name]
+
+
+def _need(cond: bool, what: str) -> None:
+    if not cond:
+        raise WireError(what)
+
+
+def _num(v: object, what: str) -> float:
+    if type(v) in (int, float) and type(v) is not bool:
+        return float(v)
+    if type(v) is str and v in ("nan", "inf", "-inf"):
+        return float(v)
+    raise WireError(f"bad {what}")
+
+
+def _intval(v: object) -> int:
+    _need(type(v) is str and len(v) <= 40 and re.fullmatch(r"-?\d+", v) is not None, "bad int")
+    return int(v)
+
+
+def _decode(data: object, depth: int, budget: _Budget) -> object:
+    _need(depth <= MAX_DEPTH + 2, "too deep")
+    _need(type(data) is dict and type(data.get("t")) is str, "not a tagged value")
+    budget.take()
+    t, v = data["t"], data.get("v")
+    d = depth + 1
+    if t == "none":
+        return None
+    if t == "ellipsis":
+        return Ellipsis
+    if t in ("bool", "np.bool"):
+        _need(type(v) is bool, "bad bool")
+        return v if t == "bool" else np.bool_(v)
+    if t == "int":
+        return _intval(v)
+    if t == "float":
+        return _num(v, "float")
+    if t == "np.int":
+        _need(data.get("dtype") in _INTS, "bad int dtype")
+        try:
+            return _INTS[data["dtype"]](_intval(v))
+        except OverflowError:
+            raise WireError("int out of range") from None
+    if t == "np.float":
+        _need(data.get("dtype") in _FLOATS, "bad float dtype")
+        return _FLOATS[data["dtype"]](_num(v, "float"))
+    if t in ("str", "np.str"):
+        _need(type(v) is str and len(v) <= MAX_STR, "bad str")
+        return v if t == "str" else np.str_(v)
+    if t in ("list", "tuple", "set", "frozenset"):
+        _need(type(v) is list, "bad sequence")
+        budget.take(len(v))
+        items = [_decode(x, d, budget) for x in v]
+        if t in ("set", "frozenset"):
+            try:
+                return set(items) if t == "set" else frozenset(items)
+            except TypeError:
+                raise WireError("unhashable set item") from None
+        return items if t == "list" else tuple(items)
+    if t == "dict":
+        _need(type(v) is list, "bad dict")
+        budget.take(len(v))
+        out = {}
+        for pair in v:
+            _need(type(pair) is list and len(pair) == 2, "bad dict item")
+            key = _decode(pair[0], d, budget)
+            try:
+                out[key] = _decode(pair[1], d, budget)
+            except TypeError:
+                raise WireError("unhashable dict key") from None
+        return out
+    if t == "ndarray":
+        return _decode_array(data, d, budget)
+    if t == "series":
+        values = _decode_array(data.get("values"), d, budget)
+        index = _decode(data.get("index"), d, budget)
+        _need(type(index) is list and len(index) == len(values) and values.ndim == 1, "bad series")
+        name = _decode(data.get("name"), d, budget)
+        try:
+            return pd.Series(values, index=index, name=name)
+        except Exception:
+            raise WireError("bad series") from None
+    if t == "frame":
+        values = _decode_array(data.get("values"), d, budget)
+        index = _decode(data.get("index"), d, budget)
+        columns = _decode(data.get("columns"), d, budget)
+        dtypes = data.get("dtypes")
+        _need(values.ndim == 2 and type(index) is list and type(columns) is list
+              and values.shape == (len(index), len(columns)), "bad frame")
+        _need(type(dtypes) is list and len(dtypes) == len(columns)
+              and all(type(x) is str and len(x) < 40 for x in dtypes), "bad frame dtypes")
+        try:
+            frame = pd.DataFrame(values, index=index, columns=columns)
+            for col, dt in zip(frame.columns, dtypes, strict=True):
+                if dt in _INTS or dt in _FLOATS or dt in ("bool", "object"):
+                    frame[col] = frame[col].astype(dt)
+            return frame
+        except Exception:
+            raise WireError("bad frame") from None
+    if t == "obj":
+        name, text = data.get("type"), data.get("repr")
+        _need(type(name) is str and type(text) is str, "bad opaque object")
+        obj = standin(name)()
+        obj._repr = text[:200]
+        return obj
+    raise WireError(f"unknown tag {t[:20]!r}")
+
+
+def _decode_array(data: object, depth: int, budget: _Budget) -> np.ndarray:
+    _need(type(data) is dict and data.get("t") == "ndarray", "bad array")
+    shape, vals, dtype = data.get("shape"), data.get("v"), data.get("dtype")
+    _need(type(shape) is list and len(shape) <= 8
+          and all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape), "bad shape")
+    _need(type(vals) is list and type(dtype) is str, "bad array")
+    size = math.prod(shape)
+    _need(size == len(vals), "array size does not match its shape")
+    budget.take(size)
+    try:
+        if dtype == "bool":
+            _need(all(type(x) is bool for x in vals), "bad bool array")
+            arr = np.array(vals, dtype=bool)
+        elif dtype in _INTS:
+            arr = np.array([_intval(x) for x in vals], dtype=dtype)
+        elif dtype in _FLOATS:
+            arr = np.array([_num(x, "float") for x in vals], dtype=dtype)
+        elif re.fullmatch(r"[<>|=]U\d{1,6}", dtype):
+            _need(all(type(x) is str and len(x) <= MAX_STR for x in vals), "bad str array")
+            arr = np.array(vals, dtype=dtype)
+        elif dtype == "object":
+            arr = np.empty(len(vals), dtype=object)
+            for i, x in enumerate(vals):
+                arr[i] = _decode(x, depth, budget)
+        else:
+            raise WireError("unsupported dtype")
+        return arr.reshape(shape)
+    except (OverflowError, ValueError, TypeError) as exc:
+        if isinstance(exc, WireError):
+            raise
+        raise WireError("bad array values") from None
+
+
+def decode(data: object) -> object:
+    """The value encoded in ``data`` (already parsed JSON); :class:`WireError` if malformed."""
+    try:
+        return _decode(data, 0, _Budget())
+    except RecursionError:
+        raise WireError("too deep") from None
+
+
+def loads(text: str | bytes) -> object:
+    """Parse and decode ``text``; :class:`WireError` if it is too large or malformed."""
+    _need(type(text) in (str, bytes) and len(text) <= MAX_BYTES, "payload too large or not text")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise WireError("not JSON") from None
+    return decode(data)
+
+
+def parse(text: str | bytes) -> object:
+    """Parse ``text`` as bounded JSON (not decoded); :class:`WireError` if too large or malformed."""
+    _need(type(text) in (str, bytes) and len(text) <= MAX_BYTES, "payload too large or not text")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise WireError("not JSON") from None
