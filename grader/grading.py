@@ -161,9 +161,11 @@ class AssignmentGradebook:
                         if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
                             allowed.setdefault(meta["grade_id"], set()).add(cell.source.strip())
             self.test_sources[name] = allowed
+        # what a recorded grade depends on: the source notebooks and, where the assignment is
+        # judged outside the kernel, its answer key (a changed key re-grades a resumed batch)
+        judged_by = [course.solutions / aid / n for n in self.notebooks] + [course.solutions / aid / "key.py"]
         self.source_digest = hashlib.sha256(
-            b"".join((course.solutions / aid / n).read_bytes() for n in self.notebooks
-                     if (course.solutions / aid / n).exists())
+            b"".join(p.read_bytes() for p in judged_by if p.exists())
         ).hexdigest()
 
     def _max_score(self) -> float:
