@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import cluster
+from . import cluster, misconceptions
 from .config import (
     CELL_TIMEOUT_S,
     SUBMISSION_TIMEOUT_S,
@@ -310,6 +310,7 @@ def _record(
         result.flags.append("timeout" if outcome.get("timeout") else "crashed")
         first = (outcome.get("error") or "execution failed").strip().splitlines()[0]
         result.reason = f"{sid}/{aid}: {first}; graded as zero"
+        misconceptions.record_failure(book, sid, "timeout" if outcome.get("timeout") else "error", first)
         _zero_grades(book, sid)
         return _finish(book, result)
     pending = []
@@ -341,6 +342,7 @@ def _record(
         os.replace(tmp, graded)
         result.graded_notebooks.append(graded)
         pending.append((nb, resources, out_dir / "feedback" / sid / aid / (Path(name).stem + ".html")))
+    misconceptions.record(book, sid, result.cells, notebook=job.notebooks[0])  # codes per failed test cell
     tampered = [f for f in result.flags if f.startswith("tamper:")]
     if tampered:
         _withhold(book, sid)
