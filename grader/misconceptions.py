@@ -50,6 +50,7 @@ _TYPE_SHAPE = re.compile(
     r"should have \d+ (?:entries|values|rows|columns)|wrong shape",
     re.I,
 )
+_QUESTION = re.compile(r"^(q\d+)_")
 _STUDENT_RAISED = re.compile(r"^Calling `[^`]*` raised \w+", re.S)
 
 metadata = MetaData()
@@ -78,8 +79,10 @@ class Mistake:
 
 
 def question_of(grade_id: str) -> str:
-    """``q3_hidden`` -> ``q3``: the question a cell belongs to (its grade_id's first part)."""
-    return grade_id.split("_")[0]
+    """``q3_hidden`` -> ``q3``: the question a cell belongs to; a cell outside the ``qN_``
+    scheme (a written answer such as ``written_triage``) is its own question."""
+    match = _QUESTION.match(grade_id)
+    return match.group(1) if match else grade_id
 
 
 @functools.lru_cache(maxsize=64)
