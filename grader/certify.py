@@ -342,12 +342,14 @@ class CertifyResult:
 
 
 def certify(course: Course, db_url: str, to: Path, *, policy_file: Path | None = None,
-            secret_file: Path | None = None, date: str | None = None) -> CertifyResult:
+            secret_file: Path | None = None, date: str | None = None,
+            allow_secret_inside: bool = False) -> CertifyResult:
     """Issue certificates under ``to/`` (``STUDENT.pdf``, ``ledger.json``, ``ledger.csv``) and
     transcripts (``to/transcripts/STUDENT.txt``). A student whose certified results are already in
-    the ledger keeps that certificate (and its code)."""
+    the ledger keeps that certificate (and its code). ``allow_secret_inside``: the demo's
+    throwaway key may live in its output directory (never for real certificates)."""
     policy = load_policy(course, policy_file)
-    key = load_secret(secret_file, course)
+    key = load_secret(secret_file, None if allow_secret_inside else course)
     to = Path(to)
     to.mkdir(parents=True, exist_ok=True)
     ledger = read_ledger(to / "ledger.json")
@@ -418,7 +420,7 @@ def check(code: str, ledger_path: Path, *, secret_file: Path | None = None, db_u
         return CheckResult(False, f"INVALID: no certificate with code {code} in {ledger_path}")
     entry = entries[-1]
     body = entry.get("content") or {}
-    key = load_secret(secret_file, course, create=False)
+    key = load_secret(secret_file, None, create=False)  # reading it: anywhere will do
     if not hmac.compare_digest(normalise(sign(body, key)), wanted):
         return CheckResult(False, f"INVALID: the ledger entry of {code} was altered (its content no longer "
                                   "matches its code)", entry)

@@ -31,6 +31,7 @@ import html
 import io
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,7 +205,9 @@ def fig_course(course: pd.DataFrame) -> str:
     long = course.drop(columns=["course %"]).reset_index(names="student").melt(
         id_vars="student", var_name="assignment", value_name="%")
     long["assignment"] = long["assignment"].str[:2]
-    sns.boxplot(data=long, x="assignment", y="%", ax=ax2, color="#dde6f5", fliersize=0)
+    with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib 3.11 a deprecated argument
+        warnings.simplefilter("ignore")
+        sns.boxplot(data=long, x="assignment", y="%", ax=ax2, color="#dde6f5", fliersize=0)
     sns.stripplot(data=long, x="assignment", y="%", ax=ax2, color="#333333", size=4, jitter=0.15)
     ax2.set(ylim=(-5, 105), ylabel="score (% of maximum)", title="Per assignment")
     return _png(fig)
