@@ -107,3 +107,25 @@ def test_store_on_postgresql(postgres_server):
     store(url, "05", "ada", [("05.ipynb", "q1_check", "q1-ravel-order", "Incorrect: ravel()")])
     store(url, "05", "ada", [("05.ipynb", "q1_hidden", "wrong-value", "m")])
     assert [(r["grade_id"], r["code"]) for r in load(url)] == [("q1_hidden", "wrong-value")]
+
+
+def test_record_classifies_a_submissions_cells_and_failures_cover_every_test_cell(tmp_path):
+    from types import SimpleNamespace
+
+    from grader.config import Course
+    from grader.grading import CellResult
+    from grader.misconceptions import record, record_failure
+
+    url = f"sqlite:///{tmp_path / 'gb.db'}"
+    fixture = Path(__file__).resolve().parent / "fixtures" / "course"
+    book = SimpleNamespace(db_url=url, aid="99-toy", course=Course(fixture), notebooks=["99-toy.ipynb"],
+                           test_sources={"99-toy.ipynb": {"q1_check": set(), "q1_hidden": set(), "q2_check": set()}})
+    record(book, "s1", [
+        CellResult("q1_check", 1.0, 1.0, None),  # passed: no row
+        CellResult("q1_hidden", 0.0, 2.0, "AssertionError: SECRET_HIDDEN_TEST_MARKER"),  # mutant q1-abs
+        CellResult("q2_check", 0.0, 1.0, "CellTimeoutError: A cell timed out"),
+    ])
+    assert {(r["grade_id"], r["code"]) for r in load(url)} == {("q1_hidden", "q1-abs"), ("q2_check", "timeout")}
+    record_failure(book, "s1", "timeout", "the submission ran out of time")
+    assert {(r["grade_id"], r["code"]) for r in load(url)} == {
+        ("q1_check", "timeout"), ("q1_hidden", "timeout"), ("q2_check", "timeout")}
