@@ -513,6 +513,7 @@ def grade(
             job, early = _intake(book, sdir, jobs_root, limits)
             if early is not None:
                 _register(book, early)
+                misconceptions.forget(book.db_url, aid, early.student_id)  # nothing ran: no codes
                 done(early)
             elif not force and (previous := _journaled(journal, job, book)) is not None:
                 done(previous)

@@ -202,6 +202,11 @@ def record_failure(book, student_id: str, code: str, message: str = "") -> int:
     return store(book.db_url, book.aid, student_id, rows)
 
 
+def forget(db_url: str, assignment: str, student_id: str) -> None:
+    """Drop a student's codes for ``assignment`` (their submission no longer runs)."""
+    store(db_url, assignment, student_id, [])
+
+
 def load(db_url: str, assignment: str | None = None) -> list[dict]:
     """Stored codes as dicts (the table's columns), optionally for one assignment; [] if the
     gradebook has no such table yet."""
