@@ -50,8 +50,7 @@ def run_demo(course: Course, out: Path, *, workers: int | None = None, progress:
     echo(summary_table(results))
     echo("")
     marked = grade_written_answers(db_url)
-    echo(f"3. manual grading, simulated: {marked} written answers given their marks, as an instructor "
-         "would in formgrader")
+    echo(f"3. manual grading (simulated, as an instructor in formgrader): {marked} written answers marked")
     n = export(out / "gradebook-export.csv", db_url=db_url)
     echo(f"4. exported {n} gradebook rows")
     from .certify import certify
@@ -63,8 +62,8 @@ def run_demo(course: Course, out: Path, *, workers: int | None = None, progress:
     certs = certify(course, db_url, out / "certificates", secret_file=out / "demo-certificate.key",
                     allow_secret_inside=True)
     passed = ", ".join(sid for sid, _, _ in certs.issued + certs.kept) or "nobody"
-    echo(f"6. certificates ({passed}): {out / 'certificates'}/STUDENT.pdf, ledger "
-         f"{certs.ledger}; {len(certs.transcripts)} transcripts of what is missing in "
+    echo(f"6. certificates for {passed}: {out / 'certificates'}/STUDENT.pdf")
+    echo(f"   ledger {certs.ledger}; {len(certs.transcripts)} transcripts of what is missing in "
          f"{out / 'certificates' / 'transcripts'}")
     echo("")
     echo(f"grades (per run):   {out / 'grades.csv'}")
