@@ -143,7 +143,8 @@ def load_gradebook(db_url: str, assignments: list[str] | None = None) -> tuple[l
 
 def misconception_table(db_url: str, aid: str, solutions: Path | None, graded: int) -> pd.DataFrame:
     """Per question and code: how many students, their share of the ``graded`` submissions, the
-    mistake's text and the students; most frequent first."""
+    mistake's text and the students; most frequent first. A student whose failing cells of one
+    question name a catalogued mistake is counted under it, not also under a tier."""
     from .misconceptions import catalogue, describe, load
 
     rows = load(db_url, aid)
@@ -151,7 +152,13 @@ def misconception_table(db_url: str, aid: str, solutions: Path | None, graded: i
     cols = ["question", "code", "students", "share", "what it means", "who"]
     if not rows:
         return pd.DataFrame(columns=cols)
+    from .misconceptions import TIERS
+
     df = pd.DataFrame(rows)
+    # a named mistake explains the question's other failing cells: drop their tiers
+    named = {(r.student_id, r.question) for r in df.itertuples() if r.code not in TIERS}
+    keep = [r.code not in TIERS or (r.student_id, r.question) not in named for r in df.itertuples()]
+    df = df[keep]
     grouped = df.groupby(["question", "code"])["student_id"].agg(lambda s: sorted(set(s)))
     out = []
     for (q, code), who in grouped.items():
@@ -193,6 +200,7 @@ def _plt():
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook")
+    plt.rcParams["text.parse_math"] = False  # labels are data ($ in a name is a dollar sign)
     return plt, sns
 
 
