@@ -16,6 +16,7 @@ are judged when the work is graded.
 from __future__ import annotations
 
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from .notebooks import (
     nbgrader_meta,
     read_notebook,
 )
+
+MAX_REASON_LINES = 4
 
 
 @dataclass
@@ -128,17 +131,19 @@ def run_notebook(path: Path, cell_timeout: int, on_cell=None):
     The kernel talks over local sockets (IPC) in a private temporary folder, not TCP."""
     import tempfile
 
-    from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
+    from traitlets.config import Config
 
     nb = read_notebook(path)
     with tempfile.TemporaryDirectory(prefix="grader-progress-") as sockets:
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
-        client = NotebookClient(nb, km=km, timeout=cell_timeout, allow_errors=True,
-                                resources={"metadata": {"path": str(path.parent)}})
+        config = Config()
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(Path(sockets) / "kernel")
+        client = NotebookClient(nb, config=config, kernel_name="python3", timeout=cell_timeout,
+                                allow_errors=True, resources={"metadata": {"path": str(path.parent)}})
         if on_cell is not None:
             client.on_cell_executed = lambda **_: on_cell()
-        client.execute()
+        client.execute()  # owns its kernel: shuts it down at the end
     return nb
 
 
@@ -197,13 +202,18 @@ def board(p: Progress, width: int = 100) -> str:
         if m.problem:
             head += f" ({m.problem})"
         lines.append(head[:width])
+        if m.notebook is None:  # not started: its questions need no list
+            continue
         wide = max([8, *(len(q.question) for q in m.questions)])
         for q in m.questions:
             text = f"  {q.question:<{wide}} {marks[q.state]:<14}"
-            if q.reason and q.state != "not attempted":
-                text += q.reason
-            text = text.rstrip()
-            lines.append(text if len(text) <= width else text[: width - 3] + "...")
+            if not q.reason or q.state == "not attempted":
+                lines.append(text.rstrip()[:width])
+                continue
+            indent = " " * len(text)
+            wrapped = textwrap.wrap(q.reason, max(20, width - len(text)), max_lines=MAX_REASON_LINES,
+                                    placeholder=" ...")
+            lines += [(text if i == 0 else indent) + part for i, part in enumerate(wrapped)]
     done = sum(m.passed for m in p.modules)
     total = sum(len(m.autograded) for m in p.modules)
     lines += ["", f"Certificate: {done}/{total} autograded questions pass their visible checks ({p.share:.0%}).",
