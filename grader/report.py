@@ -208,7 +208,7 @@ def fig_course(course: pd.DataFrame) -> str:
     """Course score (% of the maximum) per student, and per assignment as box + points."""
     plt, sns = _plt()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 2]})
-    sns.histplot(course["course %"], bins=list(range(0, 101, 10)), ax=ax1, color="#4472c4")
+    sns.histplot(course["course %"], bins=list(range(0, 101, 10)), ax=ax1, color="#0072B2")
     ax1.set(xlabel="course score (% of maximum)", ylabel="students", xlim=(0, 100), title="Across the course")
     long = course.drop(columns=["course %"]).reset_index(names="student").melt(
         id_vars="student", var_name="assignment", value_name="%")
@@ -222,18 +222,19 @@ def fig_course(course: pd.DataFrame) -> str:
 
 
 def fig_items(items: pd.DataFrame, aid: str) -> str:
-    """Facility against discrimination, one labelled point per question, the flag line drawn."""
+    """Facility against discrimination, one labelled point per question, the flag line drawn
+    (Okabe-Ito colours, and a marker shape, so colour is never the only cue)."""
     plt, _ = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     d = items.copy()
     d["y"] = d["discrimination"].fillna(0.0)
     poor = d["flag"] != ""
-    ax.scatter(d.loc[~poor, "facility"], d.loc[~poor, "y"], s=60, color="#2e7d32", label="discriminates")
-    ax.scatter(d.loc[poor, "facility"], d.loc[poor, "y"], s=60, color="#c62828", marker="X", label="flagged")
+    ax.scatter(d.loc[~poor, "facility"], d.loc[~poor, "y"], s=60, color="#0072B2", label="discriminates")
+    ax.scatter(d.loc[poor, "facility"], d.loc[poor, "y"], s=60, color="#D55E00", marker="X", label="flagged")
     for _, r in d.iterrows():
         ax.annotate(r["question"], (r["facility"], r["y"]), textcoords="offset points", xytext=(5, 4), fontsize=9)
-    ax.axhline(POOR_DISCRIMINATION, color="#c62828", ls="--", lw=1)
-    ax.text(0.01, POOR_DISCRIMINATION + 0.02, f"flag below {POOR_DISCRIMINATION:.2f}", color="#c62828", fontsize=8)
+    ax.axhline(POOR_DISCRIMINATION, color="#D55E00", ls="--", lw=1)
+    ax.text(0.01, POOR_DISCRIMINATION + 0.02, f"flag below {POOR_DISCRIMINATION:.2f}", color="#D55E00", fontsize=8)
     ax.set(xlim=(-0.05, 1.05), ylim=(-1.05, 1.05), xlabel="facility (mean score / max)",
            ylabel="discrimination (item-rest r)", title=f"{aid}: items (undefined r drawn at 0)")
     ax.legend(loc="lower left", fontsize=8)
@@ -248,7 +249,7 @@ def fig_misconceptions(table: pd.DataFrame, aid: str, top: int = 12) -> str:
     labels = [f"{q}: {c}" for q, c in zip(d["question"], d["code"], strict=True)]
     from .misconceptions import TIERS
 
-    colors = ["#9e9e9e" if c in TIERS else "#e07b39" for c in d["code"]]
+    colors = ["#9e9e9e" if c in TIERS else "#E69F00" for c in d["code"]]
     ax.barh(labels, d["students"], color=colors)
     ax.set(xlabel="students", title=f"{aid}: what went wrong (most frequent {len(d)}; grey: no named mistake)")
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -259,7 +260,7 @@ def fig_times(flags: pd.DataFrame, aid: str) -> str:
     plt, _ = _plt()
     d = flags.dropna(subset=["seconds"]).sort_values("seconds")
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(d) + 1.2))
-    colors = ["#c62828" if s != "graded" or f else "#4472c4" for s, f in zip(d["status"], d["flags"], strict=True)]
+    colors = ["#D55E00" if s != "graded" or f else "#0072B2" for s, f in zip(d["status"], d["flags"], strict=True)]
     ax.barh(d["student_id"], d["seconds"], color=colors)
     ax.set(xlabel="grading time (s); red: error, missing or flagged", title=f"{aid}: time per submission")
     return _png(fig)
