@@ -351,3 +351,11 @@ def test_progress_refuses_a_missing_directory(tmp_path):
     assert proc.returncode == 2 and "no such directory" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert os.path.exists(FIXTURE_COURSE)
+
+
+@pytest.mark.parametrize("verb", ["report", "certify", "progress"])
+def test_new_verbs_have_help_with_an_example(verb):
+    proc = run_grader(verb, "--help")
+    assert proc.returncode == 0 and "Example" in proc.stdout
+    if verb == "progress":
+        assert "no sandbox" in " ".join(proc.stdout.split())
