@@ -116,13 +116,16 @@ def classify(grade_id: str, message: str | None, mistakes: Iterable[Mistake] = (
              *, timed_out: bool = False) -> str:
     """The code of one failed test cell from its one-line error ``ename: evalue``.
 
-    ``message`` is what :func:`grader.notebooks.error_line` returns (None if the cell failed
-    without raising, e.g. by writing to stderr). Returns a mutant id of the same question or one
-    of :data:`TIERS`.
+    ``message`` is what :func:`grader.notebooks.error_line` returns: ``ename: evalue``, the
+    stderr notice (an ``error``), or None when the cell raised nothing and still lost points
+    (nbgrader's partial credit: a ``wrong-value``). Returns a mutant id of the same question or
+    one of :data:`TIERS`.
     """
     if timed_out:
         return "timeout"
     text = (message or "").strip()[:4000]
+    if not text:  # failed without raising or writing to stderr: partial credit from the cell's value
+        return "wrong-value"
     first = text.splitlines()[0] if text else ""
     ename, sep, _ = first.partition(": ")
     ename = ename.strip() if sep else first.rstrip(":").strip()

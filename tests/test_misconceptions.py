@@ -46,7 +46,7 @@ M = (
     ("q1_check", "Incorrect: Calling `f([1, 0])` raised ZeroDivisionError: division by zero", "error"),
     ("q1_check", "NameError: name 'confusion_counts' is not defined", "error"),
     ("q1_check", "wrote to stderr (a warning or progress bar), which fails a test cell", "error"),
-    ("q1_check", None, "error"),
+    ("q1_check", None, "wrong-value"),  # partial credit: no error, fewer points
     ("q1_check", "CellTimeoutError: A cell timed out while it was being executed", "timeout"),
 ])
 def test_classify(grade_id, message, code):
