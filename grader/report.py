@@ -38,9 +38,12 @@ from pathlib import Path
 import pandas as pd
 
 from .config import UserError, ensure_env_bin_on_path
+from .misconceptions import TIERS
 
 #: Discrimination (corrected item-total r) below which a question is flagged (Ebel & Frisbie 1991).
 POOR_DISCRIMINATION = 0.20
+#: How many named mistakes the "re-teach first" table lists.
+RETEACH_TOP = 10
 
 
 def item_analysis(scores: pd.DataFrame, max_scores: dict[str, float]) -> pd.DataFrame:
@@ -152,8 +155,6 @@ def misconception_table(db_url: str, aid: str, solutions: Path | None, graded: i
     cols = ["question", "code", "students", "share", "what it means", "who"]
     if not rows:
         return pd.DataFrame(columns=cols)
-    from .misconceptions import TIERS
-
     df = pd.DataFrame(rows)
     # a named mistake explains the question's other failing cells: drop their tiers
     named = {(r.student_id, r.question) for r in df.itertuples() if r.code not in TIERS}
@@ -247,8 +248,6 @@ def fig_misconceptions(table: pd.DataFrame, aid: str, top: int = 12) -> str:
     d = table.head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(d) + 1.2))
     labels = [f"{q}: {c}" for q, c in zip(d["question"], d["code"], strict=True)]
-    from .misconceptions import TIERS
-
     colors = ["#9e9e9e" if c in TIERS else "#E69F00" for c in d["code"]]
     ax.barh(labels, d["students"], color=colors)
     ax.set(xlabel="students", title=f"{aid}: what went wrong (most frequent {len(d)}; grey: no named mistake)")
@@ -355,6 +354,8 @@ def build_report(db_url: str, to: Path, assignments: list[str] | None = None, *,
     save(summary, "assignments.csv")
     parts += [_table(summary), "<h3>Per student (% of each maximum)</h3>",
               _table(course.reset_index(), "{:.1f}")]
+    head_at = len(parts)  # the "re-teach first" summary goes here once every assignment is read
+    named: list[pd.DataFrame] = []
 
     for a in data:
         slug = a.name
@@ -376,6 +377,7 @@ def build_report(db_url: str, to: Path, assignments: list[str] | None = None, *,
                   _img(fig_items(items, slug), f"{slug} item analysis"), _table(items)]
         mis = misconception_table(db_url, slug, solutions, len(a.scores))
         save(mis, f"{slug}-misconceptions.csv")
+        named.append(mis[~mis["code"].isin(TIERS)].assign(assignment=slug))
         parts.append("<h3>Misconceptions: what to re-teach</h3>")
         if not mis.empty:
             parts.append(_img(fig_misconceptions(mis, slug), f"{slug} misconceptions"))
@@ -394,6 +396,16 @@ def build_report(db_url: str, to: Path, assignments: list[str] | None = None, *,
                          f"{len(flagged)} need a look.</p>")
             parts.append(_img(fig_times(flags, slug), f"{slug} grading time"))
             parts.append(_table(shown, "{:.1f}"))
+    top = pd.concat(named, ignore_index=True) if named else pd.DataFrame()
+    if not top.empty:
+        top = top.sort_values(["students", "assignment", "question"], ascending=[False, True, True])
+        top = top[["assignment", "question", "code", "students", "what it means"]].head(RETEACH_TOP)
+    save(top if not top.empty else pd.DataFrame(columns=["assignment", "question", "code", "students",
+                                                         "what it means"]), "reteach.csv")
+    toc = " &middot; ".join(f'<a href="#{html.escape(a.name)}">{html.escape(a.name)}</a>' for a in data)
+    parts[head_at:head_at] = [f"<h2>Re-teach first</h2><p class=\"note\">The {RETEACH_TOP} named mistakes "
+                              "that caught the most students, across the assignments in this report.</p>",
+                              _table(top), f"<p>{toc}</p>"]
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
             + "\n".join(parts) + "\n</body></html>\n")

@@ -139,12 +139,14 @@ def test_report_is_self_contained_and_has_every_table(graded, course, tmp_path):
     page = (tmp_path / "report" / "report.html").read_text()
     parser = _Page()
     parser.feed(page)
-    assert len(parser.imgs) >= 4 and not parser.links
+    assert len(parser.imgs) >= 4 and all(link.startswith("#") for link in parser.links)  # in-page only
     for src in parser.imgs:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
     assert "http://" not in page and "https://" not in page
     assert parser.tables >= 5
+    reteach = pd.read_csv(tmp_path / "report" / "reteach.csv")
+    assert reteach.iloc[0]["code"] == "q5-raw-values" and reteach.iloc[0]["students"] == 3  # seeded 3 times
     for name in ("course-scores", "assignments", f"{AID}-scores", f"{AID}-items", f"{AID}-misconceptions",
                  f"{AID}-submissions"):
         with open(tmp_path / "report" / f"{name}.csv", newline="") as fh:
