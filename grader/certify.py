@@ -263,8 +263,12 @@ def write_pdf(path: Path, body: dict, code: str) -> Path:
     pdf.cell(0, 14, "Certificate of completion", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 13)
     pdf.cell(0, 10, "This certifies that", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "B", 24)
-    pdf.cell(0, 14, body["name"][:80], align="C", new_x="LMARGIN", new_y="NEXT")
+    size = 24
+    pdf.set_font("DejaVu", "B", size)
+    while size > 10 and pdf.get_string_width(body["name"][:120]) > 250:  # a long name: smaller type
+        size -= 2
+        pdf.set_font("DejaVu", "B", size)
+    pdf.cell(0, 14, body["name"][:120], align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 13)
     pdf.cell(0, 9, "has completed the course", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "B", 16)
