@@ -323,6 +323,118 @@ def duedate(ctx, assignment, when, out, db_url, clear) -> None:
 
 
 @main.command()
+@click.argument("assignments", nargs=-1)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The output directory of `grader grade` (its gradebook.db and grades.csv).")
+@click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL (SQLite or PostgreSQL) instead of --out's.")
+@click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write report.html and the CSVs (default: OUT/report, or ./report with --db only).")
+@click.pass_context
+def report(ctx, assignments, out, db_url, to) -> None:
+    """Class analytics: one self-contained HTML page and a CSV of every table.
+
+    Score distributions per assignment and across the course; item analysis per question
+    (facility, standard deviation, discrimination, flags); how many students made each named
+    mistake; statuses, flags and grading time per submission. Covers every assignment in the
+    gradebook unless ASSIGNMENTS are named; manual grades from formgrader count.
+
+    \b
+    Examples:
+        grader report 05-evaluation-metrics --out graded
+        grader report --db postgresql+psycopg://grader@db/course --to report
+    """
+    from .report import build_report, gradebook_url
+
+    course = _course(ctx)
+    db_url = check_db_url(db_url) if db_url else gradebook_url(out, None)
+    to = to or (Path(out) / "report" if out else Path("report"))
+    files = build_report(db_url, to, list(assignments), out_dir=out, solutions=course.solutions)
+    click.echo(f"report: {files.html} (and {len(files.csvs)} CSV files beside it)")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The output directory of `grader grade` (its gradebook.db).")
+@click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL instead of --out's.")
+@click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Certificates, ledger and transcripts (default: OUT/certificates, or ./certificates).")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The policy TOML (default: certificate.toml at the course root).")
+@click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The signing secret, outside the course (default: ~/.config/grader/certificate.key, made on first use).")
+@click.option("--check", "code", default=None, metavar="CODE_OR_PDF",
+              help="Verify a certificate code (or a certificate PDF) against the ledger and the gradebook.")
+@click.pass_context
+def certify(ctx, out, db_url, to, policy_file, secret_file, code) -> None:
+    """Issue PDF certificates to the students who meet the course's policy.
+
+    Students who do not meet it yet get a transcript saying what is missing. Each certificate's
+    verification code is an HMAC-SHA256 of its content under the instructor's secret; --check
+    verifies a code (exit status 0 valid, 1 not).
+
+    \b
+    Examples:
+        grader certify --out graded
+        grader certify --out graded --check 6D82-2304-D40E-68A2-DD78
+    """
+    from .certify import certify as do_certify
+    from .certify import check, check_pdf
+    from .report import gradebook_url
+
+    course = _course(ctx)
+    if db_url:
+        db_url = check_db_url(db_url)
+    elif out is not None:
+        db_url = gradebook_url(out, None)
+    to = to or (Path(out) / "certificates" if out else Path("certificates"))
+    if code is not None:
+        kw = {"secret_file": secret_file, "db_url": db_url, "course": course, "policy_file": policy_file}
+        ledger = to / "ledger.json"
+        res = check_pdf(Path(code), ledger, **kw) if code.lower().endswith(".pdf") else check(code, ledger, **kw)
+        click.echo(res.message)
+        sys.exit(0 if res.valid else 1)
+    if db_url is None:
+        raise UserError("pass --out DIR (a `grader grade` output directory) or --db URL")
+    res = do_certify(course, db_url, to, policy_file=policy_file, secret_file=secret_file)
+    for sid, pdf, c in res.issued:
+        click.echo(f"{sid}: certificate {pdf} (code {c})")
+    for sid, pdf, c in res.kept:
+        click.echo(f"{sid}: certificate already issued, unchanged: {pdf} (code {c})")
+    for sid, path in res.transcripts:
+        click.echo(f"{sid}: not yet; transcript {path}")
+    click.echo(f"certify: {len(res.issued)} issued, {len(res.kept)} unchanged, {len(res.transcripts)} transcripts; "
+               f"ledger {res.ledger}")
+
+
+@main.command()
+@click.argument("notebook_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--timeout", "cell_timeout", type=click.IntRange(min=1), default=CELL_TIMEOUT_S, show_default=True,
+              help="Seconds one cell may run.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def progress(ctx, notebook_dir, cell_timeout, quiet) -> None:
+    """Your progress: run the visible checks of your own notebooks and show a board.
+
+    For students and self-learners. NOTEBOOK_DIR (default: assignments/ of the course) holds
+    your notebooks, one per module (NN-name.ipynb, directly or in NN-name/ folders). Each one is
+    executed here with nbclient, as you: it is your own code, so no sandbox is used (never point
+    this at notebooks you do not trust). Nothing is changed on disk. Prints, per module and
+    question, passed / failed (with the one-line reason) / not attempted, and the share of the
+    certificate done.
+
+    \b
+    Example:
+        grader progress assignments
+    """
+    from .progress import board, run_progress
+
+    course = _course(ctx)
+    result = run_progress(course, notebook_dir or course.assignments, cell_timeout=cell_timeout,
+                          progress=not quiet)
+    click.echo(board(result))
+
+
+@main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"),
               show_default=True, help="Where to write the example class and its grades.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Parallel executions (default: cores).")

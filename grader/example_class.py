@@ -84,8 +84,12 @@ def build_submission(source, release, answers: dict[str, str | None], written: b
     return nb
 
 
-def generate(course: Course, out: Path, ids: list[str] | None = None, seed: int = 2026) -> dict[str, dict[str, str]]:
-    """Write ``out/STUDENT/ASSIGNMENT/*.ipynb`` for every profile; return {aid: {student: profile}}."""
+def generate(course: Course, out: Path, ids: list[str] | None = None, seed: int = 2026,
+             seeded: dict[str, dict[str, dict[str, str]]] | None = None) -> dict[str, dict[str, str]]:
+    """Write ``out/STUDENT/ASSIGNMENT/*.ipynb`` for every profile; return {aid: {student: profile}}.
+
+    ``seeded``, if given, is filled with the mistakes planted: {aid: {student: {answer cell: mutant id}}}.
+    """
     out = Path(out)
     plan: dict[str, dict[str, str]] = {}
     for aid in course.resolve(ids):
@@ -113,7 +117,10 @@ def generate(course: Course, out: Path, ids: list[str] | None = None, seed: int 
                 by_question = {a: [m for m in mutants if m.cell == a] for a in answers}
                 wrong = rng.sample([a for a in answers if by_question[a]], k=min(prof.mistakes, len(answers)))
                 for a in wrong:
-                    chosen[a] = rng.choice(by_question[a]).code
+                    mutant = rng.choice(by_question[a])
+                    chosen[a] = mutant.code
+                    if seeded is not None:
+                        seeded.setdefault(aid, {}).setdefault(prof.student_id, {})[a] = mutant.id
             nb = build_submission(source, release, chosen, prof.written, rng)
             if prof.kind == "broken":
                 text = nbformat.writes(nb)

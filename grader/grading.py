@@ -38,7 +38,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import cluster, judging
+from . import cluster, judging, misconceptions
 from .config import (
     CELL_TIMEOUT_S,
     MAX_NOTEBOOK_BYTES,
@@ -379,6 +379,7 @@ def _record(
         result.flags.append("timeout" if outcome.get("timeout") else "crashed")
         first = (outcome.get("error") or "execution failed").strip().splitlines()[0]
         result.reason = f"{sid}/{aid}: {first}; graded as zero"
+        misconceptions.record_failure(book, sid, "timeout" if outcome.get("timeout") else "error", first)
         _zero_grades(book, sid)
         return _finish(book, result)
     result.reason = whole(f"{sid}/{aid}: {'; '.join(job.notes)}", 390) if job.notes else ""  # intake's repairs
@@ -412,6 +413,7 @@ def _record(
         os.replace(tmp, graded)
         result.graded_notebooks.append(graded)
         pending.append((nb, resources, out_dir / "feedback" / sid / aid / (Path(name).stem + ".html")))
+    misconceptions.record(book, sid, result.cells, notebook=job.notebooks[0])  # codes per failed test cell
     tampered = [f for f in result.flags if f.startswith("tamper:")]
     if tampered:
         _withhold(book, sid)
@@ -581,6 +583,7 @@ def grade(
             job, early = _intake(book, sdir, jobs_root, limits)
             if early is not None:
                 _register(book, early)
+                misconceptions.forget(book.db_url, aid, early.student_id)  # nothing ran: no codes
                 done(early)
             elif not force and (previous := _journaled(journal, job, book)) is not None:
                 done(previous)

@@ -112,6 +112,13 @@ def test_demo_grades_the_example_class(demo_run, course):
         assert rows[("hana", aid)]["status"] == "missing" and rows[("ivan", aid)]["status"] == "missing"
         assert (out / "feedback" / "ada" / aid / f"{aid}.html").exists()
     assert (out / "gradebook.db").exists() and (out / "gradebook-export.csv").exists()
+    # the summary fits a 100-column terminal; the report and the certificates are where it says
+    table = proc.stdout[proc.stdout.index("student "):proc.stdout.index("3. manual grading")]
+    assert max(len(line) for line in table.splitlines()) <= 100
+    assert "report.html" in proc.stdout and "certificates" in proc.stdout
+    assert (out / "report" / "report.html").exists() and (out / "report" / "course-scores.csv").exists()
+    assert (out / "certificates" / "ada.pdf").exists() and (out / "certificates" / "ledger.json").exists()
+    assert (out / "certificates" / "transcripts" / "femi.txt").exists()
 
 
 def test_feedback_pages_never_contain_hidden_test_code(demo_run, course):

@@ -198,3 +198,31 @@ def test_a_server_that_never_answers_times_out_in_seconds():
         thread.join(15)
     assert not thread.is_alive(), "check_db_url waited more than 15 s for a silent server"
     assert len(raised) == 1 and "cannot connect (connection timeout expired)" in str(raised[0])
+
+
+def test_report_and_certify_read_the_postgres_gradebook(graded, pg_copy, tmp_path):
+    """Manual grades saved in the PostgreSQL gradebook count in the report and the certificate."""
+    from nbgrader.api import Gradebook
+
+    from grader.certify import certify, check
+    from grader.config import Course
+
+    url, out = pg_copy
+    with Gradebook(url) as gb:
+        grade = gb.find_grade("written_sign", AID, AID, "good")
+        grade.manual_score, grade.needs_manual_grade = 1, False
+        gb.db.commit()
+    proc = run_grader("report", AID, "--db", url, "--out", str(out), "--to", str(tmp_path / "r"), cwd=graded.course)
+    assert proc.returncode == 0, proc.stderr
+    with open(tmp_path / "r" / f"{AID}-scores.csv", newline="") as fh:
+        scores = {r["student"]: r for r in csv.DictReader(fh)}
+    assert scores["good"]["total"] == "5.0" and scores["good"]["written_sign"] == "1.0"
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'course = "Toy"\nissuer = "Tests"\nassignments = ["{AID}"]\npass_mark = 0.9\n'
+                      "overall_pass_mark = 0.9\n")
+    course = Course(graded.course)
+    res = certify(course, url, tmp_path / "c", policy_file=policy, secret_file=tmp_path / "k" / "key")
+    assert [sid for sid, _, _ in res.issued] == ["good"] and [sid for sid, _ in res.transcripts] == ["empty"]
+    code = res.issued[0][2]
+    assert check(code, res.ledger, secret_file=tmp_path / "k" / "key", db_url=url, course=course,
+                 policy_file=policy).valid
