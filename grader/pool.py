@@ -105,7 +105,10 @@ def _parse_result(chunks: list[bytes], hits: list[str], ended: str) -> dict:
 
 
 def job_spec(job, limits: Limits) -> bytes:
-    return json.dumps({"notebooks": job.payload, "cell_timeout": limits.cell_timeout}).encode()
+    from .worker import time_budget  # the worker stops and sends what ran before the limit
+
+    return json.dumps({"notebooks": job.payload, "cell_timeout": limits.cell_timeout,
+                       "time_budget_s": time_budget(limits.submission_timeout)}).encode()
 
 
 def run_cold(job, limits: Limits, sandboxed: bool) -> dict:

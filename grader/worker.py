@@ -88,10 +88,13 @@ def _executor_class():
         def preprocess(self, nb, resources=None, km=None):
             self.findings = []
             self.baseline = None
+            self.current = 0
+            self.blocked_at = -1
             self.watch = check_modules([c.source for c in nb.cells if c.cell_type == "code"])
             return super().preprocess(nb, resources, km)
 
         def preprocess_cell(self, cell, resources, index):
+            self.current = index
             meta = cell.get("metadata", {}).get("nbgrader", {})
             is_test = cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
             if self.baseline is None:
@@ -105,6 +108,7 @@ def _executor_class():
                             self._note(finding)
                 if state is None:
                     self._note("tamper:probe-blocked")
+                    self.blocked_at = index
             return super().preprocess_cell(cell, resources, index)
 
         def _note(self, finding: str) -> None:
@@ -114,20 +118,87 @@ def _executor_class():
     return ProbingExecute
 
 
+def time_budget(submission_timeout: float) -> float:
+    """Seconds the worker gives itself for a submission limited to ``submission_timeout``: it
+    stops early enough to send what it has (a margin of 10 %, at least 3 s, at most 20 s)
+    before the parent kills the sandbox."""
+    margin = min(20.0, max(3.0, 0.1 * submission_timeout))
+    return max(1.0, submission_timeout - margin)
+
+
+class _Watchdog:
+    """Kills the kernel at the worker's deadline, so the notebook stops where time ran out and
+    what ran so far is sent before the parent's own limit."""
+
+    def __init__(self, deadline: float | None, executor):
+        import threading
+
+        self.fired = False
+        self.executor = executor
+        self.timer = None
+        if deadline is not None:
+            self.timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _fire(self) -> None:
+        import signal
+
+        self.fired = True
+        prov = getattr(getattr(self.executor, "km", None), "provisioner", None)
+        pid = getattr(prov, "pid", None)
+        if not pid:
+            return
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError, OSError):
+                pass
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+
+
 def run_job(job: dict, kernels: list | None = None) -> dict:
     """Execute the job's notebooks, each in a new kernel (``kernels``: already started ones,
-    :class:`grader.warm.ForkedKernel`, one per notebook; default: start them here)."""
+    :class:`grader.warm.ForkedKernel`, one per notebook; default: start them here).
+
+    A notebook whose kernel dies (a memory limit, ``os._exit``, a segfault) or that runs past the
+    job's ``time_budget_s`` is sent as far as it ran, with ``stopped[name] = {"cell": INDEX,
+    "why": "died" | "time" | "error", "error": ONE_LINE}`` naming the cell (0-based) where it
+    stopped; the next notebook still runs (it has a kernel of its own) if time is left.
+    """
     import nbformat
 
     executor_cls = _executor_class()
-    out: dict = {"ok": True, "notebooks": {}, "seconds": {}, "findings": []}
+    budget = job.get("time_budget_s")
+    deadline = time.monotonic() + float(budget) if budget else None
+    out: dict = {"ok": True, "notebooks": {}, "seconds": {}, "findings": [], "stopped": {}}
     for i, (name, text) in enumerate(job["notebooks"].items()):
         nb = nbformat.reads(text, as_version=4)
+        if deadline is not None and time.monotonic() >= deadline:
+            out["stopped"][name] = {"cell": 0, "why": "time", "error": "no time left to run it"}
+            out["notebooks"][name] = text
+            continue
         start = time.perf_counter()
         executor = executor_cls(timeout=int(job["cell_timeout"]), kernel_name="python3")
         executor.log.setLevel(logging.CRITICAL)
         km = kernels[i].manager() if kernels and i < len(kernels) else None
-        nb, _ = executor.preprocess(nb, {"metadata": {"path": os.getcwd()}}, km=km)
+        watchdog = _Watchdog(deadline, executor)
+        try:
+            nb, _ = executor.preprocess(nb, {"metadata": {"path": os.getcwd()}}, km=km)
+        except Exception as exc:
+            nb = getattr(executor, "nb", None) or nb
+            why = "time" if watchdog.fired else (
+                "died" if type(exc).__name__ == "DeadKernelError" else "error")
+            out["stopped"][name] = {"cell": int(getattr(executor, "current", 0)), "why": why,
+                                    "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+            if why != "error" and executor.blocked_at == executor.current:
+                # the kernel was gone when the probe asked: not a blocked probe
+                executor.findings.remove("tamper:probe-blocked")
+        finally:
+            watchdog.cancel()
         out["seconds"][name] = time.perf_counter() - start
         out["notebooks"][name] = nbformat.writes(nb)
         out["findings"] += [f for f in executor.findings if f not in out["findings"]]
