@@ -168,13 +168,13 @@ def _put_grades(nb: NotebookNode, resources: dict, grades: dict) -> None:
     ``{"cells": {grade_id: {"score", "points", "comment"}}, "score", "max_score"}``."""
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader")
-        if not meta or meta.get("grade_id") not in grades["cells"]:
+        if not meta:
             continue
-        got = grades["cells"][meta["grade_id"]]
+        got = grades["cells"].get(meta.get("grade_id"), {})
         if meta.get("solution") or meta.get("task"):
             meta["comment"] = got.get("comment")
         if meta.get("grade") or meta.get("task"):
-            meta["score"], meta["points"] = got.get("score"), got.get("points")
+            meta["score"], meta["points"] = got.get("score"), got.get("points", meta.get("points"))
     resources["nbgrader"].update(score=grades["score"], max_score=grades["max_score"], late_penalty=0)
 
 

@@ -311,10 +311,12 @@ def _timed_intake(book: AssignmentGradebook, student_dir: Path, jobs_root: Path,
         return job, early
     except Exception as exc:
         sid = student_dir.name
-        flag = "over-budget:intake" if isinstance(exc, OverBudget) else "intake-failed"
-        what = str(exc) if isinstance(exc, OverBudget) else f"could not be read ({type(exc).__name__}: {exc})"
+        if isinstance(exc, OverBudget):
+            flag, what = "over-budget:intake", f"{exc}; grading it again may help"
+        else:
+            flag, what = "intake-failed", f"the submission could not be read ({type(exc).__name__}: {exc})"
         return None, SubmissionResult(sid, book.aid, "error", max_score=book.max_score, flags=[flag],
-                                      reason=clean_text(f"{sid}/{book.aid}: the submission {what}", 400))
+                                      reason=clean_text(f"{sid}/{book.aid}: {what}", 400))
 
 
 @dataclass
@@ -332,7 +334,10 @@ class _Graded:
 
     @property
     def ran(self) -> bool:
-        return self.stop is None or self.stop["cell"] > 0
+        """Whether any code cell completed before execution stopped."""
+        if self.stop is None:
+            return True
+        return any(c.cell_type == "code" for c in self.nb.cells[: self.stop["cell"]])
 
 
 _OUTPUT_KINDS = ("stream", "display_data", "execute_result", "error")
@@ -940,6 +945,7 @@ def grade(
                     _journal(journal, job, res)
                 except Exception as exc:  # never let one submission stop the batch
                     res = _record_failed(book, job, exc, out_dir)  # not journaled: retried next run
+                    (journal / f"{job.student_id}.json").unlink(missing_ok=True)
                 done(res)
                 bar.update(1)
         finally:

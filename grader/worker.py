@@ -90,6 +90,7 @@ def _executor_class():
             self.baseline = None
             self.current = 0
             self.blocked_at = -1
+            self.kernel_dead = False
             self.watch = check_modules([c.source for c in nb.cells if c.cell_type == "code"])
             return super().preprocess(nb, resources, km)
 
@@ -109,7 +110,19 @@ def _executor_class():
                 if state is None:
                     self._note("tamper:probe-blocked")
                     self.blocked_at = index
-            return super().preprocess_cell(cell, resources, index)
+            try:
+                return super().preprocess_cell(cell, resources, index)
+            except Exception:
+                self.kernel_dead = not self.kernel_alive()  # before nbclient shuts it down
+                raise
+
+        def kernel_alive(self) -> bool:
+            """Whether the kernel's process still runs."""
+            process = getattr(getattr(self.km, "provisioner", None), "process", None)
+            try:
+                return process is None or process.poll() is None
+            except Exception:
+                return False
 
         def _note(self, finding: str) -> None:
             if finding not in self.findings:
@@ -190,10 +203,11 @@ def run_job(job: dict, kernels: list | None = None) -> dict:
             nb, _ = executor.preprocess(nb, {"metadata": {"path": os.getcwd()}}, km=km)
         except Exception as exc:
             nb = getattr(executor, "nb", None) or nb
-            why = "time" if watchdog.fired else (
-                "died" if type(exc).__name__ == "DeadKernelError" else "error")
+            dead = type(exc).__name__ == "DeadKernelError" or executor.kernel_dead
+            why = "time" if watchdog.fired else ("died" if dead else "error")
+            first = str(exc).split(". ")[0].splitlines()[0][:160] if str(exc) else ""
             out["stopped"][name] = {"cell": int(getattr(executor, "current", 0)), "why": why,
-                                    "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+                                    "error": f"{type(exc).__name__}: {first}"}
             if why != "error" and executor.blocked_at == executor.current:
                 # the kernel was gone when the probe asked: not a blocked probe
                 executor.findings.remove("tamper:probe-blocked")
