@@ -31,6 +31,7 @@ from pathlib import Path
 
 from . import sandbox as sb
 from .sandbox import Limits
+from .worker import kill_after  # the worker stops the student's code in time to report
 
 #: Libraries worth importing ahead whatever the notebook says (besides grader.probe.WATCHED,
 #: which the zygote always imports because every kernel's first probe does).
@@ -146,7 +147,7 @@ def run_cold(job, limits: Limits, sandboxed: bool) -> dict:
                 proc.stdin.close()
             except OSError:
                 pass
-            proc.wait(timeout=limits.submission_timeout)
+            proc.wait(timeout=kill_after(limits.submission_timeout))
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
@@ -248,7 +249,7 @@ class WarmSlot:
         writer.start()
         reply: dict = {}
         timed_out = False
-        self.sock.settimeout(self.limits.submission_timeout)
+        self.sock.settimeout(kill_after(self.limits.submission_timeout))
         try:
             raw = self.sock.recv(1 << 16)
             reply = json.loads(raw) if raw else {}

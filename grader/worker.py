@@ -132,11 +132,18 @@ def _executor_class():
 
 
 def time_budget(submission_timeout: float) -> float:
-    """Seconds the worker gives itself for a submission limited to ``submission_timeout``: it
-    stops early enough to send what it has (a margin of 10 %, at least 3 s, at most 20 s)
-    before the parent kills the sandbox."""
-    margin = min(20.0, max(3.0, 0.1 * submission_timeout))
+    """Seconds the worker lets the student's code run, counted from its own start, for a
+    submission limited to ``submission_timeout``: 10 % less (at least 2 s, at most 10 s less),
+    for the sandbox's start-up, which the parent counts too."""
+    margin = min(10.0, max(2.0, 0.1 * submission_timeout))
     return max(1.0, submission_timeout - margin)
+
+
+def kill_after(submission_timeout: float) -> float:
+    """Seconds after which the parent kills a worker that has not reported: the limit plus a
+    grace (20 %, at least 10 s, at most 60 s) for the worker, which stopped the student's code at
+    :func:`time_budget`, to send what ran. Only trusted code runs during the grace."""
+    return submission_timeout + min(60.0, max(10.0, 0.2 * submission_timeout))
 
 
 class _Watchdog:
@@ -173,20 +180,21 @@ class _Watchdog:
             self.timer.cancel()
 
 
-def run_job(job: dict, kernels: list | None = None) -> dict:
+def run_job(job: dict, kernels: list | None = None, started: float | None = None) -> dict:
     """Execute the job's notebooks, each in a new kernel (``kernels``: already started ones,
     :class:`grader.warm.ForkedKernel`, one per notebook; default: start them here).
 
     A notebook whose kernel dies (a memory limit, ``os._exit``, a segfault) or that runs past the
     job's ``time_budget_s`` is sent as far as it ran, with ``stopped[name] = {"cell": INDEX,
     "why": "died" | "time" | "error", "error": ONE_LINE}`` naming the cell (0-based) where it
-    stopped; the next notebook still runs (it has a kernel of its own) if time is left.
+    stopped; the next notebook still runs (it has a kernel of its own) if time is left. The
+    budget counts from ``started`` (``time.monotonic()``; default: now).
     """
+    budget = job.get("time_budget_s")
+    deadline = (started or time.monotonic()) + float(budget) if budget else None
     import nbformat
 
     executor_cls = _executor_class()
-    budget = job.get("time_budget_s")
-    deadline = time.monotonic() + float(budget) if budget else None
     out: dict = {"ok": True, "notebooks": {}, "seconds": {}, "findings": [], "stopped": {}}
     for i, (name, text) in enumerate(job["notebooks"].items()):
         nb = nbformat.reads(text, as_version=4)
@@ -220,6 +228,7 @@ def run_job(job: dict, kernels: list | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.monotonic()
     argv = sys.argv[1:] if argv is None else argv
     result_fd = int(argv[0])
     os.set_inheritable(result_fd, False)
@@ -230,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     try:
-        result = run_job(job)
+        result = run_job(job, started=started)
     except Exception as exc:  # reported to the parent through the private pipe
         result = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
     write_result(result_fd, result)

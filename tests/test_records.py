@@ -261,15 +261,18 @@ def test_the_trusted_side_keeps_to_its_time_budget(toy_course, tmp_path):
 
 
 def test_an_error_keeps_the_written_answer_for_the_manual_grader(toy_course, tmp_path):
-    """Issue 12 "Also": a submission that cannot be graded (here a test cell's metadata mangled
-    so nbgrader refuses it, or nothing executed at all) still sends its written answer to the
-    manual grader instead of recording it as 0 with needs_manual_grade: no."""
+    """Issue 12 "Also": a submission of which nothing could be graded (its first cell kills the
+    kernel: status error) still sends its written answer to the manual grader instead of
+    recording it as 0 with needs_manual_grade: no."""
     subs = tmp_path / "subs"
-    _write(subs, "dead", _notebook(toy_course, setup="import os\nos._exit(3)"))
+    nb = _notebook(toy_course)
+    nb.cells.insert(0, nbformat.v4.new_code_cell("import os\nos._exit(3)"))  # before any other code
+    _write(subs, "dead", nb)
     out = tmp_path / "out"
     _grade(toy_course, subs, out)
     row = _rows(out)["dead"]
-    assert "crashed" in row["flags"] and '"setup"' in row["reason"], row
+    assert row["status"] == "error" and row["score"] == "0", row
+    assert "crashed" in row["flags"] and "kernel died in cell 1 " in row["reason"], row
     assert row["needs_manual_grade"] == "yes"
     book = _gradebook(out, "dead")
     kind, auto, manual, needs = book["grades"]["written_sign"]
