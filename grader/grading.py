@@ -504,8 +504,8 @@ def _stop_reason(sid: str, aid: str, g: _Graded, timeout_s: int, flags: list[str
         return (f"{sid}/{aid}/{g.name}: no cell could be graded (the grading process "
                 f"{g.stop['error']}); its {not_run} tests score 0")
     where = _cell_name(g.nb, g.stop["cell"])
-    if not g.ran and g.stop["why"] in ("died", "time"):
-        where = f"{where}, before any code cell finished (while the kernel started)"
+    if not g.ran and g.nb.cells and g.nb.cells[g.stop["cell"]].cell_type != "code":
+        where = "the kernel's start-up, before its first code cell"
     if g.stop["why"] == "died":
         cause = "at the memory limit" if "limit:memory" in flags else "(os._exit, a crash or a limit)"
         what = f"the kernel died in {where} {cause}"
