@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,12 +33,48 @@ MAX_NOTEBOOK_BYTES = 50 * 2**20
 #: The most cells a submitted notebook may have (an assignment has tens; validation time grows
 #: with the count, so a larger one is refused before it is validated).
 MAX_NOTEBOOK_CELLS = 5000
+#: Time budgets of the trusted grader process for one submission, in seconds: intake (reading
+#: and sanitising it), recording (grading the executed notebook, the gradebook transaction, the
+#: graded notebook) and feedback (rendering its pages). An overrun makes it an ``error``.
+INTAKE_BUDGET_S = 60.0
+RECORD_BUDGET_S = 60.0
+FEEDBACK_BUDGET_S = 60.0
 #: Seconds to wait for a gradebook server (``--db``) to answer before giving up.
 DB_CONNECT_TIMEOUT_S = 5
 
 
 class UserError(Exception):
     """A problem the user can fix; the CLI prints it as one line, without a traceback."""
+
+
+class OverBudget(Exception):
+    """A step of the trusted side ran past its time budget (see :class:`TrustedBudget`)."""
+
+    def __init__(self, step: str, seconds: float):
+        super().__init__(f"{step} took longer than its {seconds:g} s budget")
+        self.step, self.seconds = step, seconds
+
+
+@dataclass(frozen=True)
+class TrustedBudget:
+    """Seconds the trusted process may spend on one submission, per step."""
+
+    intake_s: float = INTAKE_BUDGET_S
+    record_s: float = RECORD_BUDGET_S
+    feedback_s: float = FEEDBACK_BUDGET_S
+
+
+class Deadline:
+    """A step's budget, checked at the step's checkpoints: :meth:`check` raises
+    :class:`OverBudget` once ``seconds`` (monotonic clock) have passed since creation."""
+
+    def __init__(self, step: str, seconds: float):
+        self.step, self.seconds = step, seconds
+        self.end = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() >= self.end:
+            raise OverBudget(self.step, self.seconds)
 
 
 @dataclass(frozen=True)

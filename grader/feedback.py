@@ -5,6 +5,13 @@ tests included (nbgrader issues #917, #1363). Here the notebook is first *scrubb
 test region is replaced by a one-line notice, and the error outputs of test cells are cut down
 to their one-line message (a traceback could quote hidden test lines). Then nbgrader's feedback
 template renders it, with a summary table of every test and its message on top.
+
+Outputs are hostile data, so the page is also *bounded* (:func:`bound`): only plain text and
+PNG/JPEG images are rendered (HTML, JavaScript, SVG and the like become their plain-text form
+or a notice), at most :data:`MAX_OUTPUTS_PER_CELL` outputs of :data:`MAX_TEXT_CHARS` each, and
+:data:`MAX_PAGE_OUTPUT_BYTES` in all; the student's own Markdown is shown with its HTML escaped.
+Rendering a bounded page is bounded work; a :class:`grader.config.Deadline` is checked between
+the steps.
 """
 
 from __future__ import annotations
@@ -23,7 +30,67 @@ from nbformat import NotebookNode
 from .notebooks import BEGIN_HIDDEN, END_HIDDEN, is_test_cell, strip_hidden_tests
 
 if TYPE_CHECKING:
+    from .config import Deadline
     from .grading import SubmissionResult
+
+#: What one feedback page renders at most (outputs beyond these become a one-line notice).
+MAX_OUTPUTS_PER_CELL = 20
+MAX_TEXT_CHARS = 20_000
+MAX_PAGE_OUTPUT_BYTES = 4 * 2**20
+#: Output data rendered as such; any other kind is shown as its text/plain form.
+SHOWN_MIMETYPES = ("text/plain", "image/png", "image/jpeg")
+_TEXT_NOTICE = "\n[... cut by the grader: the output was longer than {} characters]\n"
+
+
+def _notice(text: str) -> NotebookNode:
+    return nbformat.v4.new_output("stream", name="stdout", text=f"[{text}]\n")
+
+
+def _cut(text: object) -> str:
+    if isinstance(text, list):
+        text = "".join(t for t in text if isinstance(t, str))
+    if not isinstance(text, str):
+        return ""
+    return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS] + _TEXT_NOTICE.format(MAX_TEXT_CHARS)
+
+
+def bound(nb: NotebookNode) -> NotebookNode:
+    """Bound what a page renders (in place): see the module's docstring."""
+    budget = MAX_PAGE_OUTPUT_BYTES
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and not cell.get("metadata", {}).get("nbgrader", {}).get("locked"):
+            cell.source = html.escape(_cut(cell.source), quote=False)
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for i, out in enumerate(cell.get("outputs", [])):
+            if i >= MAX_OUTPUTS_PER_CELL:
+                kept.append(_notice(f"{len(cell.outputs) - i} more outputs not shown"))
+                break
+            kind = out.get("output_type")
+            if kind == "stream":
+                out["text"] = _cut(out.get("text", ""))
+            elif kind == "error":
+                out["ename"], out["evalue"] = _cut(out.get("ename", "")), _cut(out.get("evalue", ""))
+                out["traceback"] = [_cut(t) for t in out.get("traceback", [])[:MAX_OUTPUTS_PER_CELL]]
+            elif kind in ("display_data", "execute_result"):
+                data = out.get("data", {})
+                shown = {k: (_cut(v) if k == "text/plain" else v) for k, v in data.items()
+                         if k in SHOWN_MIMETYPES and isinstance(v, (str, list))}
+                if not shown:
+                    shown = {"text/plain": f"[{', '.join(sorted(data))[:200]} output not shown here]"}
+                out["data"], out["metadata"] = shown, {}
+            else:
+                continue
+            size = len(json.dumps(out))
+            if size > budget:
+                kept.append(_notice("further outputs not shown: the page is at its size limit"))
+                budget = 0
+                break
+            budget -= size
+            kept.append(out)
+        cell["outputs"] = kept
+    return nb
 
 
 def _hidden_lines(nb: NotebookNode) -> set[str]:
@@ -96,16 +163,44 @@ def summary_markdown(result: SubmissionResult) -> str:
     )
 
 
-def render(nb: NotebookNode, resources: dict, result: SubmissionResult | None = None) -> str:
-    """HTML feedback for one graded notebook (``resources`` as for nbgrader's GetGrades)."""
+def _put_grades(nb: NotebookNode, resources: dict, grades: dict) -> None:
+    """What nbgrader's GetGrades reads from the gradebook, from ``grades`` instead:
+    ``{"cells": {grade_id: {"score", "points", "comment"}}, "score", "max_score"}``."""
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if not meta:
+            continue
+        got = grades["cells"].get(meta.get("grade_id"), {})
+        if meta.get("solution") or meta.get("task"):
+            meta["comment"] = got.get("comment")
+        if meta.get("grade") or meta.get("task"):
+            meta["score"], meta["points"] = got.get("score"), got.get("points", meta.get("points"))
+    resources["nbgrader"].update(score=grades["score"], max_score=grades["max_score"], late_penalty=0)
+
+
+def render(nb: NotebookNode, resources: dict, result: SubmissionResult | None = None,
+           deadline: Deadline | None = None, grades: dict | None = None) -> str:
+    """HTML feedback for one graded notebook (``resources`` as for nbgrader's GetGrades, which
+    reads the scores from the gradebook unless ``grades`` gives them, see :func:`_put_grades`).
+
+    Raises :class:`grader.config.OverBudget` if ``deadline`` passes between its steps.
+    """
     from nbgrader.preprocessors import GetGrades
 
-    safe = scrub(nb)
+    check = deadline.check if deadline is not None else (lambda: None)
+    check()
+    safe = scrub(bound(copy.deepcopy(nb)))
     if result is not None:
         safe.cells.insert(0, nbformat.v4.new_markdown_cell(summary_markdown(result)))
+    check()
     resources = copy.deepcopy(resources)
-    safe, resources = GetGrades().preprocess(safe, resources)
+    if grades is not None:
+        _put_grades(safe, resources, grades)
+    else:
+        safe, resources = GetGrades().preprocess(safe, resources)
+    check()
     body, _ = _exporter().from_notebook_node(safe, resources=resources)
+    check()
     return body
 
 
@@ -157,6 +252,6 @@ def _exporter():
 def write_feedback(nb: NotebookNode, resources: dict, path: Path, result: SubmissionResult) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(render(nb, resources, result), encoding="utf-8")
+    tmp.write_text(render(nb, resources, result), encoding="utf-8", errors="replace")
     os.replace(tmp, path)
     return path

@@ -44,6 +44,9 @@ from .config import (
     MAX_NOTEBOOK_BYTES,
     SUBMISSION_TIMEOUT_S,
     Course,
+    Deadline,
+    OverBudget,
+    TrustedBudget,
     UserError,
     ensure_env_bin_on_path,
     sqlite_url,
@@ -53,6 +56,7 @@ from .notebooks import (
     Recovery,
     error_line,
     hash_regular,
+    is_test_cell,
     nbgrader_meta,
     read_notebook,
     read_submission,
@@ -61,6 +65,7 @@ from .notebooks import (
 )
 from .pool import ALWAYS, SlotFailed, WarmPool, imports_of, run_cold, write_files
 from .release import generate
+from .safetext import clean_flags, clean_strings, clean_text, csv_cell
 from .sandbox import Limits
 
 CSV_COLUMNS = [
@@ -105,16 +110,25 @@ class SubmissionResult:
         return sum(c.points or 0.0 for c in self.cells)
 
     def row(self) -> dict[str, str]:
+        """The ``grades.csv`` row: every cell one clean line, formula prefixes neutralised
+        (:func:`grader.safetext.csv_cell`); never raises."""
+        def number(value: object, fmt: str) -> str:
+            try:
+                return format(float(value), fmt)
+            except (TypeError, ValueError, OverflowError):
+                return "0"
+
+        flags = self.flags if isinstance(self.flags, list) else []
         return {
-            "student_id": self.student_id,
-            "assignment": self.assignment,
-            "score": f"{self.score:g}",
-            "max_score": f"{self.max_score:g}",
-            "status": self.status,
-            "flags": ";".join(self.flags),
-            "reason": " ".join(self.reason.split())[:400],
+            "student_id": csv_cell(self.student_id, 100),
+            "assignment": csv_cell(self.assignment, 100),
+            "score": number(self.score, "g"),
+            "max_score": number(self.max_score, "g"),
+            "status": csv_cell(self.status, 20),
+            "flags": csv_cell(";".join(clean_flags(flags, strict=False)), 2000),
+            "reason": csv_cell(self.reason, 400),
             "needs_manual_grade": "yes" if self.needs_manual_grade else "no",
-            "seconds": f"{self.seconds:.1f}",
+            "seconds": number(self.seconds, ".1f"),
         }
 
 
@@ -355,80 +369,407 @@ def _intake(
     return job, None
 
 
-def _record(
-    book: AssignmentGradebook, job: Job, outcome: dict, out_dir: Path, limits: Limits
-) -> SubmissionResult:
-    """Single writer: save grades, the graded notebook and the feedback for one job."""
-    from nbgrader.api import Gradebook
-    from nbgrader.preprocessors import LimitOutput, SaveAutoGrades
-    from nbgrader.utils import determine_grade
+def _timed_intake(book: AssignmentGradebook, student_dir: Path, jobs_root: Path, limits: Limits,
+                  budget: TrustedBudget) -> tuple[Job | None, SubmissionResult | None]:
+    """:func:`_intake` within ``budget.intake_s``: an overrun (or an unexpected exception) makes
+    the submission an ``error`` with a reason, and the batch goes on."""
+    clock = Deadline("intake", budget.intake_s)
+    try:
+        job, early = _intake(book, student_dir, jobs_root, limits)
+        if job is not None:
+            clock.check()
+        return job, early
+    except Exception as exc:
+        sid = student_dir.name
+        if isinstance(exc, OverBudget):
+            flag, what = "over-budget:intake", f"{exc}; grading it again may help"
+        else:
+            flag, what = "intake-failed", f"the submission could not be read ({type(exc).__name__}: {exc})"
+        return None, SubmissionResult(sid, book.aid, "error", max_score=book.max_score, flags=[flag],
+                                      reason=clean_text(f"{sid}/{book.aid}: {what}", 400))
 
-    from .feedback import write_feedback
+
+@dataclass
+class _Graded:
+    """One notebook of a submission, graded in memory before anything is written."""
+
+    name: str
+    nb: nbformat.NotebookNode
+    resources: dict
+    stop: dict | None  # where execution stopped: {"cell", "why", "error"}; None if it ran through
+    grades: list[tuple[str, float | None, float]] = field(default_factory=list)  # id, auto, max
+    comments: list[tuple[str, str | None]] = field(default_factory=list)  # id, auto comment
+    text: str = ""  # the graded notebook, encoded
+    page: str = ""  # its feedback page
+
+    @property
+    def ran(self) -> bool:
+        """Whether any code cell completed before execution stopped."""
+        if self.stop is None:
+            return True
+        return any(c.cell_type == "code" for c in self.nb.cells[: self.stop["cell"]])
+
+
+_OUTPUT_KINDS = ("stream", "display_data", "execute_result", "error")
+_MAX_OUTPUTS = 1000
+
+
+def _clean_output(out: object) -> nbformat.NotebookNode | None:
+    """An output from the sandbox rebuilt from its allowed fields only (None if malformed)."""
+    from .safetext import clean_strings
+
+    if not isinstance(out, dict) or out.get("output_type") not in _OUTPUT_KINDS:
+        return None
+
+    def text(value: object) -> str:
+        if isinstance(value, list):
+            return "".join(v for v in value if isinstance(v, str))
+        return value if isinstance(value, str) else ""
+
+    kind = out["output_type"]
+    if kind == "stream":
+        name = out.get("name") if out.get("name") in ("stdout", "stderr") else "stdout"
+        new = nbformat.v4.new_output("stream", name=name, text=text(out.get("text")))
+    elif kind == "error":
+        tb = out.get("traceback") if isinstance(out.get("traceback"), list) else []
+        new = nbformat.v4.new_output("error", ename=text(out.get("ename"))[:500],
+                                     evalue=text(out.get("evalue"))[:20_000],
+                                     traceback=[text(t) for t in tb[:500]])
+    else:
+        data = out.get("data") if isinstance(out.get("data"), dict) else {}
+        clean = {}
+        for mime, value in data.items():
+            if not isinstance(mime, str) or len(mime) > 100:
+                continue
+            if mime.endswith("json"):
+                clean[mime] = value if isinstance(value, (dict, list, str, int, float, bool)) else None
+            else:
+                clean[mime] = text(value)
+        new = nbformat.v4.new_output(kind, data=clean)
+        if kind == "execute_result":
+            count = out.get("execution_count")
+            new["execution_count"] = count if isinstance(count, int) and not isinstance(count, bool) else None
+    return clean_strings(new)
+
+
+def _executed(trusted_text: str, returned: object) -> tuple[nbformat.NotebookNode, bool]:
+    """The trusted (sanitized) notebook with only the outputs and execution counts taken from
+    what the sandbox returned; True if the returned notebook matched it cell for cell."""
+    nb = nbformat.reads(trusted_text, as_version=4)
+    try:
+        data = json.loads(returned) if isinstance(returned, str) else None
+    except ValueError:
+        data = None
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(cells, list) or len(cells) != len(nb.cells):
+        return nb, False
+    for cell, back in zip(nb.cells, cells, strict=True):
+        if cell.cell_type != "code" or not isinstance(back, dict) or back.get("cell_type") != "code":
+            continue
+        outs = back.get("outputs") if isinstance(back.get("outputs"), list) else []
+        cell.outputs = [o for o in map(_clean_output, outs[:_MAX_OUTPUTS]) if o is not None]
+        count = back.get("execution_count")
+        cell.execution_count = count if isinstance(count, int) and not isinstance(count, bool) else None
+    return nb, True
+
+
+def _cell_name(nb, index: int) -> str:
+    gid = nbgrader_meta(nb.cells[index]).get("grade_id") if 0 <= index < len(nb.cells) else None
+    return f'cell {index + 1} ("{clean_text(gid, 60)}")' if gid else f"cell {index + 1}"
+
+
+_STOPPED = {
+    "died": ("KernelDied", "the kernel died while running this cell"),
+    "time": ("SubmissionTimeLimit", "the submission's time limit was reached while running this cell"),
+    "error": ("GradingStopped", "grading stopped here"),
+}
+
+
+def _mark_stopped(nb, stop: dict) -> tuple[int, int]:
+    """Mark where execution stopped: the cell it stopped in gets an error saying why, and every
+    test cell after it fails as not run. Returns (tests completed before it, tests not run)."""
+    index, (ename, said) = stop["cell"], _STOPPED[stop["why"]]
+    done = not_run = 0
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        test = is_test_cell(cell)
+        if i < index:
+            done += test
+        elif i == index:
+            cell.setdefault("outputs", []).append(nbformat.v4.new_output(
+                "error", ename=ename, evalue=said, traceback=[f"{ename}: {said}"]))
+            not_run += test
+        else:
+            cell.outputs = [nbformat.v4.new_output(
+                "error", ename="NotRun", evalue=f"not run: grading stopped at {_cell_name(nb, index)}",
+                traceback=[f"NotRun: grading stopped at {_cell_name(nb, index)}"])] if test else []
+            cell.execution_count = None
+            not_run += test
+    return done, not_run
+
+
+def _stop_of(outcome: dict, name: str, nb, matched: bool) -> dict | None:
+    """Where this notebook's execution stopped, validated (None: it ran through)."""
+    stops = outcome.get("stopped") if isinstance(outcome.get("stopped"), dict) else {}
+    stop = stops.get(name)
+    if matched and outcome.get("ok") and not isinstance(stop, dict):
+        return None
+    if not matched:  # nothing usable came back: nothing ran, as far as the grade is concerned
+        why = "time" if outcome.get("timeout") else ("died" if outcome.get("ok") is False else "error")
+        return {"cell": 0, "why": why, "nothing": True,
+                "error": clean_text(outcome.get("error") or "it returned no notebook", 300)}
+    if not isinstance(stop, dict):
+        stop = {}
+    cell = stop.get("cell")
+    cell = cell if isinstance(cell, int) and not isinstance(cell, bool) and 0 <= cell < len(nb.cells) else 0
+    why = stop.get("why") if stop.get("why") in _STOPPED else "error"
+    return {"cell": cell, "why": why, "error": clean_text(stop.get("error") or outcome.get("error") or "", 300)}
+
+
+def _grade_notebook(book: AssignmentGradebook, job: Job, name: str, outcome: dict, limits: Limits,
+                    result: SubmissionResult, clock: Deadline) -> _Graded:
+    """Grade one returned notebook in memory (nothing is written)."""
+    from nbgrader.preprocessors import LimitOutput
+    from nbgrader.utils import compute_checksum, determine_grade, is_grade, is_solution, is_task
+
     from .notebooks import cap_outputs
 
+    returned = outcome.get("notebooks", {}).get(name) if isinstance(outcome.get("notebooks"), dict) else None
+    nb, matched = _executed(job.payload[name], returned)
+    # converted assignments: the trusted judge replaces each collecting cell's outputs by its verdict
+    result.flags += [f for f in judging.apply(nb, book.course, book.aid, job.student_id) if f not in result.flags]
+    clock.check()
+    if cap_outputs(nb, limits.max_output_kb * 1024) and "limit:output" not in result.flags:
+        result.flags.append("limit:output")
+    resources = book.resources(job.student_id, name)
+    pre = LimitOutput()
+    pre.log.setLevel(logging.CRITICAL)
+    nb, resources = pre.preprocess(nb, resources)
+    stop = _stop_of(outcome, name, nb, matched)
+    graded = _Graded(name, nb, resources, stop)
+    if stop is not None:
+        graded.stop["counts"] = _mark_stopped(nb, stop)
+    clock.check()
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if is_grade(cell):
+            points, max_points = determine_grade(cell, _log)
+            graded.grades.append((meta["grade_id"], points, float(max_points)))
+            if cell.cell_type == "code" and not meta.get("solution"):
+                message = error_line(cell)
+                result.cells.append(CellResult(meta["grade_id"], points, float(max_points),
+                                               clean_text(message, 300) if message else None))
+        if is_solution(cell) or is_task(cell):
+            unchanged = meta.get("checksum") == compute_checksum(cell) and not is_task(cell)
+            graded.comments.append((meta["grade_id"], "No response." if unchanged else None))
+        if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
+            if "timeout" not in result.flags:
+                result.flags.append("timeout")
+    clock.check()
+    return graded
+
+
+def _stop_reason(sid: str, aid: str, g: _Graded, timeout_s: int, flags: list[str]) -> str:
+    done, not_run = g.stop.get("counts", (0, 0))
+    if g.stop.get("nothing"):
+        return (f"{sid}/{aid}/{g.name}: no cell could be graded (the grading process "
+                f"{g.stop['error']}); its {not_run} tests score 0")
+    where = _cell_name(g.nb, g.stop["cell"])
+    if not g.ran and g.nb.cells and g.nb.cells[g.stop["cell"]].cell_type != "code":
+        where = "the kernel's start-up, before its first code cell"
+    if g.stop["why"] == "died":
+        cause = "at the memory limit" if "limit:memory" in flags else "(os._exit, a crash or a limit)"
+        what = f"the kernel died in {where} {cause}"
+    elif g.stop["why"] == "time":
+        what = f"the submission's time limit ({timeout_s} s) was reached in {where}"
+    else:
+        what = f"grading stopped at {where} ({g.stop['error'] or 'the grading process failed'})"
+    return (f"{sid}/{aid}/{g.name}: {what}; the {done} tests before it keep their points, "
+            f"the {not_run} from there on score 0")
+
+
+def _record(
+    book: AssignmentGradebook, job: Job, outcome: dict, out_dir: Path, limits: Limits,
+    budget: TrustedBudget | None = None,
+) -> SubmissionResult:
+    """Single writer: grade one executed job in memory, render its feedback, then write the
+    gradebook in one transaction and the graded notebooks and pages atomically.
+
+    A notebook that stopped part-way (its kernel died, or the time ran out) is graded as far as
+    it ran: completed tests keep their points, the rest score 0, written answers go to the
+    manual grader. Raises on any failure (the caller withholds the submission, see
+    :func:`_record_failed`); :class:`grader.config.OverBudget` if a step overruns ``budget``.
+    """
+    from .feedback import render
+
+    budget = budget or TrustedBudget()
+    clock = Deadline("recording", budget.record_s)
     sid, aid = job.student_id, book.aid
-    result = SubmissionResult(sid, aid, "graded", max_score=book.max_score, flags=list(job.flags))
-    result.seconds = outcome.get("elapsed", time.perf_counter() - job.started)
-    result.flags += [f"limit:{hit}" for hit in outcome.get("limits", [])]
-    result.flags += [f for f in outcome.get("findings", []) if f not in result.flags]
-    with Gradebook(book.db_url) as gb:
-        gb.update_or_create_student(sid)
-        gb.update_or_create_submission(aid, sid)
-    if not outcome.get("ok"):
-        result.status = "error"
-        result.flags.append("timeout" if outcome.get("timeout") else "crashed")
-        first = (outcome.get("error") or "execution failed").strip().splitlines()[0]
-        result.reason = f"{sid}/{aid}: {first}; graded as zero"
-        misconceptions.record_failure(book, sid, "timeout" if outcome.get("timeout") else "error", first)
-        _zero_grades(book, sid)
-        return _finish(book, result)
-    result.reason = whole(f"{sid}/{aid}: {'; '.join(job.notes)}", 390) if job.notes else ""  # intake's repairs
-    pending = []
-    for name in job.notebooks:
-        text = outcome.get("notebooks", {}).get(name)
-        if text is None:
-            result.status, result.reason = "error", f"{sid}/{aid}/{name}: the grading process returned no notebook"
-            _zero_grades(book, sid)
-            return _finish(book, result)
-        nb = nbformat.reads(text, as_version=4)
-        result.flags += [f for f in judging.apply(nb, book.course, aid, sid) if f not in result.flags]
-        if cap_outputs(nb, limits.max_output_kb * 1024) and "limit:output" not in result.flags:
-            result.flags.append("limit:output")
-        resources = book.resources(sid, name)
-        for pre in (LimitOutput(), SaveAutoGrades()):
-            pre.log.setLevel(logging.CRITICAL)
-            nb, resources = pre.preprocess(nb, resources)
-        for cell in nb.cells:
-            meta = nbgrader_meta(cell)
-            if meta.get("grade") and cell.cell_type == "code" and not meta.get("solution"):
-                points, max_points = determine_grade(cell, _log)
-                result.cells.append(CellResult(meta["grade_id"], points, float(max_points), error_line(cell)))
-            if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
-                if "timeout" not in result.flags:
-                    result.flags.append("timeout")
-        graded = out_dir / "autograded" / sid / aid / name
-        graded.parent.mkdir(parents=True, exist_ok=True)
-        tmp = graded.with_suffix(".ipynb.tmp")
-        nbformat.write(nb, tmp)
-        os.replace(tmp, graded)
-        result.graded_notebooks.append(graded)
-        pending.append((nb, resources, out_dir / "feedback" / sid / aid / (Path(name).stem + ".html")))
-    misconceptions.record(book, sid, result.cells, notebook=job.notebooks[0])  # codes per failed test cell
+    outcome = outcome if isinstance(outcome, dict) else {}
+    result = SubmissionResult(sid, aid, "graded", max_score=book.max_score,
+                              flags=clean_flags(job.flags, strict=False))
+    elapsed = outcome.get("elapsed")
+    result.seconds = float(elapsed) if isinstance(elapsed, (int, float)) else time.perf_counter() - job.started
+    hits = outcome.get("limits") if isinstance(outcome.get("limits"), list) else []
+    result.flags += [f for f in clean_flags([f"limit:{h}" for h in hits if isinstance(h, str)])
+                     if f not in result.flags]
+    result.flags += [f for f in clean_flags(outcome.get("findings")) if f not in result.flags]
+    notebooks = [_grade_notebook(book, job, name, outcome, limits, result, clock) for name in job.notebooks]
+    stopped = [g for g in notebooks if g.stop is not None]
+    if stopped:
+        why = {g.stop["why"] for g in stopped}
+        if "time" in why and "timeout" not in result.flags:
+            result.flags.append("timeout")
+        if "died" in why and "crashed" not in result.flags:
+            result.flags.append("crashed")
+        if not any(g.ran for g in notebooks):
+            result.status = "error"
+        result.reason = "; ".join(_stop_reason(sid, aid, g, limits.submission_timeout, result.flags)
+                                   for g in stopped)
+    if job.notes:  # intake's repairs and recoveries, said plainly
+        notes = f"{sid}/{aid}: {'; '.join(job.notes)}"
+        result.reason = f"{result.reason}; {notes}" if result.reason else notes
     tampered = [f for f in result.flags if f.startswith("tamper:")]
+    written = any(auto is None for g in notebooks for _gid, auto, _max in g.grades)
+    result.needs_manual_grade = bool(tampered) or written
     if tampered:
-        _withhold(book, sid)
-    result = _finish(book, result)
-    if tampered:
-        result.reason = (
+        result.reason = clean_text(
             f"{sid}/{aid}: autograded score withheld for review ({result.auto_score:g} computed); "
             f"the submission {', '.join(_explain(f) for f in tampered)}"
-        )
-    for nb, resources, path in pending:
+            + (f". Also: {result.reason}" if result.reason else ""), 400)
+    result.reason = clean_text(result.reason, 400)
+    for g in notebooks:
+        g.text = nbformat.writes(clean_strings(g.nb))
+        g.text.encode("utf-8")
+        clock.check()
+    pages = Deadline("feedback", budget.feedback_s)
+    reviewed = _reviewed(book, sid)
+    for g in notebooks:
+        g.page = render(g.nb, g.resources, result, deadline=pages,
+                        grades=_page_grades(g, bool(tampered), reviewed))
+        g.page.encode("utf-8")
+    files = []
+    for g in notebooks:
+        files.append((out_dir / "autograded" / sid / aid / g.name, g.text))
+        files.append((out_dir / "feedback" / sid / aid / (Path(g.name).stem + ".html"), g.page))
+    staged = _stage(files)
+    try:
+        clock.check()
+        _commit(book, sid, notebooks, withhold=bool(tampered))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _path in staged:
+            tmp.unlink(missing_ok=True)
+    result.graded_notebooks = [out_dir / "autograded" / sid / aid / g.name for g in notebooks]
+    misconceptions.record(book, sid, result.cells, notebook=job.notebooks[0])  # codes per failed test cell
+    return _finish(book, result)
+
+
+def _reviewed(book: AssignmentGradebook, sid: str) -> dict[tuple[str, str], tuple[float | None, str | None]]:
+    """(notebook, grade_id) -> (manual score, manual comment) an instructor already gave this
+    submission (a re-grade keeps them), read without writing anything."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    found: dict[tuple[str, str], tuple[float | None, str | None]] = {}
+    with Gradebook(book.db_url) as gb:
         try:
-            write_feedback(nb, resources, path, result)
-        except Exception as exc:  # the grade stands even if its feedback page cannot be rendered
-            result.flags.append("feedback-failed")
-            result.reason = f"{sid}/{aid}: feedback page not written ({type(exc).__name__})"
+            sub = gb.find_submission(book.aid, sid)
+        except MissingEntry:
+            return found
+        for nb in sub.notebooks:
+            for grade in nb.grades:
+                found[(nb.name, grade.name)] = (grade.manual_score, None)
+            for comment in nb.comments:
+                score = found.get((nb.name, comment.name), (None, None))[0]
+                found[(nb.name, comment.name)] = (score, comment.manual_comment)
+    return found
+
+
+def _page_grades(g: _Graded, withhold: bool, reviewed: dict) -> dict:
+    """The scores a feedback page shows, as the gradebook will hold them after the commit."""
+    notebook_id = Path(g.name).stem
+    cells: dict[str, dict] = {}
+    for gid, auto, max_points in g.grades:
+        manual = reviewed.get((notebook_id, gid), (None, None))[0]
+        if manual is None and withhold and auto is not None:
+            manual = 0.0
+        cells[gid] = {"score": manual if manual is not None else auto, "points": max_points}
+    for gid, said in g.comments:
+        manual_comment = reviewed.get((notebook_id, gid), (None, None))[1]
+        cells.setdefault(gid, {})["comment"] = manual_comment or said
+    return {"cells": cells, "score": sum(c.get("score") or 0.0 for c in cells.values()),
+            "max_score": sum(c.get("points") or 0.0 for c in cells.values())}
+
+
+def _stage(files: list[tuple[Path, str]]) -> list[tuple[Path, Path]]:
+    """Write each (path, text) to a temporary file beside its path; return (tmp, path) pairs."""
+    staged = []
+    try:
+        for path, text in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            staged.append((tmp, path))
+    except BaseException:
+        for tmp, _path in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    return staged
+
+
+def _commit(book: AssignmentGradebook, sid: str, notebooks: list[_Graded], withhold: bool) -> None:
+    """Write one submission's autograded scores and comments in one gradebook transaction
+    (nbgrader's SaveAutoGrades rules: a cell with an existing manual score, or no automatic score,
+    needs manual grading); ``withhold`` also zeroes the autograded cells pending review."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(book.db_url) as gb:
+        gb.update_or_create_student(sid)
+        gb.update_or_create_submission(book.aid, sid)
+        try:
+            for g in notebooks:
+                notebook_id = Path(g.name).stem
+                for gid, auto, _max in g.grades:
+                    grade = gb.find_grade(gid, notebook_id, book.aid, sid)
+                    grade.auto_score = auto
+                    grade.needs_manual_grade = grade.manual_score is not None or auto is None
+                    if withhold and auto is not None and grade.manual_score is None:
+                        grade.manual_score = 0.0
+                        grade.needs_manual_grade = True
+                for gid, said in g.comments:
+                    gb.find_comment(gid, notebook_id, book.aid, sid).auto_comment = said
+            gb.db.commit()
+        except BaseException:
+            gb.db.rollback()
+            raise
+
+
+def _record_failed(book: AssignmentGradebook, job: Job, exc: BaseException, out_dir: Path) -> SubmissionResult:
+    """A submission whose recording failed: withheld in the gradebook too (autograded cells at
+    zero pending review, written answers needing manual grading), its findings kept."""
+    from .config import OverBudget
+
+    sid, aid = job.student_id, book.aid
+    flags = clean_flags(job.flags, strict=False)
+    if isinstance(exc, OverBudget):
+        flags.append(f"over-budget:{'feedback' if exc.step == 'feedback' else 'record'}")
+        what = f"{exc}; grading it again may help, or raise the budget in grader/config.py"
+    else:
+        flags.append("record-failed")
+        what = f"could not record the grade ({type(exc).__name__}: {exc})"
+    result = SubmissionResult(sid, aid, "error", max_score=book.max_score, flags=flags,
+                              reason=clean_text(f"{sid}/{aid}: {what}; withheld for review", 400),
+                              needs_manual_grade=True)
+    for path in (out_dir / "autograded" / sid / aid, out_dir / "feedback" / sid / aid):
+        for stale in path.glob("*") if path.is_dir() else []:
+            stale.unlink(missing_ok=True)  # a previous run's pages would contradict the record
+    try:
+        _withhold_all(book, sid)
+        _finish(book, result)
+    except Exception:  # the gradebook itself is failing: grades.csv still says error
+        pass
     return result
 
 
@@ -457,31 +798,91 @@ def _explain(flag: str) -> str:
     return TAMPER_EXPLANATIONS.get(what, what)
 
 
-def _withhold(book: AssignmentGradebook, sid: str) -> None:
-    """Tampering: the autograded cells score zero until an instructor reviews them."""
+def _withhold_all(book: AssignmentGradebook, sid: str) -> None:
+    """In one transaction: every autograded cell of the submission at zero pending review, every
+    written answer waiting for the manual grader (used when recording failed part-way)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(book.db_url) as gb:
+        gb.update_or_create_student(sid)
+        submission = gb.update_or_create_submission(book.aid, sid)
+        try:
+            for nb in submission.notebooks:
+                for grade in nb.grades:
+                    if grade.manual_score is None:
+                        if grade.cell.cell_type == "code":
+                            grade.manual_score = 0.0
+                        grade.needs_manual_grade = True
+            gb.db.commit()
+        except BaseException:
+            gb.db.rollback()
+            raise
+
+
+def _zero_grades(book: AssignmentGradebook, sid: str, keep_written: bool = False) -> None:
+    """An ungradable submission, in one transaction: its autograded cells at zero; its written
+    answers at zero too, unless ``keep_written`` (an answer exists), when they wait for the
+    manual grader (no automatic score, ``needs_manual_grade``)."""
     from nbgrader.api import Gradebook
 
     with Gradebook(book.db_url) as gb:
         submission = gb.find_submission(book.aid, sid)
-        for nb in submission.notebooks:
-            for grade in nb.grades:
-                if grade.auto_score is not None and grade.manual_score is None:
-                    grade.manual_score = 0.0
-                    grade.needs_manual_grade = True
-        gb.db.commit()
+        try:
+            for nb in submission.notebooks:
+                for grade in nb.grades:
+                    if grade.manual_score is not None:
+                        continue
+                    if keep_written and grade.cell.cell_type == "markdown":
+                        grade.auto_score = None
+                        grade.needs_manual_grade = True
+                    elif grade.auto_score is None:
+                        grade.auto_score = 0.0
+                        grade.needs_manual_grade = False
+            gb.db.commit()
+        except BaseException:
+            gb.db.rollback()
+            raise
 
 
-def _zero_grades(book: AssignmentGradebook, sid: str) -> None:
-    from nbgrader.api import Gradebook
+def _written_answers(book: AssignmentGradebook, adir: Path) -> bool:
+    """Whether a submission folder holds a written answer: a readable notebook whose graded
+    Markdown answer cell differs from the released one (regular files under 64 MiB only)."""
+    import stat
 
-    with Gradebook(book.db_url) as gb:
-        submission = gb.find_submission(book.aid, sid)
-        for nb in submission.notebooks:
-            for grade in nb.grades:
-                if grade.auto_score is None and grade.manual_score is None:
-                    grade.auto_score = 0.0
-                    grade.needs_manual_grade = False
-        gb.db.commit()
+    released: dict[str, str] = {}
+    for name in book.notebooks:
+        for cell in nbformat.read(book.release / name, as_version=4).cells:
+            meta = nbgrader_meta(cell)
+            if meta.get("grade") and meta.get("solution") and cell.cell_type == "markdown":
+                released[meta["grade_id"]] = cell.source.strip()
+    if not released or not adir.is_dir() or adir.is_symlink():
+        return False
+    for path in sorted(adir.glob("*.ipynb"))[:10]:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > 64 * 2**20:
+                continue
+            with os.fdopen(os.dup(fd), "rb") as fh:
+                data = json.loads(fh.read().decode("utf-8-sig", errors="replace"))
+        except (OSError, ValueError, RecursionError):
+            continue
+        finally:
+            os.close(fd)
+        cells = data.get("cells") if isinstance(data, dict) else None
+        for cell in cells if isinstance(cells, list) else []:
+            meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+            gid = meta.get("grade_id") if isinstance(meta, dict) else None
+            if not isinstance(gid, str) or gid not in released:
+                continue
+            src = cell.get("source", "")
+            src = "".join(x for x in src if isinstance(x, str)) if isinstance(src, list) else src
+            if isinstance(src, str) and src.strip() and src.strip() != released[gid]:
+                return True
+    return False
 
 
 def _finish(book: AssignmentGradebook, result: SubmissionResult) -> SubmissionResult:
@@ -512,6 +913,7 @@ def grade(
     force: bool = False,
     progress: bool = True,
     on_result: Callable[[SubmissionResult], None] | None = None,
+    budget: TrustedBudget | None = None,
 ) -> list[SubmissionResult]:
     """Grade every ``submissions/STUDENT/aid/`` and write ``out_dir``; return one result each.
 
@@ -524,7 +926,9 @@ def grade(
     executions run on that cluster instead (:mod:`grader.cluster`), still recorded here. Results are written by this process alone, so the
     gradebook never sees concurrent writers. A journal in ``out_dir`` makes the batch resumable:
     after a crash or a kill, the same command re-grades only what was not recorded (``force``
-    re-grades everything).
+    re-grades everything). ``budget`` bounds the time this (trusted) process spends on each
+    submission's intake, recording and feedback (default :class:`grader.config.TrustedBudget`):
+    an overrun makes that submission an ``error``, withheld for review, and the batch goes on.
     """
     from . import sandbox as sb
 
@@ -579,10 +983,11 @@ def grade(
         student_dirs = sorted(
             p for p in submissions.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
         )
+        budget = budget or TrustedBudget()
         for sdir in student_dirs:
-            job, early = _intake(book, sdir, jobs_root, limits)
+            job, early = _timed_intake(book, sdir, jobs_root, limits, budget)
             if early is not None:
-                _register(book, early)
+                _register(book, early, sdir / aid)
                 misconceptions.forget(book.db_url, aid, early.student_id)  # nothing ran: no codes
                 done(early)
             elif not force and (previous := _journaled(journal, job, book)) is not None:
@@ -615,14 +1020,11 @@ def grade(
         try:
             for job, outcome in outcomes:
                 try:
-                    res = _record(book, job, outcome, out_dir, limits)
+                    res = _record(book, job, outcome, out_dir, limits, budget)
                     _journal(journal, job, res)
                 except Exception as exc:  # never let one submission stop the batch
-                    res = SubmissionResult(
-                        job.student_id, aid, "error", max_score=book.max_score,
-                        flags=[*job.flags, "record-failed"],
-                        reason=f"{job.student_id}/{aid}: could not record the grade ({type(exc).__name__}: {str(exc)[:120]})",
-                    )
+                    res = _record_failed(book, job, exc, out_dir)  # not journaled: retried next run
+                    (journal / f"{job.student_id}.json").unlink(missing_ok=True)
                 done(res)
                 bar.update(1)
         finally:
@@ -707,23 +1109,37 @@ def _journaled(journal: Path, job: Job, book: AssignmentGradebook) -> Submission
             gb.find_submission(book.aid, job.student_id)
     except MissingEntry:
         return None
-    raw = data["result"]
-    raw["cells"] = [CellResult(**c) for c in raw.get("cells", [])]
-    raw["graded_notebooks"] = [Path(p) for p in raw.get("graded_notebooks", [])]
-    if not all(p.exists() for p in raw["graded_notebooks"]):
+    try:
+        raw = data["result"]
+        raw["cells"] = [CellResult(**c) for c in raw.get("cells", [])]
+        raw["graded_notebooks"] = [Path(p) for p in raw.get("graded_notebooks", [])]
+        if not all(p.exists() for p in raw["graded_notebooks"]):
+            return None
+        res = SubmissionResult(**raw)
+    except (KeyError, TypeError, ValueError, AttributeError):  # an entry from another version
         return None
-    return SubmissionResult(**raw)
+    res.flags = clean_flags(res.flags, strict=False)
+    res.reason = clean_text(res.reason, 400)
+    return res
 
 
-def _register(book: AssignmentGradebook, result: SubmissionResult) -> None:
-    """Put a student whose submission could not be graded on the roster (and at zero if it broke)."""
+def _register(book: AssignmentGradebook, result: SubmissionResult, adir: Path | None = None) -> None:
+    """Put a student whose submission could not be graded on the roster; if it broke, at zero,
+    except a written answer found in ``adir``, which waits for the manual grader."""
     from nbgrader.api import Gradebook
 
     if result.status == "error" and STUDENT_ID.match(result.student_id):
         with Gradebook(book.db_url) as gb:
             gb.update_or_create_student(result.student_id)
             gb.update_or_create_submission(book.aid, result.student_id)
-        _zero_grades(book, result.student_id)
+        try:
+            written = adir is not None and _written_answers(book, adir)
+        except Exception:
+            written = False
+        _zero_grades(book, result.student_id, keep_written=written)
+        if written:
+            result.reason = clean_text(
+                f"{result.reason}; the written answer is kept for manual grading", 400)
         _finish(book, result)
     elif STUDENT_ID.match(result.student_id):
         with Gradebook(book.db_url) as gb:
@@ -731,16 +1147,31 @@ def _register(book: AssignmentGradebook, result: SubmissionResult) -> None:
 
 
 def write_csv(path: Path, results: list[SubmissionResult]) -> None:
-    """Write ``grades.csv`` atomically, one row per (student, assignment), sorted."""
+    """Write ``grades.csv`` atomically, one row per (student, assignment), sorted.
+
+    Rows of an earlier run are kept (re-cleaned); a row that cannot be built becomes an
+    ``error`` row saying so, so one bad row never costs the others their grades.
+    """
     rows: dict[tuple[str, str], dict[str, str]] = {}
     if path.exists():
-        with open(path, newline="") as fh:
-            for row in csv.DictReader(fh):
-                rows[(row["student_id"], row["assignment"])] = row
+        try:
+            with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+                for row in csv.DictReader(fh):
+                    row = {k: csv_cell(row.get(k) or "", 2000) for k in CSV_COLUMNS}
+                    rows[(row["student_id"], row["assignment"])] = row
+        except (OSError, csv.Error):
+            rows = {}
     for res in results:
-        rows[(res.student_id, res.assignment)] = res.row()
+        try:
+            row = res.row()
+        except Exception as exc:  # pragma: no cover - row() is written not to raise
+            row = {k: "" for k in CSV_COLUMNS}
+            row.update(student_id=csv_cell(getattr(res, "student_id", "?"), 100),
+                       assignment=csv_cell(getattr(res, "assignment", "?"), 100), status="error",
+                       score="0", reason=csv_cell(f"row could not be written ({type(exc).__name__})"))
+        rows[(row["student_id"], row["assignment"])] = row
     tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as fh:
+    with open(tmp, "w", newline="", encoding="utf-8", errors="replace") as fh:
         writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for key in sorted(rows):

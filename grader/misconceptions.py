@@ -41,7 +41,7 @@ MAX_MESSAGE = 500
 
 _NOT_ATTEMPTED = {"NotAttempted", "NotImplementedError"}
 _WRONG = {"Incorrect", "AssertionError"}
-_TIMEOUT = {"CellTimeoutError", "TimeoutError", "DeadKernelError"}
+_TIMEOUT = {"CellTimeoutError", "TimeoutError", "DeadKernelError", "SubmissionTimeLimit"}
 #: Phrases of the check library's type-and-shape tier (grader.checks.values and core.call).
 _TYPE_SHAPE = re.compile(
     r"should be (?:a|an|True or False)\b|should have shape|should hold numbers|"

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from . import sandbox as sb
 from .sandbox import Limits
+from .worker import kill_after  # the worker stops the student's code in time to report
 
 #: Libraries worth importing ahead whatever the notebook says (besides grader.probe.WATCHED,
 #: which the zygote always imports because every kernel's first probe does).
@@ -106,9 +107,13 @@ def _parse_result(chunks: list[bytes], hits: list[str], ended: str) -> dict:
 
 
 def job_spec(job, limits: Limits) -> bytes:
-    """The job as the worker reads it: notebooks, per-cell timeout and the output caps."""
+    """The job as the worker reads it: notebooks, per-cell timeout, the time budget within which
+    the worker stops and sends what ran (before the parent's kill), and the output caps."""
+    from .worker import time_budget
+
     return json.dumps({
         "notebooks": job.payload, "cell_timeout": limits.cell_timeout,
+        "time_budget_s": time_budget(limits.submission_timeout),
         "output_caps": {"cell_bytes": limits.max_output_kb * 1024,
                         "notebook_bytes": limits.max_notebook_output_mb * 2**20,
                         "cell_outputs": limits.max_outputs_per_cell,
@@ -152,7 +157,7 @@ def run_cold(job, limits: Limits, sandboxed: bool) -> dict:
                 proc.stdin.close()
             except OSError:
                 pass
-            proc.wait(timeout=limits.submission_timeout)
+            proc.wait(timeout=kill_after(limits.submission_timeout))
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
@@ -287,7 +292,7 @@ class WarmSlot:
         writer.start()
         reply: dict = {}
         timed_out = False
-        self.sock.settimeout(self.limits.submission_timeout)
+        self.sock.settimeout(kill_after(self.limits.submission_timeout))
         try:
             raw = self.sock.recv(1 << 16)
             reply = json.loads(raw) if raw else {}

@@ -186,10 +186,14 @@ def _executor_class():
             self.findings = []
             self.baseline = None
             self.caps = OutputCaps(self.output_caps) if self.output_caps else None
+            self.current = 0
+            self.blocked_at = -1
+            self.kernel_dead = False
             self.watch = check_modules([c.source for c in nb.cells if c.cell_type == "code"])
             return super().preprocess(nb, resources, km)
 
         def preprocess_cell(self, cell, resources, index):
+            self.current = index
             meta = cell.get("metadata", {}).get("nbgrader", {})
             is_test = cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
             if self.baseline is None:
@@ -203,7 +207,20 @@ def _executor_class():
                             self._note(finding)
                 if state is None:
                     self._note("tamper:probe-blocked")
-            return super().preprocess_cell(cell, resources, index)
+                    self.blocked_at = index
+            try:
+                return super().preprocess_cell(cell, resources, index)
+            except Exception:
+                self.kernel_dead = not self.kernel_alive()  # before nbclient shuts it down
+                raise
+
+        def kernel_alive(self) -> bool:
+            """Whether the kernel's process still runs."""
+            process = getattr(getattr(self.km, "provisioner", None), "process", None)
+            try:
+                return process is None or process.poll() is None
+            except Exception:
+                return False
 
         def _note(self, finding: str) -> None:
             if finding not in self.findings:
@@ -212,15 +229,77 @@ def _executor_class():
     return ProbingExecute
 
 
-def run_job(job: dict, kernels: list | None = None) -> dict:
+def time_budget(submission_timeout: float) -> float:
+    """Seconds the worker lets the student's code run, counted from its own start, for a
+    submission limited to ``submission_timeout``: 10 % less (at least 2 s, at most 10 s less),
+    for the sandbox's start-up, which the parent counts too."""
+    margin = min(10.0, max(2.0, 0.1 * submission_timeout))
+    return max(1.0, submission_timeout - margin)
+
+
+def kill_after(submission_timeout: float) -> float:
+    """Seconds after which the parent kills a worker that has not reported: the limit plus a
+    grace (20 %, at least 10 s, at most 60 s) for the worker, which stopped the student's code at
+    :func:`time_budget`, to send what ran. Only trusted code runs during the grace."""
+    return submission_timeout + min(60.0, max(10.0, 0.2 * submission_timeout))
+
+
+class _Watchdog:
+    """Kills the kernel at the worker's deadline, so the notebook stops where time ran out and
+    what ran so far is sent before the parent's own limit."""
+
+    def __init__(self, deadline: float | None, executor):
+        import threading
+
+        self.fired = False
+        self.executor = executor
+        self.timer = None
+        if deadline is not None:
+            self.timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _fire(self) -> None:
+        import signal
+
+        self.fired = True
+        prov = getattr(getattr(self.executor, "km", None), "provisioner", None)
+        pid = getattr(prov, "pid", None)
+        if not pid:
+            return
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError, OSError):
+                pass
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+
+
+def run_job(job: dict, kernels: list | None = None, started: float | None = None) -> dict:
     """Execute the job's notebooks, each in a new kernel (``kernels``: already started ones,
-    :class:`grader.warm.ForkedKernel`, one per notebook; default: start them here)."""
+    :class:`grader.warm.ForkedKernel`, one per notebook; default: start them here).
+
+    A notebook whose kernel dies (a memory limit, ``os._exit``, a segfault) or that runs past the
+    job's ``time_budget_s`` is sent as far as it ran, with ``stopped[name] = {"cell": INDEX,
+    "why": "died" | "time" | "error", "error": ONE_LINE}`` naming the cell (0-based) where it
+    stopped; the next notebook still runs (it has a kernel of its own) if time is left. The
+    budget counts from ``started`` (``time.monotonic()``; default: now).
+    """
+    budget = job.get("time_budget_s")
+    deadline = (started or time.monotonic()) + float(budget) if budget else None
     import nbformat
 
     executor_cls = _executor_class()
-    out: dict = {"ok": True, "notebooks": {}, "seconds": {}, "findings": []}
+    out: dict = {"ok": True, "notebooks": {}, "seconds": {}, "findings": [], "stopped": {}}
     for i, (name, text) in enumerate(job["notebooks"].items()):
         nb = nbformat.reads(text, as_version=4)
+        if deadline is not None and time.monotonic() >= deadline:
+            out["stopped"][name] = {"cell": 0, "why": "time", "error": "no time left to run it"}
+            out["notebooks"][name] = text
+            continue
         start = time.perf_counter()
         executor = executor_cls(timeout=int(job["cell_timeout"]), kernel_name="python3")
         executor.output_caps = job.get("output_caps")
@@ -229,7 +308,21 @@ def run_job(job: dict, kernels: list | None = None) -> dict:
         executor.iopub_timeout = max(executor.iopub_timeout, int(job["cell_timeout"]))
         executor.log.setLevel(logging.CRITICAL)
         km = kernels[i].manager() if kernels and i < len(kernels) else None
-        nb, _ = executor.preprocess(nb, {"metadata": {"path": os.getcwd()}}, km=km)
+        watchdog = _Watchdog(deadline, executor)
+        try:
+            nb, _ = executor.preprocess(nb, {"metadata": {"path": os.getcwd()}}, km=km)
+        except Exception as exc:
+            nb = getattr(executor, "nb", None) or nb
+            dead = type(exc).__name__ == "DeadKernelError" or executor.kernel_dead
+            why = "time" if watchdog.fired else ("died" if dead else "error")
+            first = str(exc).split(". ")[0].splitlines()[0][:160] if str(exc) else ""
+            out["stopped"][name] = {"cell": int(getattr(executor, "current", 0)), "why": why,
+                                    "error": f"{type(exc).__name__}: {first}"}
+            if why != "error" and executor.blocked_at == executor.current:
+                # the kernel was gone when the probe asked: not a blocked probe
+                executor.findings.remove("tamper:probe-blocked")
+        finally:
+            watchdog.cancel()
         out["seconds"][name] = time.perf_counter() - start
         out["notebooks"][name] = nbformat.writes(nb)
         out["findings"] += [f for f in executor.findings if f not in out["findings"]]
@@ -239,6 +332,7 @@ def run_job(job: dict, kernels: list | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.monotonic()
     argv = sys.argv[1:] if argv is None else argv
     result_fd = int(argv[0])
     os.set_inheritable(result_fd, False)
@@ -248,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     _private_stdio()
     try:
-        result = run_job(job)
+        result = run_job(job, started=started)
     except Exception as exc:  # reported to the parent through the private pipe
         result = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
     write_result(result_fd, result)

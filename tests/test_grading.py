@@ -163,7 +163,11 @@ def test_timeouts_are_flagged_and_the_batch_goes_on(toy_course, tmp_path):
     proc = run_grader("grade", AID, "--submissions", str(subs), "--out", str(tmp_path / "o2"), "--timeout", "4",
                       cwd=toy_course.root)
     rows = _rows(tmp_path / "o2")
-    assert rows["loops"]["status"] == "error" and "timeout" in rows["loops"]["flags"]
+    # the submission's time limit: what completed keeps its points (issue 12 C; it used to be
+    # status error and 0), the reason names the cell where time ran out
+    assert rows["loops"]["status"] == "graded" and "timeout" in rows["loops"]["flags"]
+    assert rows["loops"]["score"] == "3" and '"q2_answer"' in rows["loops"]["reason"]
+    assert (tmp_path / "o2" / "feedback" / "loops" / AID / f"{AID}.html").exists()
 
 
 def test_a_crashing_kernel_does_not_stop_the_batch(toy_course, tmp_path):
@@ -176,7 +180,13 @@ def test_a_crashing_kernel_does_not_stop_the_batch(toy_course, tmp_path):
     proc = run_grader("grade", AID, "--submissions", str(subs), "--out", str(out), cwd=toy_course.root)
     assert proc.returncode == 0, proc.stderr
     rows = _rows(out)
-    assert rows["crash"]["status"] == "error" and rows["crash"]["score"] == "0"
+    # the kernel died in q1_answer: no test completed before it, so 0, but the submission is
+    # graded as far as it ran (issue 12 C; it used to be status error with nothing written),
+    # the reason names the cell, and the written answer still waits for the manual grader
+    assert rows["crash"]["status"] == "graded" and rows["crash"]["score"] == "0"
+    assert "crashed" in rows["crash"]["flags"] and '"q1_answer"' in rows["crash"]["reason"]
+    assert rows["crash"]["needs_manual_grade"] == "yes"
+    assert (out / "feedback" / "crash" / AID / f"{AID}.html").exists()
     assert rows["good"]["score"] == "4"
 
 
