@@ -781,6 +781,7 @@ TAMPER_EXPLANATIONS = {
     "shell-override": "replaced a method of the IPython shell",
     "import-hook": "installed an import hook",
     "probe-blocked": "blocked the grader's integrity check",
+    "cleared-error": "cleared a failing test's error from the cell's output",
     "edited-test-cell": "edited a test cell (restored from the source before grading)",
     "deleted-test-cell": "deleted a test cell (restored from the source before grading)",
     "shipped-code": "imports a module shipped beside the notebook (it was not copied in)",

@@ -136,13 +136,13 @@ def classify(grade_id: str, message: str | None, mistakes: Iterable[Mistake] = (
         return "not-attempted"
     if ename not in _WRONG:
         return "error"
+    if _STUDENT_RAISED.match(evalue):  # the student's own exception: its text is the student's
+        return "error"
     said = evalue.lower()
     q = question_of(grade_id)
     hits = [m for m in mistakes if m.question == q and m.expect and m.expect.lower() in said]
     if hits:
         return max(hits, key=lambda m: (len(m.expect), m.code)).code
-    if _STUDENT_RAISED.match(evalue):
-        return "error"
     if _TYPE_SHAPE.search(evalue):
         return "type-shape"
     return "wrong-value"

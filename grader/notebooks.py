@@ -364,27 +364,34 @@ def error_line(cell: NotebookNode) -> str | None:
 
 
 def cap_outputs(nb: NotebookNode, max_bytes: int) -> bool:
-    """Truncate each cell's outputs to ``max_bytes`` of text; True if anything was cut."""
+    """Truncate each cell's outputs to ``max_bytes`` of text; True if anything was cut.
+
+    Error outputs are always kept (their traceback cut to one line), wherever they stand: they
+    decide the cell's grade, so no amount of output before them may push them out.
+    """
     cut = False
     for cell in nb.cells:
         total = 0
         kept = []
+        noted = False
         for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                if total + len(json.dumps(out)) > max_bytes:
+                    cut = True
+                    out["traceback"] = [f"{out.get('ename', 'Error')}: {str(out.get('evalue', ''))[:500]}"]
+                kept.append(out)
+                continue
             size = len(json.dumps(out))
             if total + size > max_bytes:
                 cut = True
-                if out.get("output_type") == "error":
-                    out["traceback"] = [f"{out.get('ename', 'Error')}: {str(out.get('evalue', ''))[:500]}"]
-                    kept.append(out)
-                else:
+                if not noted:
                     kept.append(nbformat.v4.new_output(
                         "stream", name="stdout", text=f"[output truncated by the grader: over {max_bytes // 1024} kB]\n"))
-                break
+                    noted = True
+                continue
             total += size
             kept.append(out)
-        if cell.get("outputs") is not None and len(kept) != len(cell.get("outputs", [])):
-            cell["outputs"] = kept
-        elif cut and cell.get("outputs"):
+        if cell.get("outputs") is not None and (len(kept) != len(cell["outputs"]) or noted):
             cell["outputs"] = kept
     return cut
 

@@ -33,7 +33,8 @@ FLAGS = frozenset({
     "tamper:input-transformer", "tamper:ast-transformer", "tamper:exception-handler",
     "tamper:event-hook", "tamper:shell-override", "tamper:import-hook", "tamper:probe-blocked",
     "tamper:edited-test-cell", "tamper:deleted-test-cell", "tamper:relabelled-cell",
-    "tamper:cell-metadata", "tamper:shipped-code", "tamper:and-more", "tamper:other",
+    "tamper:cell-metadata", "tamper:shipped-code", "tamper:cleared-error", "tamper:forged-collection",
+    "tamper:and-more", "tamper:other",
 })
 #: Flags that end in a name (a module, a function): ``prefix + sanitised name``.
 NAMED_FLAGS = ("tamper:monkeypatch:", "tamper:module-replaced:", "tamper:shadow-module:", "limit:")

@@ -123,6 +123,8 @@ def _executor_class():
         def process_message(self, msg, cell, cell_index):
             """nbclient's, with the outputs counted and capped (:class:`OutputCaps`)."""
             kind = msg.get("msg_type")
+            if kind == "error":  # remembered: a test cell's error must still be there at the end
+                self.errors_seen.add(cell_index)
             if self.caps is None or (kind not in OUTPUT_MESSAGES and kind != "clear_output"):
                 return super().process_message(msg, cell, cell_index)
             if kind == "clear_output":
@@ -187,6 +189,7 @@ def _executor_class():
             self.baseline = None
             self.caps = OutputCaps(self.output_caps) if self.output_caps else None
             self.current = 0
+            self.errors_seen = set()
             self.blocked_at = -1
             self.kernel_dead = False
             self.watch = check_modules([c.source for c in nb.cells if c.cell_type == "code"])
@@ -209,10 +212,17 @@ def _executor_class():
                     self._note("tamper:probe-blocked")
                     self.blocked_at = index
             try:
-                return super().preprocess_cell(cell, resources, index)
+                done = super().preprocess_cell(cell, resources, index)
             except Exception:
                 self.kernel_dead = not self.kernel_alive()  # before nbclient shuts it down
                 raise
+            if is_test and index in self.errors_seen:
+                # the kernel reported an error for this test cell, yet its final outputs hold none:
+                # student code cleared it (e.g. a post_run_cell hook that removes itself)
+                outs = (done[0] if isinstance(done, tuple) else cell).get("outputs", [])
+                if not any(o.get("output_type") == "error" for o in outs):
+                    self._note("tamper:cleared-error")
+            return done
 
         def kernel_alive(self) -> bool:
             """Whether the kernel's process still runs."""
