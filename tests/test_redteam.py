@@ -92,3 +92,41 @@ def test_a_students_own_exception_text_does_not_choose_the_misconception():
     check = "Incorrect: For y_true=[1, 0], `confusion_counts` returned (0, 1, 1, 0): fp/fn swapped. A false"
     assert classify("q1_check", student, [mistake]) == "error"
     assert classify("q1_check", check, [mistake]) == "q1-fp-fn-swapped"
+
+
+SURROGATE_ANSWER = '''\
+import json as _j, sys as _s, time as _t
+get_ipython().input_transformers_cleanup.append(lambda lines: lines)   # a tamper the probe sees
+_sess = get_ipython().kernel.session
+_old = _sess.pack
+_sess.pack = lambda o: _j.dumps(o, ensure_ascii=True, default=str).encode("ascii")
+print("bad \\ud800 text"); _s.stdout.flush(); _t.sleep(0.5)     # a lone surrogate in an output
+_sess.pack = _old
+def double(x):
+    return 2 * x
+'''
+
+
+def test_a_lone_surrogate_in_an_output_cannot_unwithhold_a_tampered_submission(toy_course, tmp_path):
+    """4. A detected tamper plus an output that made recording raise after the scores were saved
+    left full marks in the gradebook and the export, with the flag lost (red-team finding)."""
+    src = toy_course.solutions / AID / f"{AID}.ipynb"
+    nb = nbformat.read(src, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "q1_answer":
+            cell.source = SURROGATE_ANSWER
+    subs = tmp_path / "submitted"
+    (subs / "surrogate" / AID).mkdir(parents=True)
+    nbformat.write(nb, subs / "surrogate" / AID / f"{AID}.ipynb")
+    out = tmp_path / "out"
+    proc = run_grader("grade", AID, "--submissions", str(subs), "--out", str(out), cwd=toy_course.root)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    row = _rows(out)["surrogate"]
+    assert "tamper:input-transformer" in row["flags"].split(";"), row
+    assert float(row["score"]) == 0.0 and row["needs_manual_grade"] == "yes", row
+    export = tmp_path / "export.csv"
+    proc = run_grader("export", "--out", str(out), "--to", str(export), cwd=toy_course.root)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with open(export, newline="") as fh:
+        exported = {r["student_id"]: r for r in csv.DictReader(fh)}
+    assert float(exported["surrogate"]["score"]) == 0.0, exported["surrogate"]
