@@ -470,7 +470,24 @@ def _executed(trusted_text: str, returned: object) -> tuple[nbformat.NotebookNod
         cell.outputs = [o for o in map(_clean_output, outs[:_MAX_OUTPUTS]) if o is not None]
         count = back.get("execution_count")
         cell.execution_count = count if isinstance(count, int) and not isinstance(count, bool) else None
+        timing = _timestamps(back.get("metadata"))
+        if timing:
+            cell.metadata["execution"] = timing
     return nb, True
+
+
+_TIMESTAMP_KEYS = ("iopub.execute_input", "iopub.status.busy", "iopub.status.idle", "shell.execute_reply")
+_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:?\d\d)?$")
+
+
+def _timestamps(metadata: object) -> dict[str, str]:
+    """nbclient's per-cell execution timestamps from a returned cell, if well formed (else {}):
+    only the four known keys, each an ISO 8601 time (the benchmark reads cell time from them)."""
+    execution = metadata.get("execution") if isinstance(metadata, dict) else None
+    if not isinstance(execution, dict):
+        return {}
+    return {k: v for k in _TIMESTAMP_KEYS
+            if isinstance(v := execution.get(k), str) and len(v) <= 40 and _TIMESTAMP.match(v)}
 
 
 def _cell_name(nb, index: int) -> str:
@@ -559,7 +576,7 @@ def _grade_notebook(book: AssignmentGradebook, job: Job, name: str, outcome: dic
             if cell.cell_type == "code" and not meta.get("solution"):
                 message = error_line(cell)
                 result.cells.append(CellResult(meta["grade_id"], points, float(max_points),
-                                               clean_text(message, 300) if message else None))
+                                               clean_text(message, 2000) if message else None))
         if is_solution(cell) or is_task(cell):
             unchanged = meta.get("checksum") == compute_checksum(cell) and not is_task(cell)
             graded.comments.append((meta["grade_id"], "No response." if unchanged else None))

@@ -66,6 +66,10 @@ def debian_venv(tmp_path_factory) -> Path:
                                    capture_output=True, text=True, check=True).stdout.strip())
         shutil.rmtree(site)
         _link_tree(Path(sysconfig.get_paths()["purelib"]), site)
+        # the packages' data files too (nbconvert's templates, which feedback pages need)
+        shared = Path(sysconfig.get_paths()["data"]) / "share"
+        if shared.is_dir():
+            _link_tree(shared, venv / "share")
     else:
         subprocess.run([str(DEBIAN_PYTHON), "-m", "venv", str(venv)], check=True, capture_output=True)
         pip = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
@@ -97,7 +101,7 @@ def test_warm_grading_under_debians_python(debian_venv, toy_course, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "warm kernels unavailable" not in proc.stderr, proc.stderr
     row = (out / "grades.csv").read_text().splitlines()[1].split(",")
-    assert row[2:5] == ["4", "5", "graded"], row
+    assert row[2:5] == ["4", "5", "graded"], (out / "grades.csv").read_text()
     assert os.listdir(home / ".cache" / "grader"), "the warm sandbox's kernel imports were not learnt"
 
 
