@@ -248,3 +248,16 @@ def check_db_url(url: str, timeout_s: int = DB_CONNECT_TIMEOUT_S) -> str:
     finally:
         engine.dispose()
     return url
+
+
+def gradebook_url(out_dir: Path | None, db_url: str | None) -> str:
+    """``db_url``, else the SQLite gradebook of the grading output ``out_dir``; :class:`UserError`
+    (one line) if neither is given or ``out_dir`` holds no gradebook."""
+    if db_url:
+        return db_url
+    if out_dir is None:
+        raise UserError("pass --out DIR (a `grader grade` output directory) or --db URL")
+    db = Path(out_dir) / "gradebook.db"
+    if not db.exists():
+        raise UserError(f"{db}: no gradebook here; run `grader grade` first or pass --db URL")
+    return sqlite_url(db)

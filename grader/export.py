@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-from .config import UserError, ensure_env_bin_on_path, sqlite_url
+from .config import UserError, ensure_env_bin_on_path, gradebook_url
 
 #: ``grader export --format csv`` (the default): one row per (assignment, student).
 EXPORT_COLUMNS = [
@@ -48,14 +48,7 @@ def _num(x: float | None) -> str:
 
 
 def _db_url(out_dir: Path | None, db_url: str | None) -> str:
-    if db_url:
-        return db_url
-    if out_dir is None:
-        raise UserError("pass --out DIR (a `grader grade` output directory) or --db URL")
-    db = Path(out_dir) / "gradebook.db"
-    if not db.exists():
-        raise UserError(f"{db}: no gradebook here; run `grader grade` first or pass --db URL")
-    return sqlite_url(db)
+    return gradebook_url(out_dir, db_url)
 
 
 def _grades_csv(out_dir: Path | None) -> dict[tuple[str, str], dict[str, str]]:

@@ -52,6 +52,18 @@ _COLLECT_HEAD = "from grader.checks.collect import collect\n"
 
 
 # --- the key and the secret ------------------------------------------------------------------
+
+def _run_check(q, values: dict, seed: int | None, hidden: bool) -> None:
+    """The key's check of question ``q`` on ``values``: the visible one (``seed`` None), the
+    graded visible one, or the hidden one; raises the key's ``Incorrect`` on a wrong answer."""
+    with _quiet():
+        if seed is None:
+            q.verify(**values)
+        elif hidden:
+            q.verify_hidden(seed=seed, **values)
+        else:
+            q.verify_graded(seed=seed, **values)
+
 def key_path(course: Course, aid: str) -> Path:
     return course.solutions / aid / "key.py"
 
@@ -119,13 +131,7 @@ def record(q: Question, seed: int | None, *, hidden: bool = False) -> tuple[list
     refs = q.references()
     values = {n: _Recording(n, r, log) if callable(r) else r for n, r in refs.items()}
     try:
-        with _quiet():
-            if seed is None:
-                q.verify(**values)
-            elif hidden:
-                q.verify_hidden(seed=seed, **values)
-            else:
-                q.verify_graded(seed=seed, **values)
+        _run_check(q, values, seed, hidden)
     except Incorrect as exc:
         raise RuntimeError(f"{q.label}: the key's references fail its own check ({exc})") from None
     seen, calls = set(), []
@@ -248,13 +254,7 @@ def judge(q: Question, seed: int | None, payload: object, *, hidden: bool = Fals
         return Verdict(False, "Incorrect", f"The grader could not check {q.label}: {exc}.")
     try:
         values = q._values_from(ns)
-        with _quiet():
-            if seed is None:
-                q.verify(**values)
-            elif hidden:
-                q.verify_hidden(seed=seed, **values)
-            else:
-                q.verify_graded(seed=seed, **values)
+        _run_check(q, values, seed, hidden)
     except NotAttempted as exc:
         return Verdict(False, "NotAttempted", " ".join(str(exc).split()))
     except Incorrect as exc:

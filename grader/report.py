@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import UserError, ensure_env_bin_on_path
+from .config import UserError, ensure_env_bin_on_path, gradebook_url  # noqa: F401 (the CLI imports it here)
 from .misconceptions import TIERS
 
 #: Discrimination (corrected item-total r) below which a question is flagged (Ebel & Frisbie 1991).
@@ -284,20 +284,6 @@ def _table(df: pd.DataFrame, floats: str = "{:.2f}") -> str:
 
 def _img(b64: str, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{b64}">'
-
-
-def gradebook_url(out_dir: Path | None, db_url: str | None) -> str:
-    """``db_url``, else the SQLite gradebook of the grading output ``out_dir``; UserError if neither."""
-    from .config import sqlite_url
-
-    if db_url:
-        return db_url
-    if out_dir is None:
-        raise UserError("pass --out DIR (a `grader grade` output directory) or --db URL")
-    db = Path(out_dir) / "gradebook.db"
-    if not db.exists():
-        raise UserError(f"{db}: no gradebook here; run `grader grade` first or pass --db URL")
-    return sqlite_url(db)
 
 
 @dataclass
