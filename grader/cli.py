@@ -49,6 +49,19 @@ def main(ctx: click.Context, course: Path | None) -> None:
     ctx.obj["course"] = course
 
 
+def _writable_gradebook(out: Path | None, db_url: str | None) -> str:
+    """The gradebook a command writes to: ``--db URL`` (checked), else ``OUT/gradebook.db``
+    (``OUT`` created if absent); one-line UserError if neither is given."""
+    from .config import sqlite_url
+
+    if db_url:
+        return check_db_url(db_url)
+    if out is None:
+        raise UserError("pass --out DIR (a `grader grade` output directory) or --db URL")
+    Path(out).mkdir(parents=True, exist_ok=True)
+    return sqlite_url(Path(out) / "gradebook.db")
+
+
 @main.command()
 @click.argument("assignments", nargs=-1)
 @click.pass_context
@@ -275,15 +288,9 @@ def roster_import(csv_file, out, db_url) -> None:
     Example:
         grader roster import students.csv --out graded
     """
-    from .config import sqlite_url
     from .roster import import_roster
 
-    url = check_db_url(db_url) if db_url else None
-    if url is None:
-        if out is None:
-            raise UserError("pass --out DIR (a `grader grade` output directory) or --db URL")
-        Path(out).mkdir(parents=True, exist_ok=True)
-        url = sqlite_url(Path(out) / "gradebook.db")
+    url = _writable_gradebook(out, db_url)
     added, updated = import_roster(csv_file, url)
     click.echo(f"roster: {added} students added, {updated} updated")
 
@@ -306,18 +313,12 @@ def duedate(ctx, assignment, when, out, db_url, clear) -> None:
     Example:
         grader duedate 05-evaluation-metrics 2026-12-01T23:59 --out graded
     """
-    from .config import sqlite_url
     from .late import parse_when, set_duedate
 
     (aid,) = _course(ctx).resolve([assignment])
     if not clear and not when:
         raise UserError("give the due date, e.g. 2026-12-01T23:59 (UTC), or --clear")
-    url = check_db_url(db_url) if db_url else None
-    if url is None:
-        if out is None:
-            raise UserError("pass --out DIR (a `grader grade` output directory) or --db URL")
-        Path(out).mkdir(parents=True, exist_ok=True)
-        url = sqlite_url(Path(out) / "gradebook.db")
+    url = _writable_gradebook(out, db_url)
     due = set_duedate(aid, None if clear else parse_when(when), url)
     click.echo(f"duedate: {aid} " + (f"due {due.isoformat(timespec='minutes')} UTC" if due else "has no due date"))
 
