@@ -13,6 +13,10 @@ same pipeline as ``grader grade`` (so it also proves that pipeline):
 - for an assignment with an answer key (``solutions/<aid>/key.py``), the offline visible checks
   (``grader/checks/data/mNN.json``) must be up to date, and each mutant that the key's visible
   check names must be named the same way by the offline check (:func:`grader.precompute.build`).
+
+It also reports, per question, which catalogued mutants each of the question's test cells catches
+(``coverage``), so that a test cell that catches none of them is visible (issue 14): a visible
+check whose fixed inputs let every catalogued mistake through teaches nothing.
 """
 
 from __future__ import annotations
@@ -56,6 +60,25 @@ class Report:
     caught: int = 0
     failures: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    #: (assignment, question prefix) -> test cell grade_id -> ids of the mutants it catches
+    coverage: dict[tuple[str, str], dict[str, set[str]]] = field(default_factory=dict)
+    #: (assignment, question prefix) -> ids of the question's catalogued mutants
+    catalogue: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    def coverage_lines(self, aid: str) -> list[str]:
+        """One line per question: ``q1 (5 mutants): q1_check 4/5, q1_hidden 5/5``; a test cell
+        that catches none of its question's mutants is marked ``CATCHES NONE``."""
+        lines = []
+        for (a, prefix), cells in sorted(self.coverage.items()):
+            if a != aid:
+                continue
+            n = len(self.catalogue.get((a, prefix), []))
+            parts = []
+            for gid in sorted(cells):
+                k = len(cells[gid])
+                parts.append(f"{gid} {k}/{n}" + (" CATCHES NONE" if k == 0 and n else ""))
+            lines.append(f"{aid}: {prefix[:-1]} ({n} mutants): {', '.join(parts)}")
+        return lines
 
     @property
     def summary(self) -> str:
@@ -180,8 +203,15 @@ def verify_assignment(course: Course, aid: str, report: Report, workers: int | N
             elif rel.auto_score != 0:
                 passing = [c.grade_id for c in rel.cells if c.points]
                 fail(f"{aid}: the untouched release earns {rel.auto_score:g} points (tests passing: {', '.join(passing)})")
+        sol = results.get("solution")
+        for answer in answers:
+            prefix = question_of(answer)
+            report.catalogue[(aid, prefix)] = [m.id for m in runnable if question_of(m.cell) == prefix]
+            tests = [c.grade_id for c in (sol.cells if sol else []) if c.grade_id.startswith(prefix)]
+            report.coverage[(aid, prefix)] = {gid: set() for gid in tests}
         for m in runnable:
             _check_mutant(aid, m, results.get(m.student_id), full, report)
+        report.lines.extend(report.coverage_lines(aid))
         shutil.rmtree(tmp / "out", ignore_errors=True)
 
 
@@ -211,6 +241,11 @@ def _check_mutant(aid: str, m: Mutant, res: SubmissionResult | None, full: float
     prefix = question_of(m.cell)
     own = [c for c in res.cells if c.grade_id.startswith(prefix)]
     lost = [c for c in own if (c.points or 0) < c.max_points]
+    cells = report.coverage.setdefault((aid, prefix), {})
+    for c in own:
+        cells.setdefault(c.grade_id, set())
+        if (c.points or 0) < c.max_points:
+            cells[c.grade_id].add(m.id)
     if res.auto_score >= full or not lost:
         report.failures.append(
             f"{aid}: mutant {m.id} ({m.why or 'no description'}) is not caught by the {prefix[:-1]} tests "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -234,6 +235,10 @@ def test_verify_passes_on_the_fixture_and_reports_in_contract_format(toy_course)
     proc = run_grader("verify", AID, "--quiet", cwd=toy_course.root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "verify: 1 assignments, 2 questions, 6/6 mutants caught, 0 failures"
+    # per question, which catalogued mutants each test cell catches (issue 14)
+    for q in ("q1", "q2"):
+        assert re.search(rf"^{AID}: {q} \(3 mutants\): {q}_\w+ [0-3]/3", proc.stdout, re.M), proc.stdout
+    assert "CATCHES NONE" not in proc.stdout
 
 
 def test_verify_fails_on_an_uncaught_mutant_and_an_out_of_sync_release(toy_course):
@@ -341,3 +346,12 @@ def test_kill_9_mid_batch_then_rerun_loses_and_duplicates_nothing(toy_course, tm
     again = subprocess.run(cmd, cwd=toy_course.root, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0
     assert list(csv.DictReader(open(out / "grades.csv"))) == rows
+
+
+def test_verify_coverage_marks_a_test_cell_that_catches_no_mutant():
+    from grader.verify import Report
+
+    report = Report()
+    report.catalogue[("a", "q1_")] = ["m1", "m2"]
+    report.coverage[("a", "q1_")] = {"q1_check": set(), "q1_hidden": {"m1", "m2"}}
+    assert report.coverage_lines("a") == ["a: q1 (2 mutants): q1_check 0/2 CATCHES NONE, q1_hidden 2/2"]
