@@ -404,6 +404,9 @@ def _q3_value(func, p, y, pos, min_recall) -> float:
 
 
 def _q3_diagnose(t: float, p, y, pos, min_recall, where: str) -> None:
+    """Name the mistake that explains ``t``. On a random case two mistakes can give the same
+    threshold (e.g. the smallest qualifying threshold and the flipped probabilities): then the
+    feedback names every mistake that explains it, never only the first one tried."""
     ref = _choose(p, y, pos, min_recall)
     if close(t, ref):
         return
@@ -413,33 +416,41 @@ def _q3_diagnose(t: float, p, y, pos, min_recall, where: str) -> None:
             f"{said}: that is the default 0.5 threshold that `predict` uses. Search the grid for the "
             "largest threshold whose recall is at least min_recall."
         )
+    found = []
     if pos != 1 and close(t, _choose(p, y, pos, min_recall, as_label=1)):
-        raise Incorrect(
-            f"{said}: this is the answer for the recall of class 1. `pos_label` is ignored: with "
+        found.append(
+            f"this is the answer for the recall of class 1. `pos_label` is ignored: with "
             f"pos_label={pos!r}, recall counts the samples whose label equals pos_label."
         )
     if close(t, _choose(p, y, pos, min_recall, smallest=True)):
-        raise Incorrect(
-            f"{said}: the smallest threshold that reaches the recall target. We want the *largest* "
+        found.append(
+            "the smallest threshold that reaches the recall target. We want the *largest* "
             "one: lowering the threshold only adds positives, so the smallest qualifying threshold "
             "is just the one that flags the most samples (and the most false alarms)."
         )
     if close(t, _choose(p, y, pos, min_recall, flip=True)):
-        raise Incorrect(
-            f"{said}: this is the answer for 1 - p_pos, the other class's probability. `p_pos` is "
+        found.append(
+            "this is the answer for 1 - p_pos, the other class's probability. `p_pos` is "
             "already the probability of pos_label: predict positive when p_pos >= t, without "
             "flipping it."
         )
     if close(t, _choose(p, y, pos, min_recall, strict=True)):
-        raise Incorrect(
-            f"{said}: you predict positive only when p_pos is strictly greater than t. The prompt "
+        found.append(
+            "you predict positive only when p_pos is strictly greater than t. The prompt "
             "says a sample is predicted positive when p_pos >= t."
         )
-    if any(close(t, a) for a in _accuracy_thresholds(p, y, pos)):
-        raise Incorrect(
-            f"{said}: the threshold with the best accuracy. The task is different: keep the recall "
+    if not found and any(close(t, a) for a in _accuracy_thresholds(p, y, pos)):
+        found.append(
+            "the threshold with the best accuracy. The task is different: keep the recall "
             "of the positive class at or above min_recall, and among those thresholds take the "
             "largest."
+        )
+    if len(found) == 1:
+        raise Incorrect(f"{said}: {found[0]}")
+    if found:
+        raise Incorrect(
+            f"{said}. On this case {len(found)} known mistakes give that value; check each: "
+            + " Or: ".join(f"({i}) {text}" for i, text in enumerate(found, 1))
         )
     raise Incorrect(
         f"{said}, which is not the largest threshold whose recall is at least {min_recall:g}. "
