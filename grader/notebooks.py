@@ -667,3 +667,16 @@ def _retype(cell: NotebookNode, ctype: str) -> None:
     else:
         cell.pop("outputs", None)
         cell.pop("execution_count", None)
+
+
+def ipc_kernel_config(folder: Path):
+    """A traitlets ``Config`` for an nbclient kernel on this machine that talks over local
+    sockets (ZeroMQ IPC) in ``folder``, a private temporary directory, instead of TCP on
+    localhost: no port another local user can reach, and no "running over TCP without
+    encryption" warning from ipykernel >= 7 on the instructor's terminal."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(Path(folder) / "kernel")
+    return config

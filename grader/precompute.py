@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -30,7 +31,7 @@ from .checks.collect import MIME, plan_text
 from .checks.core import Incorrect
 from .checks.offline import _kind, canon_hashes, compare
 from .config import Course, UserError
-from .notebooks import find_cell, nbgrader_meta, replace_solution
+from .notebooks import find_cell, ipc_kernel_config, nbgrader_meta, replace_solution
 
 DATA_DIR = Path(__file__).resolve().parent / "checks" / "data"
 
@@ -97,10 +98,12 @@ def _run_mutants(course: Course, aid: str, plans: dict[str, str]) -> tuple[dict,
 
     (src,) = course.source_notebooks(aid)
     nb = nbformat.read(src, as_version=4)
-    client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+    sockets = tempfile.TemporaryDirectory(prefix="grader-precompute-")
+    client = NotebookClient(nb, config=ipc_kernel_config(sockets.name), timeout=120,
+                            kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(src.parent)}})
     solution, mutants = {}, {}
-    with client.setup_kernel():
+    with sockets, client.setup_kernel():
         for i, cell in enumerate(nb.cells):
             meta = nbgrader_meta(cell)
             if cell.cell_type == "code" and not (meta.get("grade") and not meta.get("solution")):

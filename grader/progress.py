@@ -132,14 +132,12 @@ def run_notebook(path: Path, cell_timeout: int, on_cell=None):
     import tempfile
 
     from nbclient import NotebookClient
-    from traitlets.config import Config
+
+    from .notebooks import ipc_kernel_config
 
     nb = read_notebook(path)
     with tempfile.TemporaryDirectory(prefix="grader-progress-") as sockets:
-        config = Config()
-        config.KernelManager.transport = "ipc"
-        config.KernelManager.ip = str(Path(sockets) / "kernel")
-        client = NotebookClient(nb, config=config, kernel_name="python3", timeout=cell_timeout,
+        client = NotebookClient(nb, config=ipc_kernel_config(sockets), kernel_name="python3", timeout=cell_timeout,
                                 allow_errors=True, resources={"metadata": {"path": str(path.parent)}})
         if on_cell is not None:
             client.on_cell_executed = lambda **_: on_cell()
