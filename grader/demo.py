@@ -13,8 +13,9 @@ from pathlib import Path
 from .config import Course, UserError, sqlite_url
 from .example_class import generate as generate_class
 from .export import export
-from .grading import SubmissionResult, grade
+from .grading import grade
 from .release import out_of_sync
+from .results import SubmissionResult
 
 
 def run_demo(course: Course, out: Path, *, workers: int | None = None, progress: bool = True,

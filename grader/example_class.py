@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from .config import Course
+from .mutants import Mutant, answer_cells, load_mutants
 from .notebooks import (
     BEGIN_SOLUTION,
     END_SOLUTION,
@@ -23,7 +24,6 @@ from .notebooks import (
     nbgrader_meta,
     replace_solution,
 )
-from .verify import Mutant, answer_cells, load_mutants
 
 
 @dataclass(frozen=True)

@@ -222,8 +222,8 @@ def regenerate_feedback(aid: str, out_dir: Path, *, db_url: str | None = None, c
     from nbgrader.utils import determine_grade
 
     from .feedback import write_feedback
-    from .grading import CellResult, SubmissionResult
     from .notebooks import error_line, is_test_cell
+    from .results import CellResult, SubmissionResult
 
     url = _db_url(out_dir, db_url)
     if course is not None:

@@ -31,7 +31,7 @@ from .notebooks import BEGIN_HIDDEN, END_HIDDEN, is_test_cell, strip_hidden_test
 
 if TYPE_CHECKING:
     from .config import Deadline
-    from .grading import SubmissionResult
+    from .results import SubmissionResult
 
 #: What one feedback page renders at most (outputs beyond these become a one-line notice).
 MAX_OUTPUTS_PER_CELL = 20

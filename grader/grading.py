@@ -65,71 +65,12 @@ from .notebooks import (
 )
 from .pool import ALWAYS, SlotFailed, WarmPool, imports_of, run_cold, write_files
 from .release import generate
+from .results import CSV_COLUMNS, CellResult, SubmissionResult
 from .safetext import clean_flags, clean_strings, clean_text, csv_cell
 from .sandbox import Limits
 
-CSV_COLUMNS = [
-    "student_id",
-    "assignment",
-    "score",
-    "max_score",
-    "status",
-    "flags",
-    "reason",
-    "needs_manual_grade",
-    "seconds",
-]
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}$")
 _log = logging.getLogger("grader")
-
-
-@dataclass
-class CellResult:
-    grade_id: str
-    points: float | None
-    max_points: float
-    message: str | None = None
-
-
-@dataclass
-class SubmissionResult:
-    student_id: str
-    assignment: str
-    status: str  # graded | error | missing
-    score: float = 0.0
-    max_score: float = 0.0
-    flags: list[str] = field(default_factory=list)
-    reason: str = ""
-    needs_manual_grade: bool = False
-    seconds: float = 0.0
-    cells: list[CellResult] = field(default_factory=list)
-    graded_notebooks: list[Path] = field(default_factory=list)
-
-    @property
-    def auto_score(self) -> float:
-        return sum(c.points or 0.0 for c in self.cells)
-
-    def row(self) -> dict[str, str]:
-        """The ``grades.csv`` row: every cell one clean line, formula prefixes neutralised
-        (:func:`grader.safetext.csv_cell`); never raises."""
-        def number(value: object, fmt: str) -> str:
-            try:
-                return format(float(value), fmt)
-            except (TypeError, ValueError, OverflowError):
-                return "0"
-
-        flags = self.flags if isinstance(self.flags, list) else []
-        return {
-            "student_id": csv_cell(self.student_id, 100),
-            "assignment": csv_cell(self.assignment, 100),
-            "score": number(self.score, "g"),
-            "max_score": number(self.max_score, "g"),
-            "status": csv_cell(self.status, 20),
-            "flags": csv_cell(";".join(clean_flags(flags, strict=False)), 2000),
-            "reason": csv_cell(self.reason, 400),
-            "needs_manual_grade": "yes" if self.needs_manual_grade else "no",
-            "seconds": number(self.seconds, ".1f"),
-        }
 
 
 @dataclass

@@ -94,7 +94,7 @@ def _run_mutants(course: Course, aid: str, plans: dict[str, str]) -> tuple[dict,
     """Payloads of the solution (per question) and of each mutant, collected in a local kernel."""
     from nbclient import NotebookClient
 
-    from .verify import load_mutants, question_of
+    from .mutants import load_mutants, question_of
 
     (src,) = course.source_notebooks(aid)
     nb = nbformat.read(src, as_version=4)

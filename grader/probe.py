@@ -29,7 +29,8 @@ DIGEST_KEY = "__digest__"
 WATCHED = (
     "builtins", "math", "operator", "functools", "numpy", "numpy.testing", "numpy.linalg",
     "pandas", "pandas.testing", "sklearn.metrics", "sklearn.inspection", "sklearn.model_selection",
-    "grader", "grader.checks", "grader.checks.core", "grader.checks.values", "grader.datasets",
+    "grader", "grader.checks", "grader.checks.core", "grader.checks.errors", "grader.checks.values",
+    "grader.datasets",
     "grader.checks.collect", "grader.checks.wire",  # what collects answers for the outside judge
 )
 #: Classes whose methods the checks call on students' answers.

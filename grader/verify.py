@@ -21,35 +21,19 @@ check whose fixed inputs let every catalogued mistake through teaches nothing.
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-import yaml
 
-from .config import NOTEBOOK_BUDGET_S, Course, UserError
-from .grading import SubmissionResult, grade
-from .notebooks import find_cell, nbgrader_meta, replace_solution
+from .config import NOTEBOOK_BUDGET_S, Course
+from .grading import grade
+from .mutants import MIN_MUTANTS_PER_QUESTION, Mutant, answer_cells, load_mutants, question_of
+from .notebooks import find_cell, replace_solution
 from .release import out_of_sync
-
-MIN_MUTANTS_PER_QUESTION = 3
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-@dataclass
-class Mutant:
-    id: str
-    cell: str
-    code: str
-    why: str = ""
-    expect: str | None = None
-
-    @property
-    def student_id(self) -> str:
-        return "mutant-" + _SAFE.sub("-", self.id)[:80]
+from .results import SubmissionResult
 
 
 @dataclass
@@ -86,41 +70,6 @@ class Report:
             f"verify: {self.assignments} assignments, {self.questions} questions, "
             f"{self.caught}/{self.mutants} mutants caught, {len(self.failures)} failures"
         )
-
-
-def load_mutants(course: Course, aid: str) -> list[Mutant]:
-    path = course.solutions / aid / "mutants.yml"
-    if not path.exists():
-        raise UserError(f"solutions/{aid}/mutants.yml is missing; catalogue at least {MIN_MUTANTS_PER_QUESTION} wrong answers per question")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    except yaml.YAMLError as exc:
-        raise UserError(f"solutions/{aid}/mutants.yml is not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, list):
-        raise UserError(f"solutions/{aid}/mutants.yml must be a list of mutants (- id: ..., cell: ..., code: ...)")
-    mutants, seen = [], set()
-    for i, item in enumerate(data, 1):
-        if not isinstance(item, dict) or not {"id", "cell", "code"} <= set(item):
-            raise UserError(f"solutions/{aid}/mutants.yml: entry {i} needs id, cell and code")
-        if item["id"] in seen:
-            raise UserError(f"solutions/{aid}/mutants.yml: duplicate mutant id {item['id']!r}")
-        seen.add(item["id"])
-        mutants.append(Mutant(str(item["id"]), str(item["cell"]), str(item["code"]), str(item.get("why", "")), item.get("expect")))
-    return mutants
-
-
-def answer_cells(nb) -> list[str]:
-    """grade_ids of the autograded answer cells (solution code cells that are not graded)."""
-    return [
-        nbgrader_meta(c)["grade_id"]
-        for c in nb.cells
-        if c.cell_type == "code" and nbgrader_meta(c).get("solution") and not nbgrader_meta(c).get("grade")
-    ]
-
-
-def question_of(answer_id: str) -> str:
-    """``q3_answer`` -> ``q3_``: the prefix shared by a question's answer and test cells."""
-    return answer_id.split("_")[0] + "_"
 
 
 def _write_student(root: Path, sid: str, aid: str, name: str, nb) -> None:

@@ -32,13 +32,9 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from .errors import Incorrect, NotAttempted
 
-class Incorrect(AssertionError):
-    """The answer is wrong; the message says how, in the student's terms."""
-
-
-class NotAttempted(Incorrect):
-    """The answer has not been written yet (or the cell that defines it was not run)."""
+__all__ = ["Incorrect", "NotAttempted", "Question", "call", "key_for", "question", "unrounded"]
 
 
 def _user_namespace() -> dict[str, Any]:

@@ -3,7 +3,7 @@
 A check never calls ``==``, ``-`` or ``abs`` on the student's object: an answer object can define
 ``__eq__`` to return True, or ``__sub__`` to return 0. Each helper here accepts only *exact* types
 (``type(x) is float``, not ``isinstance``), converts to a fresh plain value and raises
-:class:`~grader.checks.core.Incorrect` with the student's value (never the expected one) when the
+:class:`~grader.checks.errors.Incorrect` with the student's value (never the expected one) when the
 answer has the wrong type or shape. Comparisons then run on plain floats and ndarrays only.
 
 The helpers capture the functions they use at import time, so monkeypatching ``math.isclose`` or
@@ -18,7 +18,7 @@ import reprlib
 import numpy as np
 import pandas as pd
 
-from .core import Incorrect
+from .errors import Incorrect
 
 _isclose = math.isclose
 _isfinite = math.isfinite
