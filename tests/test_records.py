@@ -321,12 +321,13 @@ def test_kernel_killed_out_of_memory_keeps_what_passed(tmp_path, mode):
     graded notebook, no feedback, the written answer never reaches the formgrader."""
     rows, out = _case("kernel-killed-out-of-memory", tmp_path, mode, "--memory", "1024", "--cell-timeout", "10")
     assert rows["ok"]["status"] == "graded" and rows["ok"]["flags"] == ""
-    if "crashed" in rows["oom"]["flags"] or not mode:
+    if "crashed" in rows["oom"]["flags"]:
         _partial(rows, out, "oom", mode)
         assert "limit:memory" in rows["oom"]["flags"]
         assert 'kernel died in cell 22 ("q5_answer")' in rows["oom"]["reason"]
-    else:  # cold, the allocation can be slow enough that the cell's own time limit comes first:
-        # the kernel survives, q5's variables were set before the loop, nothing is lost
+    else:  # on a loaded machine the allocation can be slow enough that the cell's own time limit
+        # comes first (warm or cold): the kernel survives, q5's variables were set before the
+        # loop, nothing is lost
         assert "timeout" in rows["oom"]["flags"] and rows["oom"]["status"] == "graded", rows["oom"]
         assert rows["oom"]["score"] == rows["ok"]["score"]
 
