@@ -244,25 +244,6 @@ def _idle_seen(client, msg_id: str, wait: float) -> bool:
     return False
 
 
-async def connected(client, timeout: float) -> None:
-    """Async twin of :func:`_idle_seen`'s loop, for nbclient's client of a warm kernel."""
-    from queue import Empty
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        msg_id = client.kernel_info()
-        until = time.monotonic() + 0.25
-        while (left := until - time.monotonic()) > 0:
-            try:
-                msg = await client.get_iopub_msg(timeout=left)
-            except Empty:
-                break
-            if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
-                    and msg["content"].get("execution_state") == "idle"):
-                return
-    raise RuntimeError("the warm kernel did not answer")
-
-
 def _exited(pid: int) -> bool:
     """Whether process ``pid`` has ended (a zombie counts); works from any process, not only
     its parent (``warm_up`` runs in a sibling of the kernel)."""

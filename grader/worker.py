@@ -31,6 +31,26 @@ import time
 import warnings
 
 
+async def connected(client, timeout: float) -> None:
+    """Wait until a warm kernel answers on IOPub (the idle status of its kernel_info reply),
+    for nbclient's client of a kernel forked by :mod:`grader.warm` (the async twin of the loop
+    in ``warm._idle_seen``); RuntimeError after ``timeout`` seconds."""
+    from queue import Empty
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg_id = client.kernel_info()
+        until = time.monotonic() + 0.25
+        while (left := until - time.monotonic()) > 0:
+            try:
+                msg = await client.get_iopub_msg(timeout=left)
+            except Empty:
+                break
+            if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
+                    and msg["content"].get("execution_state") == "idle"):
+                return
+    raise RuntimeError("the warm kernel did not answer")
+
 def _nondumpable() -> None:
     try:
         import ctypes
@@ -173,7 +193,6 @@ def _executor_class():
                 return await super().async_start_new_kernel_client()
             from nbclient.util import run_hook
 
-            from .warm import connected
 
             self.kc = self.km.client()
             self.kc.start_channels()

@@ -58,3 +58,54 @@ def test_nbgrader_config_points_at_solutions_and_assignments():
     assert 'source_directory = "solutions"' in text
     assert 'release_directory = "assignments"' in text
     assert '"mutants.yml"' in text  # never released to students
+
+
+def _grader_imports() -> dict[str, set[str]]:
+    """module -> the grader modules it imports anywhere in its body (function-level too)."""
+    import ast
+
+    pkg = ROOT / "grader"
+    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in pkg.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for mod, path in modules.items():
+        is_pkg = path.name == "__init__.py"
+        here = mod.split(".") if is_pkg else mod.split(".")[:-1]
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = ".".join(here[: len(here) - node.level + 1]) if node.level else ""
+                stem = ".".join(x for x in (base, node.module or "") if x)
+                names = [stem] + [f"{stem}.{a.name}" for a in node.names]
+            else:
+                continue
+            deps |= {n for n in names if n in modules and n != mod}
+        graph[mod] = deps
+    return graph
+
+
+def test_the_package_has_no_import_cycle():
+    """Issue 19: no module of grader/ imports, directly or through others, a module that imports
+    it back (a package's __init__ re-exporting its own submodules does not count)."""
+    graph = _grader_imports()
+    assert len(graph) > 20
+    cycles = []
+    state: dict[str, int] = {}
+
+    def visit(mod: str, path: list[str]) -> None:
+        state[mod] = 1
+        for dep in sorted(graph[mod]):
+            if mod.startswith(dep + ".") or dep.startswith(mod + "."):
+                continue  # a package and its own submodules
+            if state.get(dep) == 1:
+                cycles.append(path[path.index(dep):] + [dep])
+            elif dep not in state:
+                visit(dep, path + [dep])
+        state[mod] = 2
+
+    for mod in sorted(graph):
+        if mod not in state:
+            visit(mod, [mod])
+    assert not cycles, cycles
