@@ -137,31 +137,43 @@ def test_feedback_pages_never_contain_hidden_test_code(demo_run, course):
                 assert line not in html, f"{page} shows hidden test line {line!r}"
 
 
-def test_stock_nbgrader_cli_still_works(tmp_path):
-    """generate_assignment and autograde with the stock nbgrader CLI on a copy of the course."""
-    aid = "01-why-interpret"
+def test_stock_nbgrader_agrees_with_grader_on_the_example_class(demo_run, course, tmp_path):
+    """Stock ``nbgrader generate_assignment`` and ``autograde`` on a copy of the course give every
+    honest student of the demo's class (right, with mistakes, blank) the score `grader grade` gave.
+
+    Stock nbgrader trusts the kernel: there a converted assignment's hidden tests judge in-kernel
+    with the key it finds in ``solutions/`` (issue 10); the grader judges outside the sandbox."""
+    _, out = demo_run
+    graded = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(open(out / "grades.csv"))}
+    students = ("ada", "ben", "chloe", "femi")
     work = tmp_path / "course"
     work.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", work)
-    shutil.copytree(ROOT / "solutions" / aid, work / "solutions" / aid)
     nbgrader = [str(Path(sys.executable).parent / "nbgrader")]
-    gen = subprocess.run(nbgrader + ["generate_assignment", aid, "--force"], cwd=work, capture_output=True, text=True)
-    assert gen.returncode == 0, gen.stderr[-2000:]
-    assert (work / "assignments" / aid / f"{aid}.ipynb").exists()
-    assert not (work / "assignments" / aid / "mutants.yml").exists()
-    sub = work / "submitted" / "alice" / aid
-    sub.mkdir(parents=True)
-    shutil.copy(work / "solutions" / aid / f"{aid}.ipynb", sub)
-    auto = subprocess.run(nbgrader + ["autograde", aid, "--force"], cwd=work, capture_output=True, text=True, timeout=600)
-    assert auto.returncode == 0, auto.stderr[-2000:]
+    ids = course.assignment_ids()
+    for aid in ids:
+        shutil.copytree(ROOT / "solutions" / aid, work / "solutions" / aid)
+        gen = subprocess.run(nbgrader + ["generate_assignment", aid, "--force"], cwd=work,
+                             capture_output=True, text=True, timeout=600)
+        assert gen.returncode == 0, gen.stderr[-2000:]
+        assert not (work / "assignments" / aid / "mutants.yml").exists()
+        assert not (work / "assignments" / aid / "key.py").exists()
+        for sid in students:
+            shutil.copytree(out / "submitted" / sid / aid, work / "submitted" / sid / aid)
+        auto = subprocess.run(nbgrader + ["autograde", aid, "--force"], cwd=work, capture_output=True,
+                              text=True, timeout=1200)
+        assert auto.returncode == 0, auto.stderr[-2000:]
     from nbgrader.api import Gradebook
 
+    disagree = []
     with Gradebook(f"sqlite:///{work / 'gradebook.db'}") as gb:
-        submission = gb.find_submission(aid, "alice")
-        auto_max = sum(g.max_score for nb in submission.notebooks for g in nb.grades if g.auto_score is not None)
-        assert auto_max > 0
-        assert submission.code_score == pytest.approx(sum(
-            g.max_score for nb in submission.notebooks for g in nb.grades if g.cell.cell_type == "code"))
+        for aid in ids:
+            for sid in students:
+                stock = gb.find_submission(aid, sid).code_score
+                ours = float(graded[(sid, aid)]["score"])
+                if stock != pytest.approx(ours):
+                    disagree.append(f"{aid} {sid}: stock {stock:g}, grader {ours:g}")
+    assert not disagree, disagree
 
 
 def test_nblint_reports_no_errors():
