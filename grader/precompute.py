@@ -128,12 +128,26 @@ def _run_mutants(course: Course, aid: str, plans: dict[str, str]) -> tuple[dict,
 def build(course: Course, aid: str) -> tuple[dict, list[str]]:
     """The precomputed data of ``aid`` and the problems found (a mutant the offline check does
     not catch or does not name)."""
-    key = judging.load_key(course, aid)
+    def broken(what: str, exc: BaseException) -> UserError:
+        why = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        return UserError(f"solutions/{aid}/key.py: {what} ({why}); fix the key, then run "
+                         f"`grader release {aid}` again")
+
+    try:
+        key = judging.load_key(course, aid)
+        qs = judging.questions(key) if key is not None else {}
+    except Exception as exc:  # an instructor's key with a bug: one line, not a traceback
+        raise broken("cannot be loaded (it must define QUESTIONS)", exc) from None
     if key is None:
         raise UserError(f"solutions/{aid}/key.py is missing: {aid} is not converted")
-    qs = judging.questions(key)
     salt = hashlib.sha256(b"salt|" + (course.solutions / aid / "key.py").read_bytes()).hexdigest()[:16]
-    entries = {label: _entry(q, salt) for label, q in qs.items()}
+    entries = {}
+    for label, q in qs.items():
+        try:
+            entries[label] = _entry(q, salt)
+        except Exception as exc:
+            raise broken(f"{label}: its references() or its visible check fail on the references",
+                         exc) from None
     plans = {label: plan_text(e["names"], [judging.Call(c[0], wire.decode(c[1]), wire.decode(c[2]))
                                            for c in e["calls"]]) for label, e in entries.items()}
     solution, mutants = _run_mutants(course, aid, plans)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from .config import NOTEBOOK_BUDGET_S, Course
+from .config import NOTEBOOK_BUDGET_S, Course, UserError
 from .grading import grade
 from .mutants import MIN_MUTANTS_PER_QUESTION, Mutant, answer_cells, load_mutants, question_of
 from .notebooks import find_cell, replace_solution
@@ -109,8 +109,11 @@ def verify_assignment(course: Course, aid: str, report: Report, workers: int | N
     if (course.solutions / aid / "key.py").is_file():  # converted: prove the offline checks too
         from .precompute import build
 
-        for problem in build(course, aid)[1]:
-            fail(problem)
+        try:
+            for problem in build(course, aid)[1]:
+                fail(problem)
+        except UserError as exc:  # a broken key: this assignment fails, the others are verified
+            fail(str(exc))
     for answer in answers:
         n = sum(1 for m in mutants if m.cell == answer)
         if n < MIN_MUTANTS_PER_QUESTION:

@@ -381,3 +381,27 @@ def test_a_broken_key_fails_the_cell_with_a_message_for_the_instructor(key):
 
     verdict = judging.judge(Broken(), 3, {"v": 1, "names": {}, "calls": []})
     assert not verdict.ok and "answer key failed (ValueError: bad data)" in verdict.message
+
+
+@pytest.mark.parametrize("bug, said", [
+    ("QUESTIONS = None\nraise ValueError('a typo in the key')\n", "cannot be loaded"),
+    ("QUESTIONS['q4'].references = lambda: 1 / 0\n", "q4: its references()"),
+])
+def test_release_with_a_broken_key_says_so_in_one_line(tmp_path, bug, said):
+    """An instructor's key that fails to import or to give its references stops `grader release`
+    with one line naming the key and what to do, never a traceback; nothing is written."""
+    import shutil
+
+    work = tmp_path / "course"
+    work.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", work)
+    shutil.copytree(ROOT / "solutions" / AID, work / "solutions" / AID)
+    key = work / "solutions" / AID / "key.py"
+    key.write_text(key.read_text() + "\n" + bug)
+    before = (ROOT / "grader/checks/data/m05.json").read_bytes()
+    proc = run_grader("release", AID, cwd=work)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = (proc.stdout + proc.stderr).strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, lines
+    assert f"solutions/{AID}/key.py" in lines[0] and said in lines[0] and "grader release" in lines[0]
+    assert (ROOT / "grader/checks/data/m05.json").read_bytes() == before
