@@ -527,3 +527,21 @@ def test_offline_top5_is_hashed_and_compared_as_a_set(ns):
     ns.update(q5_values(top5=[*TOP5[:4], "x9"]))
     with pytest.raises(Incorrect, match="top5"):
         student_m08.q5.check()
+
+
+def test_offline_q5_compares_the_series_index_too(ns):
+    def unnamed(values, feature_names):  # right numbers, but indexed 0..p-1
+        return pd.Series(np.abs(np.asarray(values)).mean(axis=0)).sort_values(ascending=False)
+
+    def numpy_names(values, feature_names):  # np.str_ labels are names too
+        imp = np.abs(np.asarray(values)).mean(axis=0)
+        index = np.array(list(feature_names))
+        return pd.Series(imp, index=index).sort_values(ascending=False)
+
+    ns.update(q5_values(mean_abs_shap=numpy_names))
+    student_m08.q5.check()
+    ns.update(q5_values(mean_abs_shap=unnamed))
+    with pytest.raises(Incorrect, match="mean_abs_shap"):
+        student_m08.q5.check()
+    with pytest.raises(Incorrect):  # the key agrees
+        m08.q5.verify(**q5_values(mean_abs_shap=unnamed))

@@ -139,9 +139,15 @@ def _kind(ref: object) -> str:
         return "seq"
     if t is dict:
         return "dict"
-    if t in (np.ndarray, pd.Series):
+    if t is pd.Series:
+        return "series"
+    if t is np.ndarray:
         return "array"
     return "other"
+
+
+def _labels(series: pd.Series) -> tuple[str, ...]:
+    return tuple(str(k) if type(k) in (str, np.str_) else show(k) for k in series.index)
 
 
 def conform(value: object, ref: object, name: str) -> object:
@@ -165,6 +171,11 @@ def conform(value: object, ref: object, name: str) -> object:
         return {k: conform(got[k], ref[k], f'{name}["{k}"]') for k in ref}
     if kind == "array":
         return as_array(value, name, shape=np.asarray(ref).shape)
+    if kind == "series":  # its values and its index labels, in order
+        if type(value) is not pd.Series:
+            raise Incorrect(f"`{name}` should be a pandas Series indexed by name, but it is a "
+                            f"{type(value).__name__}: {show(value)}.")
+        return (_labels(value), as_array(value, name, shape=ref.shape))
     return value
 
 
@@ -185,6 +196,9 @@ def same(a: object, b: object, tol: dict) -> bool:
             return len(a) == len(b) and all(same(x, y, tol) for x, y in zip(a, b, strict=True))
         if kind == "dict":
             return set(a) == set(b) and all(same(a[k], b[k], tol) for k in b)
+        if kind == "series":
+            index, values = a
+            return index == _labels(b) and same(values, b.to_numpy(), tol)
         if kind == "array":
             x = np.asarray(a, dtype=float)
             y = np.asarray(b, dtype=float)
