@@ -545,3 +545,20 @@ def test_offline_q5_compares_the_series_index_too(ns):
         student_m08.q5.check()
     with pytest.raises(Incorrect):  # the key agrees
         m08.q5.verify(**q5_values(mean_abs_shap=unnamed))
+
+
+def test_offline_q5_names_the_series_mistakes(ns):
+    """The catalogued mistakes' Series are matched with their index (the mutants' messages)."""
+
+    def signed(values, feature_names):
+        s = pd.Series(np.asarray(values).mean(axis=0), index=list(feature_names))
+        return s.sort_values(ascending=False)
+
+    def ascending(values, feature_names):
+        s = pd.Series(np.abs(np.asarray(values)).mean(axis=0), index=list(feature_names))
+        return s.sort_values()
+
+    for func, words in ((signed, "absolute values before averaging"), (ascending, "ascending")):
+        ns.update(q5_values(mean_abs_shap=func))
+        with pytest.raises(Incorrect, match=words):
+            student_m08.q5.check()

@@ -269,7 +269,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
             _mismatch(entry, ("call", i), value, with_mutants, tol)
             raise
         if not same(plain, ref, tol):
-            _mismatch(entry, ("call", i), plain, with_mutants, tol)
+            _mismatch(entry, ("call", i), value, with_mutants, tol)  # raw: conform() again
             raise Incorrect(
                 f"For {c.name}({shown}), your function returned {show(value)}; that is not the "
                 "right value. Work through this input by hand and compare."
