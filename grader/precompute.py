@@ -5,7 +5,8 @@ writes ``grader/checks/data/mNN.json`` (package data, read by :mod:`grader.check
 
 - per question, the visible plan (the calls the key's ``verify`` makes, on its fixed inputs),
   the reference result of each call (plain), each variable's reference: single values (numbers,
-  options, strings) as salted hashes quantised at the question's ``tolerance``, anything else plain;
+  options, strings, lists of names) as salted hashes quantised at the question's ``tolerance``,
+  anything else plain;
 - per catalogued mistake (``mutants.yml``), where its answers first differ from the reference,
   its answer there (hashed for single values) and the message the key's ``verify`` gives it.
 
@@ -24,12 +25,13 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+import numpy as np
 
 from . import judging
 from .checks import wire
 from .checks.collect import MIME, plan_text
 from .checks.core import Incorrect
-from .checks.offline import _kind, canon_hashes, compare
+from .checks.offline import _kind, as_names, canon_hashes, compare, single
 from .config import Course, UserError
 from .notebooks import find_cell, ipc_kernel_config, nbgrader_meta, replace_solution
 
@@ -65,13 +67,20 @@ def _entry(q, salt: str) -> dict:
         if n in functions:
             continue
         ref, kind = refs[n], _kind(refs[n])
-        if kind in ("int", "float", "str", "bool"):
+        if kind == "seq" and ref and all(type(v) in (str, np.str_) for v in ref):
+            ordered = n not in getattr(q, "unordered", ())
+            canon = as_names([str(v) for v in ref], n, ordered)
+            reads[n] = {"kind": "names", "ordered": ordered, "quantum": None,
+                        "hashes": canon_hashes(canon, salt, n, None, neighbours=False)}
+        elif kind in ("int", "float", "str", "bool"):
             quantum = max(tol["atol"], tol["rtol"]) if kind == "float" else None
             reads[n] = {"kind": "float" if kind == "float" else kind, "quantum": quantum,
                         "hashes": canon_hashes(ref, salt, n, quantum, neighbours=False)}
         else:
             reads[n] = {"value": wire.encode(ref)}
+    extra = {"rng_message": q.global_rng_message} if getattr(q, "global_rng_message", "") else {}
     return {
+        **extra,
         "names": names, "functions": functions, "tolerance": tol, "reads": reads,
         "calls": [[c.name, wire.encode(tuple(c.args)), wire.encode(dict(c.kwargs))] for c, _ in recorded],
         "results": [wire.encode(r) for _, r in recorded],
@@ -181,7 +190,13 @@ def build(course: Course, aid: str) -> tuple[dict, list[str]]:
             got = payload["names"].get(where[1], {})
             if "value" not in got:
                 continue
-            if "hashes" in spec:
+            if "hashes" in spec and spec["kind"] == "names":
+                try:
+                    value = single(wire.decode(got["value"]), spec, where[1])
+                except Incorrect:
+                    continue
+                record["hash"] = canon_hashes(value, salt, where[1], None, neighbours=False)[0]
+            elif "hashes" in spec:
                 value = wire.decode(got["value"])
                 if _kind(value) not in ("int", "float", "str", "bool"):
                     continue

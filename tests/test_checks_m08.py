@@ -1,4 +1,4 @@
-"""Assignment 08 checks (grader/checks/m08.py): right answers pass, named mistakes fail.
+"""Assignment 08 checks (the key, solutions/08-shap/key.py): right answers pass, named mistakes fail.
 
 Fast unit tests: the checks' ``verify``/``verify_hidden`` are called directly with the values a
 student would define (no notebook is executed). The mutant catalogue in
@@ -14,6 +14,7 @@ import itertools
 import math
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,12 +30,16 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LinearRegression
 
-from grader.checks import Incorrect, NotAttempted, m08
+from grader.checks import Incorrect, NotAttempted
+from grader.checks import m08 as student_m08
+from grader.checks.offline import load_key_file
 from grader.datasets import breast_cancer_split
+
+m08 = load_key_file(Path(__file__).resolve().parents[1] / "solutions/08-shap/key.py")
 
 SEEDS = (0, 1, 7, 8011, 8023, 8039, 8053, 8069)
 QUESTIONS = {q.label: q for q in (m08.q1, m08.q2, m08.q3, m08.q4, m08.q5)}
-ROW = m08.ROW
+ROW = student_m08.ROW
 
 
 # --- the notebook's setup, rebuilt here as a student would have it -----------------------------
@@ -128,7 +133,7 @@ def mean_abs_shap(values, feature_names):
 
 _imp = mean_abs_shap(NB["friedman_values"], NAMES)
 TOP5 = list(_imp.index[:5])
-NOISE_FLOOR = float(_imp[list(m08.NOISE_FEATURES)].max())
+NOISE_FLOOR = float(_imp[list(student_m08.NOISE_FEATURES)].max())
 
 
 def q3_values(**change):
@@ -294,7 +299,7 @@ def _q5(kind):
 
 _rf, _d = NB["rf_values"], m08._cancer()
 _fv = NB["friedman_values"]
-_noise = [NAMES.index(k) for k in m08.NOISE_FEATURES]
+_noise = [NAMES.index(k) for k in student_m08.NOISE_FEATURES]
 MISTAKES = [
     ("q1", {"exact_shapley": _q1_mistake(mean_row=True)}, "mean row"),
     ("q1", {"exact_shapley": _q1_mistake(weight="off_by_one")}, "don't add up"),
@@ -496,3 +501,64 @@ def test_a_noisy_student_function_writes_nothing_to_stderr(ns, capsys):
     ns["exact_shapley"] = noisy
     m08.q1.check()
     assert capsys.readouterr().err == ""
+
+
+# --- the student side: the offline visible check (grader/checks/data/m08.json) -----------------
+def test_offline_checks_pass_the_right_answers(ns, capsys):
+    for label, values in RIGHT.items():
+        ns.clear()
+        ns.update(values[0])
+        getattr(student_m08, label).check()
+    assert capsys.readouterr().out.count("Correct") == 5
+
+
+def test_offline_q1_calls_the_students_function_on_a_model_sent_as_data(ns):
+    """q1's models cross the wire as Formulas: the offline check calls exact_shapley on them."""
+    ns["exact_shapley"] = _q1_mistake(mean_row=True)
+    with pytest.raises(Incorrect, match="mean row"):
+        student_m08.q1.check()
+
+
+def test_offline_top5_is_hashed_and_compared_as_a_set(ns):
+    data = (Path(student_m08.__file__).parent / "data/m08.json").read_text()
+    assert '"x4"' not in data  # top5 (and every name in it) is hashed
+    ns.update(q5_values(top5=list(reversed(TOP5))))
+    student_m08.q5.check()
+    ns.update(q5_values(top5=[*TOP5[:4], "x9"]))
+    with pytest.raises(Incorrect, match="top5"):
+        student_m08.q5.check()
+
+
+def test_offline_q5_compares_the_series_index_too(ns):
+    def unnamed(values, feature_names):  # right numbers, but indexed 0..p-1
+        return pd.Series(np.abs(np.asarray(values)).mean(axis=0)).sort_values(ascending=False)
+
+    def numpy_names(values, feature_names):  # np.str_ labels are names too
+        imp = np.abs(np.asarray(values)).mean(axis=0)
+        index = np.array(list(feature_names))
+        return pd.Series(imp, index=index).sort_values(ascending=False)
+
+    ns.update(q5_values(mean_abs_shap=numpy_names))
+    student_m08.q5.check()
+    ns.update(q5_values(mean_abs_shap=unnamed))
+    with pytest.raises(Incorrect, match="mean_abs_shap"):
+        student_m08.q5.check()
+    with pytest.raises(Incorrect):  # the key agrees
+        m08.q5.verify(**q5_values(mean_abs_shap=unnamed))
+
+
+def test_offline_q5_names_the_series_mistakes(ns):
+    """The catalogued mistakes' Series are matched with their index (the mutants' messages)."""
+
+    def signed(values, feature_names):
+        s = pd.Series(np.asarray(values).mean(axis=0), index=list(feature_names))
+        return s.sort_values(ascending=False)
+
+    def ascending(values, feature_names):
+        s = pd.Series(np.abs(np.asarray(values)).mean(axis=0), index=list(feature_names))
+        return s.sort_values()
+
+    for func, words in ((signed, "absolute values before averaging"), (ascending, "ascending")):
+        ns.update(q5_values(mean_abs_shap=func))
+        with pytest.raises(Incorrect, match=words):
+            student_m08.q5.check()

@@ -1,4 +1,4 @@
-"""Assignment 09 checks (grader/checks/m09.py): right answers pass, named mistakes fail.
+"""Assignment 09 checks (the key, solutions/09-lime/key.py): right answers pass, named mistakes fail.
 
 Fast unit tests: the checks' ``verify``/``verify_hidden`` are called directly with the values a
 student would define (no notebook is executed). The mutant catalogue in
@@ -10,6 +10,7 @@ wrong type, crashes) and the rule that feedback never shows the expected value.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,8 +19,13 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 
-from grader.checks import Incorrect, NotAttempted, m09
+from grader import judging
+from grader.checks import Incorrect, NotAttempted
+from grader.checks.collect import gather
+from grader.checks.offline import load_key_file
 from grader.datasets import LOAN_FEATURES, make_loan_approval
+
+m09 = load_key_file(Path(__file__).resolve().parents[1] / "solutions/09-lime/key.py")
 
 SEEDS = (0, 9011, 9041)
 FEATURES = list(LOAN_FEATURES)
@@ -181,6 +187,10 @@ def _explain(**changes):
     def f(model, X_train, feature_names, x, seed, num_features):
         settings = dict(discretize_continuous=False, sample_around_instance=True, random_state=seed)
         settings.update(changes)
+        if changes.get("global_seed"):  # the anti-pattern of lecture 09: same list, side effect
+            settings.pop("global_seed")
+            np.random.seed(seed)
+            settings["random_state"] = None
         if changes.get("reuse"):
             settings.pop("reuse")
             if "e" not in state:
@@ -203,6 +213,7 @@ def _explain(**changes):
     "changes, words",
     [
         (dict(random_state=None), "not seeded"),
+        (dict(global_seed=True), "global random generator"),
         (dict(reuse=True), "reused"),
         (dict(random_state=42), "seed` argument is ignored"),
         (dict(discretize_continuous=True), "discretised"),
@@ -212,6 +223,30 @@ def _explain(**changes):
 def test_q3_mistakes_are_named(changes, words):
     with pytest.raises(Incorrect, match=words):
         m09.q3.verify(explain_reproducibly=_explain(**changes))
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({}, None),
+        (dict(global_seed=True), "global random generator"),
+        (dict(reuse=True), "reused"),
+        (dict(random_state=None), "not seeded"),
+    ],
+)
+def test_q3_judged_outside_the_kernel(changes, words):
+    """Issue 14: `np.random.seed(seed)` then an explainer without random_state returns the right
+    list; the kernel reports the side effect and the judge names it. A reused explainer answers
+    the repeated call differently (repeat_calls keeps both calls in the plan)."""
+    q = m09.QUESTIONS["q3"]
+    names, recorded = judging.record(q, 9041)
+    calls = [c for c, _ in recorded]
+    assert len(calls) == len({c.key() for c in calls}) * 2  # every input explained twice
+    payload = gather(names, calls, {"explain_reproducibly": _explain(**changes)})
+    verdict = judging.judge(q, 9041, payload)
+    assert verdict.ok is (words is None), verdict.message
+    if words:
+        assert words in verdict.message
 
 
 def test_q3_wrong_return_type():
@@ -376,3 +411,40 @@ def test_messages_never_show_the_expected_value():
     msg = _messages(m09.q1, dict(kernel_weights=KERNEL_MISTAKES[0][0]))
     d, width = m09._Q1_CASES[0]
     assert f"{m09._kernel(d, width)[2]:.4g}" not in msg
+
+
+# --- the student side: the offline visible check (grader/checks/data/m09.json) -----------------
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({}, None),
+        (dict(global_seed=True), "global random generator"),
+        (dict(random_state=None), "not seeded"),
+        (dict(reuse=True), "reused"),
+        (dict(discretize_continuous=True), "discretised"),
+    ],
+)
+def test_offline_q3_check_names_the_mistakes(ns, changes, words, capsys):
+    from grader.checks import m09 as student_m09
+
+    ns["explain_reproducibly"] = _explain(**changes)
+    if words is None:
+        student_m09.q3.check()
+        assert "Correct" in capsys.readouterr().out
+    else:
+        with pytest.raises(Incorrect, match=words):
+            student_m09.q3.check()
+
+
+def test_offline_checks_pass_the_right_answers(ns, capsys):
+    from grader.checks import m09 as student_m09
+
+    ns.update(kernel_weights=kernel_weights, lime_explain=lime_explain,
+              jaccard=jaccard, mean_pairwise_jaccard=mean_pairwise_jaccard,
+              weighted_r2=weighted_r2, **_q6_values())
+    for q in (student_m09.q1, student_m09.q2, student_m09.q4, student_m09.q5, student_m09.q6):
+        q.check()
+    assert capsys.readouterr().out.count("Correct") == 5
+    ns["top_feature"] = "account_age"
+    with pytest.raises(Incorrect, match="top_feature"):
+        student_m09.q6.check()

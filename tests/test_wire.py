@@ -107,3 +107,48 @@ def test_element_budget():
     data = {"t": "list", "v": [{"t": "none"}] * (wire.MAX_ELEMENTS + 1)}
     with pytest.raises(wire.WireError):
         wire.decode(data)
+
+
+# --- a model sent as data (a Formula: the input of exact_shapley, lime_explain, ...) ------------
+def test_formula_round_trips_and_evaluates_the_same():
+    f = wire.Formula(["+", ["lin", [1.0, -2.0, 0.5], 0.25], ["*", ["c", 3.0], ["x", 0], ["x", 2]],
+                      ["^", ["max", ["x", 1], ["c", 0.0]], 2], ["tanh", ["x", 2]]], "f(X) = ...")
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    g = wire.loads(wire.dumps(f))
+    assert type(g) is wire.Formula and g == f and wire.dumps(g) == wire.dumps(f)
+    assert np.array_equal(g(X), f(X)) and g(X).shape == (6,) and g(X[0]).shape == (1,)
+    x = X[1]
+    expected = x @ [1.0, -2.0, 0.5] + 0.25 + 3 * x[0] * x[2] + max(x[1], 0) ** 2 + np.tanh(x[2])
+    assert np.isclose(f(x)[0], expected)
+
+
+def test_formula_classifier_answers_like_a_fitted_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 3))
+    model = LogisticRegression().fit(X, (X @ [1.0, -1.0, 0.5] > 0).astype(int))
+    f = wire.Formula(["lin", [float(v) for v in model.coef_.ravel()], float(model.intercept_[0])],
+                     classifier=True)
+    assert np.allclose(f.predict_proba(X), model.predict_proba(X), rtol=1e-12, atol=1e-15)
+    assert np.allclose(f.decision_function(X), model.decision_function(X))
+    assert np.array_equal(f.predict(X), model.predict(X))
+    with np.errstate(over="raise", divide="raise", invalid="raise"):  # no warning far out
+        assert np.all(np.isfinite(f.predict_proba(X * 1e6)))
+
+
+@pytest.mark.parametrize("expr", [
+    ["^", ["x", 0], 99], ["x", -1], ["x", 1.5], ["c", "nan"], ["c", True], ["exec", "os"],
+    ["+"], ["lin", [1.0, "a"], 0.0], [], "x0", ["tanh", ["x", 0], ["x", 1]],
+])
+def test_hostile_formulas_raise_one_error(expr):
+    with pytest.raises(wire.WireError):
+        wire.decode({"t": "formula", "expr": expr, "text": "", "classifier": False})
+
+
+def test_deep_formula_is_rejected():
+    expr = ["x", 0]
+    for _ in range(200):
+        expr = ["tanh", expr]
+    with pytest.raises(wire.WireError):
+        wire.decode({"t": "formula", "expr": expr, "text": "", "classifier": False})

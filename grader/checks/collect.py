@@ -9,7 +9,8 @@ The *plan* (made by the trusted grader, :mod:`grader.judging`) lists the names t
 notebook and the calls to make (``Call(name, args, kwargs)``: the student's function on inputs
 the student has never seen). :func:`collect` reads, calls each function on fresh copies of the
 inputs with warnings, stdout and stderr silenced, catches every exception (its type name and the
-first 200 characters of its message; ``NotImplementedError`` means "not attempted"), encodes
+first 200 characters of its message; ``NotImplementedError`` means "not attempted"), notes a call
+that changed NumPy's global random generator (``"rng": true``), encodes
 everything with :mod:`grader.checks.wire` under a size cap, and emits one ``display_data`` output
 of MIME type :data:`MIME`. It never raises and prints nothing else. Nothing here judges: the
 payload is hostile data to the grader, which compares it with the key outside the kernel.
@@ -99,6 +100,15 @@ def _capped(value: object) -> object:
     return data
 
 
+def global_rng_state() -> tuple:
+    """A comparable snapshot of NumPy's global generator (``np.random.seed`` or any draw from
+    ``np.random.*`` changes it)."""
+    import numpy as np
+
+    name, keys, pos, has_gauss, gauss = np.random.get_state(legacy=True)
+    return (name, keys.tobytes(), int(pos), int(has_gauss), float(gauss))
+
+
 def gather(names: list[str], calls: list[Call], ns: dict[str, Any]) -> dict:
     """Read ``names`` from ``ns`` and make ``calls``; the payload as JSON-ready data."""
     read: dict[str, dict] = {}
@@ -118,9 +128,12 @@ def gather(names: list[str], calls: list[Call], ns: dict[str, Any]) -> dict:
         try:  # fresh copies: decode the call's own encoding again
             args = wire.decode(wire.encode(tuple(c.args)))
             kwargs = wire.decode(wire.encode(dict(c.kwargs)))
+            before = global_rng_state()
             with _silenced():
                 value = func(*args, **kwargs)
             results.append({"ok": _capped(value)})
+            if global_rng_state() != before:
+                results[-1]["rng"] = True
         except NotImplementedError:
             results.append({"todo": True})
         except BaseException as exc:  # noqa: BLE001 - the student's bug is data here

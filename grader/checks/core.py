@@ -180,6 +180,21 @@ def call(func: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     return result
 
 
+def call_watching_rng(func: Any, name: str, *args: Any, **kwargs: Any) -> tuple[Any, bool]:
+    """:func:`call`, and whether the call changed NumPy's global random generator
+    (``np.random.seed``, or a draw from ``np.random.*``): a function that should use its own
+    generator must leave the global one alone. A stand-in for a call made in the student's
+    kernel (the judge's replay) answers this itself, from what the kernel observed."""
+    from .collect import global_rng_state
+
+    before = global_rng_state()
+    result = call(func, name, *args, **kwargs)
+    said = getattr(func, "touched_global_rng", None)
+    if type(said) is bool:
+        return result, said
+    return result, global_rng_state() != before
+
+
 def unrounded(check: Callable[[float], None], loose: float, strict: float, rounded: str) -> None:
     """Run ``check(loose)``, whose messages name the student's mistakes, then ``check(strict)``.
 

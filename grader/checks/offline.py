@@ -8,8 +8,9 @@ instructor's key (:mod:`grader.precompute`):
 
 - the visible plan (the names to read, the calls to make and their inputs);
 - the reference result of each call on those fixed inputs (plain data: grading uses fresh inputs);
-- each single-value answer (a number, an option, a string) as salted hashes of a canonical form
-  quantised at the check's tolerance; the student's value is tested against its own quantum and
+- each single-value answer (a number, an option, a string, a list of names) as salted hashes of
+  a canonical form quantised at the check's tolerance (a list of names in order, or sorted when
+  the key's question lists it in ``unordered``); the student's value is tested against its own quantum and
   both neighbours, so a value within tolerance never fails on a rounding boundary;
 - for each catalogued mistake (``mutants.yml``): where its answers first differ from the
   reference, what they are there (hashed for single values) and the message the key gives it.
@@ -98,9 +99,29 @@ def canon_hashes(value: object, salt: str, name: str, quantum: float | None,
         forms = [f"s:{value}"]
     elif type(value) in (bool, np.bool_):
         forms = [f"b:{bool(value)}"]
+    elif type(value) is tuple and all(type(v) is str for v in value):  # names (see as_names)
+        forms = ["n:" + json.dumps(list(value))]
     else:
         return []
     return [hashlib.sha256(f"{salt}|{name}|{f}".encode()).hexdigest()[:32] for f in forms]
+
+
+def as_names(value: object, name: str, ordered: bool = True) -> tuple[str, ...]:
+    """A list (or tuple) of names as a plain tuple of str, sorted unless ``ordered``: the
+    canonical form a list of names is hashed in; Incorrect (type tier) if it is not one."""
+    if type(value) not in (list, tuple):
+        raise Incorrect(f"`{name}` should be a list of names, but it is a {type(value).__name__}: "
+                        f"{show(value)}.")
+    items = tuple(as_str(v, f"an item of {name}") for v in value)
+    return items if ordered else tuple(sorted(items))
+
+
+def single(value: object, spec: dict, name: str) -> object:
+    """The student's single value in the plain, canonical form its hashes were made of."""
+    kind = spec["kind"]
+    if kind == "names":
+        return as_names(value, name, spec.get("ordered", True))
+    return {"int": as_int, "float": as_float, "str": as_str}[kind](value, name)
 
 
 # --- comparison -------------------------------------------------------------------------------------
@@ -118,9 +139,15 @@ def _kind(ref: object) -> str:
         return "seq"
     if t is dict:
         return "dict"
-    if t in (np.ndarray, pd.Series):
+    if t is pd.Series:
+        return "series"
+    if t is np.ndarray:
         return "array"
     return "other"
+
+
+def _labels(series: pd.Series) -> tuple[str, ...]:
+    return tuple(str(k) if type(k) in (str, np.str_) else show(k) for k in series.index)
 
 
 def conform(value: object, ref: object, name: str) -> object:
@@ -144,6 +171,11 @@ def conform(value: object, ref: object, name: str) -> object:
         return {k: conform(got[k], ref[k], f'{name}["{k}"]') for k in ref}
     if kind == "array":
         return as_array(value, name, shape=np.asarray(ref).shape)
+    if kind == "series":  # its values and its index labels, in order
+        if type(value) is not pd.Series:
+            raise Incorrect(f"`{name}` should be a pandas Series indexed by name, but it is a "
+                            f"{type(value).__name__}: {show(value)}.")
+        return (_labels(value), as_array(value, name, shape=ref.shape))
     return value
 
 
@@ -164,6 +196,9 @@ def same(a: object, b: object, tol: dict) -> bool:
             return len(a) == len(b) and all(same(x, y, tol) for x, y in zip(a, b, strict=True))
         if kind == "dict":
             return set(a) == set(b) and all(same(a[k], b[k], tol) for k in b)
+        if kind == "series":
+            index, values = a
+            return index == _labels(b) and same(values, b.to_numpy(), tol)
         if kind == "array":
             x = np.asarray(a, dtype=float)
             y = np.asarray(b, dtype=float)
@@ -212,6 +247,10 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
                 return ("call", i)
             _mismatch(entry, ("call", i), None, with_mutants, tol, raised=ename)
             raise Incorrect(f"Calling `{c.name}({shown})` raised {ename}: {msg}")
+        if res.get("rng") is True and entry.get("rng_message"):
+            if not with_mutants:
+                return ("call", i)
+            raise Incorrect(entry["rng_message"])
         value = wire.decode(res["ok"])
         if value is None:
             raise NotAttempted(f"`{c.name}({shown})` returned None. Did you forget a `return` statement?")
@@ -230,7 +269,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
             _mismatch(entry, ("call", i), value, with_mutants, tol)
             raise
         if not same(plain, ref, tol):
-            _mismatch(entry, ("call", i), plain, with_mutants, tol)
+            _mismatch(entry, ("call", i), value, with_mutants, tol)  # raw: conform() again
             raise Incorrect(
                 f"For {c.name}({shown}), your function returned {show(value)}; that is not the "
                 "right value. Work through this input by hand and compare."
@@ -253,9 +292,8 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
                 _mismatch(entry, ("read", n), value, True, tol)
                 raise Incorrect(f"`{n}` ({show(value)}) is not the right value.")
             continue
-        kind = spec["kind"]
         try:
-            plain = {"int": as_int, "float": as_float, "str": as_str}[kind](value, n)
+            plain = single(value, spec, n)
         except Incorrect:
             if not with_mutants:
                 return ("read", n)

@@ -9,6 +9,10 @@ object arrays of plain values), pandas ``Series`` and ``DataFrame``. Anything el
 *opaque* ``{type name, short repr}`` and decodes to an instance of a fresh stand-in class of that
 (sanitised) name, so that "it is a LinearRegression" still reads right in feedback.
 
+A :class:`Formula` (a model given as an expression over the columns of ``X``) crosses as data
+too: it is how a check passes a *model* to a student's function (``exact_shapley(f, ...)``,
+``lime_explain(predict_fn, ...)``) on inputs drawn from a seed, in the kernel and in the judge.
+
 Decoding is written for hostile input (the payload comes out of a sandbox): it is bounded in
 bytes, depth and element count, validates every tag and shape, never calls ``eval`` or ``pickle``,
 and raises a single :class:`WireError` on anything malformed.
@@ -93,6 +97,9 @@ def encode(value: object, _depth: int = 0) -> object:
         if t is pd.Series:
             return {"t": "series", "values": _encode_array(np.array(value.to_numpy(), copy=True), d),
                     "index": encode(list(value.index), d), "name": encode(value.name, d)}
+        if t is Formula:
+            return {"t": "formula", "expr": value.expr, "text": str(value.text)[:200],
+                    "classifier": bool(value.classifier)}
         if t is pd.DataFrame:
             return {"t": "frame", "values": _encode_array(np.array(value.to_numpy(), copy=True), d),
                     "index": encode(list(value.index), d),
@@ -125,6 +132,101 @@ def _encode_array(arr: np.ndarray, depth: int) -> dict:
 def dumps(value: object) -> str:
     """Encode ``value`` and serialise it (compact, keys sorted: a canonical form)."""
     return json.dumps(encode(value), sort_keys=True, separators=(",", ":"))
+
+
+# --- formulas: a model sent as data ----------------------------------------------------------
+#: Node -> number of operands (None: any number, at least one).
+_OPS = {"x": 1, "c": 1, "+": None, "*": None, "^": 2, "max": 2, "tanh": 1, "sigmoid": 1, "lin": 2}
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0.0, -z))  # 1 / (1 + exp(-z)), without overflow warnings
+
+
+class Formula:
+    """A model ``f(X)`` given by an expression over the columns of ``X`` (plain JSON data).
+
+    ``expr`` is a tree of lists: ``["x", j]`` (column j), ``["c", v]`` (a constant),
+    ``["+", a, b, ...]``, ``["*", a, b, ...]``, ``["^", a, k]`` (integer power, 0 <= k <= 8),
+    ``["max", a, b]``, ``["tanh", a]``, ``["sigmoid", a]`` (1 / (1 + exp(-a))) and
+    ``["lin", [w_0, ...], b]`` (``X @ w + b``). Calling it on an (n, p) array (or one row) returns
+    the n outputs as a float array of shape (n,). With ``classifier=True`` the expression is the
+    log-odds of class 1 and the object also answers ``decision_function``, ``predict_proba``
+    ((n, 2): classes 0 and 1) and ``predict``, as a fitted scikit-learn classifier does.
+    ``text`` describes it in feedback (e.g. ``"f(X) = (x0 + x1)**2"``).
+    """
+
+    def __init__(self, expr: list, text: str = "", *, classifier: bool = False) -> None:
+        self.expr, self.text, self.classifier = expr, text, classifier
+        if classifier:
+            self.classes_ = np.array([0, 1])
+
+    def _eval(self, node: list, X: np.ndarray) -> np.ndarray:
+        op, args = node[0], node[1:]
+        if op == "x":
+            return X[:, args[0]]
+        if op == "c":
+            return np.full(X.shape[0], float(args[0]))
+        if op == "lin":
+            return X @ np.asarray(args[0], dtype=float) + float(args[1])
+        if op == "^":
+            return self._eval(args[0], X) ** int(args[1])
+        vals = [self._eval(a, X) for a in args]
+        if op == "+":
+            return np.sum(vals, axis=0)
+        if op == "*":
+            return np.prod(vals, axis=0)
+        if op == "max":
+            return np.maximum(vals[0], vals[1])
+        if op == "tanh":
+            return np.tanh(vals[0])
+        return _sigmoid(vals[0])  # "sigmoid"
+
+    def __call__(self, X) -> np.ndarray:
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        return np.asarray(self._eval(self.expr, X), dtype=float).reshape(X.shape[0])
+
+    def decision_function(self, X) -> np.ndarray:
+        return self(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = _sigmoid(self(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        return (self(X) > 0).astype(int)
+
+    def __repr__(self) -> str:
+        return f"<model {self.text}>" if self.text else "<model>"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Formula and dumps(self) == dumps(other)
+
+    def __hash__(self) -> int:
+        return hash(dumps(self))
+
+
+def _check_expr(node: object, depth: int, budget: _Budget) -> None:
+    """Validate a formula's expression tree (hostile data): known nodes, bounded, finite."""
+    _need(depth <= 40 and type(node) is list and node and type(node[0]) is str, "bad formula node")
+    budget.take()
+    op, args = node[0], node[1:]
+    _need(op in _OPS and (len(args) == _OPS[op] if _OPS[op] else len(args) >= 1), "bad formula op")
+    if op == "x":
+        _need(type(args[0]) is int and 0 <= args[0] < 100_000, "bad formula column")
+    elif op == "c":
+        _need(type(args[0]) in (int, float) and math.isfinite(args[0]), "bad formula constant")
+    elif op == "lin":
+        w, b = args
+        _need(type(w) is list and all(type(v) in (int, float) and math.isfinite(v) for v in w)
+              and type(b) in (int, float) and math.isfinite(b), "bad formula weights")
+        budget.take(len(w))
+    elif op == "^":
+        _need(type(args[1]) is int and 0 <= args[1] <= 8, "bad formula power")
+        _check_expr(args[0], depth + 1, budget)
+    else:
+        for a in args:
+            _check_expr(a, depth + 1, budget)
 
 
 # --- decoding (runs in the trusted grader: the input is hostile) ------------------------------
@@ -248,6 +350,11 @@ def _decode(data: object, depth: int, budget: _Budget) -> object:
             return frame
         except Exception:
             raise WireError("bad frame") from None
+    if t == "formula":
+        text, classifier = data.get("text"), data.get("classifier")
+        _need(type(text) is str and len(text) <= 200 and type(classifier) is bool, "bad formula")
+        _check_expr(data.get("expr"), 0, budget)
+        return Formula(data["expr"], text, classifier=classifier)
     if t == "obj":
         name, text = data.get("type"), data.get("repr")
         _need(type(name) is str and type(text) is str, "bad opaque object")
