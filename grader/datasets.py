@@ -396,3 +396,38 @@ def make_stream(
     frame.insert(0, "batch", batch)
     frame["y"] = y
     return frame
+
+
+# --- assignments 10 (counterfactuals-gradients) and 11 (simplification) ---
+#: Ground truth of :func:`make_tenancy`: the log-odds of approval are
+#: ``TENANCY_INTERCEPT + sum(TENANCY_TRUE_COEF[j] * (x_j - TENANCY_CENTRE[j]))``; ``age`` has no
+#: effect at all.
+TENANCY_FEATURES = ("income", "rent_share", "savings_months", "missed_payments", "age")
+TENANCY_TRUE_COEF = np.array([0.6, -7.0, 0.35, -0.9, 0.0])
+TENANCY_CENTRE = np.array([3.5, 0.38, 3.0, 1.2, 38.0])
+TENANCY_INTERCEPT = 0.3
+
+
+def make_tenancy(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic rental-application table with a known logistic model, as ``(X, y)`` arrays.
+
+    Columns (in :data:`TENANCY_FEATURES` order): ``income``, monthly net income in thousands of
+    dollars; ``rent_share``, the asked rent divided by that income (unitless); ``savings_months``,
+    savings in months of rent; ``missed_payments``, missed rent or credit payments in the last two
+    years (a count); ``age`` in years, which has no effect. ``y`` is 1 for "approved", drawn from
+    the logistic model given by :data:`TENANCY_TRUE_COEF`, :data:`TENANCY_CENTRE` and
+    :data:`TENANCY_INTERCEPT`.
+    """
+    rng = np.random.default_rng(seed)
+    X = np.column_stack(
+        [
+            np.clip(rng.normal(3.5, 1.0, n), 0.8, None),
+            np.clip(rng.normal(0.38, 0.09, n), 0.1, 0.8),
+            rng.gamma(2.0, 1.5, n),
+            rng.poisson(1.2, n).astype(float),
+            np.clip(rng.normal(38.0, 11.0, n), 18.0, 80.0),
+        ]
+    )
+    logit = TENANCY_INTERCEPT + (X - TENANCY_CENTRE) @ TENANCY_TRUE_COEF
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+    return X, y

@@ -274,7 +274,9 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
                 f"For {c.name}({shown}), your function returned {show(value)}; that is not the "
                 "right value. Work through this input by hand and compare."
             )
-    for n, spec in entry["reads"].items():
+    # In the question's order of names: the JSON data keeps its keys sorted, and the first
+    # difference must be the same one that grader.precompute placed each mistake at.
+    for n, spec in sorted(entry["reads"].items(), key=lambda item: _order(q, item[0])):
         value = ns[n]
         if "value" in spec:
             ref = wire.decode(spec["value"])
@@ -310,6 +312,10 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
 
 
 _FUNCTION = object()
+
+
+def _order(q: Question, name: str) -> int:
+    return q.names.index(name) if name in q.names else len(q.names)
 
 
 def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict, *, raised: str | None = None,
