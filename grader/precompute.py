@@ -131,7 +131,8 @@ def build(course: Course, aid: str) -> tuple[dict, list[str]]:
     qs = judging.questions(key)
     salt = hashlib.sha256(b"salt|" + (course.solutions / aid / "key.py").read_bytes()).hexdigest()[:16]
     entries = {label: _entry(q, salt) for label, q in qs.items()}
-    plans = {label: plan_text(e["names"], [judging.Call(c[0], wire.decode(c[1]), wire.decode(c[2]))
+    plans = {label: plan_text(e["names"], [judging.Call(c[0], wire.decode(c[1], objects=True),
+                                                           wire.decode(c[2], objects=True))
                                            for c in e["calls"]]) for label, e in entries.items()}
     solution, mutants = _run_mutants(course, aid, plans)
     problems: list[str] = []

@@ -174,6 +174,12 @@ def same(a: object, b: object, tol: dict) -> bool:
     return False
 
 
+def _calls(entry: dict) -> list[Call]:
+    """The calls of a precomputed entry (trusted package data: statistics and models rebuilt)."""
+    return [Call(c[0], wire.decode(c[1], objects=True), wire.decode(c[2], objects=True))
+            for c in entry["calls"]]
+
+
 def _shown_call(name: str, c: Call) -> str:
     return ", ".join([_arg(a) for a in c.args] + [f"{k}={_arg(v)}" for k, v in c.kwargs.items()])
 
@@ -201,7 +207,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
     for n in functions:
         if ns[n] is not _FUNCTION:
             raise Incorrect(f"`{n}` should be a function, but it is a {type(ns[n]).__name__}.")
-    calls = [Call(c[0], wire.decode(c[1]), wire.decode(c[2])) for c in entry["calls"]]
+    calls = _calls(entry)
     for i, (c, res) in enumerate(zip(calls, payload.get("calls", []), strict=False)):
         shown = _shown_call(c.name, c)
         if res.get("todo"):
@@ -314,7 +320,7 @@ class OfflineQuestion(Question):
         """Check your answer; prints ``Correct`` or raises ``Incorrect`` with the reason."""
         entry = dict(_data(self.module)["questions"][self.label])
         entry["salt"] = _data(self.module)["salt"]
-        calls = [Call(c[0], wire.decode(c[1]), wire.decode(c[2])) for c in entry["calls"]]
+        calls = _calls(entry)
         payload = gather(list(self.names), calls, core._user_namespace())
         with _quiet():
             compare(self, entry, payload)
