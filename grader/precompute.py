@@ -7,7 +7,8 @@ writes ``grader/checks/data/mNN.json`` (package data, read by :mod:`grader.check
   the reference result of each call (plain), each variable's reference: single values (numbers,
   options, strings) as salted hashes quantised at the question's ``tolerance``, anything else plain;
 - per catalogued mistake (``mutants.yml``), where its answers first differ from the reference,
-  its answer there (hashed for single values) and the message the key's ``verify`` gives it.
+  its answer there (hashed for single values) and the message the key's ``verify`` gives it
+  (for a hashed answer, sealed with a key derived from that answer: it may explain the right one).
 
 The mistakes' answers come from the source notebook itself: its setup and answer cells run once in
 a local kernel (nbclient; instructor code, no sandbox), then each mutant's answer cell runs, its
@@ -28,7 +29,7 @@ from . import judging
 from .checks import wire
 from .checks.collect import MIME, plan_text
 from .checks.core import Incorrect
-from .checks.offline import _kind, canon_hashes, compare
+from .checks.offline import _kind, canon_forms, canon_hashes, compare, seal
 from .config import Course, UserError
 from .notebooks import find_cell, nbgrader_meta, replace_solution
 
@@ -64,7 +65,11 @@ def _entry(q, salt: str) -> dict:
         if n in functions:
             continue
         ref, kind = refs[n], _kind(refs[n])
-        if kind in ("int", "float", "str", "bool"):
+        form = q.canonical(n, ref)
+        if form is not None:  # a structured single value (e.g. a dict of options): hashed whole
+            reads[n] = {"kind": "canon", "quantum": None,
+                        "hashes": canon_hashes(form, salt, n, None, neighbours=False)}
+        elif kind in ("int", "float", "str", "bool"):
             quantum = max(tol["atol"], tol["rtol"]) if kind == "float" else None
             reads[n] = {"kind": "float" if kind == "float" else kind, "quantum": quantum,
                         "hashes": canon_hashes(ref, salt, n, quantum, neighbours=False)}
@@ -167,10 +172,18 @@ def build(course: Course, aid: str) -> tuple[dict, list[str]]:
                 continue
             if "hashes" in spec:
                 value = wire.decode(got["value"])
+                if spec["kind"] == "canon":
+                    try:
+                        value = q.canonical(where[1], value)
+                    except Incorrect:
+                        continue
                 if _kind(value) not in ("int", "float", "str", "bool"):
                     continue
+                form = canon_forms(value, spec.get("quantum"), neighbours=False)[0]
                 record["hash"] = canon_hashes(value, salt, where[1], spec.get("quantum"),
                                               neighbours=False)[0]
+                # The message may tell the right answer ("ICE is local"): only this answer opens it.
+                record["sealed"] = seal(record.pop("message"), salt, where[1], form)
             else:
                 record["value"] = got["value"]
         entries[label]["mutants"].append(record)

@@ -10,7 +10,9 @@ instructor's key (:mod:`grader.precompute`):
 - the reference result of each call on those fixed inputs (plain data: grading uses fresh inputs);
 - each single-value answer (a number, an option, a string) as salted hashes of a canonical form
   quantised at the check's tolerance; the student's value is tested against its own quantum and
-  both neighbours, so a value within tolerance never fails on a rounding boundary;
+  both neighbours, so a value within tolerance never fails on a rounding boundary (a structured
+  single value, such as a dict of options, is hashed whole as the canonical text that its
+  question's public ``canonical`` gives);
 - for each catalogued mistake (``mutants.yml``): where its answers first differ from the
   reference, what they are there (hashed for single values) and the message the key gives it.
 
@@ -25,6 +27,7 @@ tests run when the instructor grades, and fails.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import importlib.util
@@ -42,7 +45,17 @@ import pandas as pd
 from . import core, wire
 from .collect import Call, gather
 from .core import Incorrect, NotAttempted, Question, _arg, _quiet, question
-from .values import as_array, as_dict, as_float, as_int, as_str, as_tuple, show
+from .values import (
+    as_array,
+    as_bool,
+    as_dict,
+    as_float,
+    as_int,
+    as_labelled_series,
+    as_str,
+    as_tuple,
+    show,
+)
 
 __all__ = ["OfflineQuestion", "question", "find_key", "load_key_file", "canon_hashes", "compare"]
 
@@ -82,25 +95,54 @@ def _data(module: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def canon_forms(value: object, quantum: float | None, neighbours: bool = True) -> list[str]:
+    """The canonical forms of a single value (with its neighbouring quanta); [] if not single."""
+    if type(value) in _INT_T and type(value) is not bool and quantum is None:
+        return [f"i:{int(value)}"]
+    if type(value) in _FLOAT_T or type(value) in _INT_T:
+        x = float(value)
+        if not math.isfinite(x):
+            return [f"f:{x}"]
+        k = round(x / quantum)
+        return [f"f:{k + d}" for d in ((-1, 0, 1) if neighbours else (0,))]
+    if type(value) in (str, np.str_):
+        return [f"s:{value}"]
+    if type(value) in (bool, np.bool_):
+        return [f"b:{bool(value)}"]
+    return []
+
+
+def _hash(salt: str, name: str, form: str) -> str:
+    return hashlib.sha256(f"{salt}|{name}|{form}".encode()).hexdigest()[:32]
+
+
 def canon_hashes(value: object, salt: str, name: str, quantum: float | None,
                  neighbours: bool = True) -> list[str]:
     """Salted hashes of the canonical forms of a single value (with its neighbouring quanta)."""
-    if type(value) in _INT_T and type(value) is not bool and quantum is None:
-        forms = [f"i:{int(value)}"]
-    elif type(value) in _FLOAT_T or type(value) in _INT_T:
-        x = float(value)
-        if not math.isfinite(x):
-            forms = [f"f:{x}"]
-        else:
-            k = round(x / quantum)
-            forms = [f"f:{k + d}" for d in ((-1, 0, 1) if neighbours else (0,))]
-    elif type(value) in (str, np.str_):
-        forms = [f"s:{value}"]
-    elif type(value) in (bool, np.bool_):
-        forms = [f"b:{bool(value)}"]
-    else:
-        return []
-    return [hashlib.sha256(f"{salt}|{name}|{f}".encode()).hexdigest()[:32] for f in forms]
+    return [_hash(salt, name, f) for f in canon_forms(value, quantum, neighbours)]
+
+
+def _keystream(n: int, salt: str, name: str, form: str) -> bytes:
+    out, i = b"", 0
+    while len(out) < n:
+        out += hashlib.sha256(f"{salt}|seal|{name}|{form}|{i}".encode()).digest()
+        i += 1
+    return out[:n]
+
+
+def seal(text: str, salt: str, name: str, form: str) -> str:
+    """``text`` sealed with a key derived from a canonical ``form``: the message of a mistake
+    whose answer is hashed can be read only by a student who gives that answer."""
+    raw = text.encode()
+    pad = _keystream(len(raw), salt, name, form)
+    return base64.b64encode(bytes(a ^ b for a, b in zip(raw, pad, strict=True))).decode()
+
+
+def unseal(sealed: str, salt: str, name: str, form: str) -> str:
+    """The text :func:`seal` sealed (undecodable bytes replaced)."""
+    raw = base64.b64decode(sealed)
+    pad = _keystream(len(raw), salt, name, form)
+    return bytes(a ^ b for a, b in zip(raw, pad, strict=True)).decode("utf-8", "replace")
 
 
 # --- comparison -------------------------------------------------------------------------------------
@@ -143,6 +185,8 @@ def conform(value: object, ref: object, name: str) -> object:
             raise Incorrect(f"`{name}` returned a dict with keys {keys}; it needs the keys {want}.")
         return {k: conform(got[k], ref[k], f'{name}["{k}"]') for k in ref}
     if kind == "array":
+        if type(ref) is pd.Series and len(ref) and all(type(k) is str for k in ref.index):
+            return as_labelled_series(value, name, list(ref.index), "label")  # by label, any order
         return as_array(value, name, shape=np.asarray(ref).shape)
     return value
 
@@ -236,7 +280,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
             _mismatch(entry, ("call", i), value, with_mutants, tol)
             raise
         if not same(plain, ref, tol):
-            _mismatch(entry, ("call", i), plain, with_mutants, tol)
+            _mismatch(entry, ("call", i), value, with_mutants, tol)
             raise Incorrect(
                 f"For {c.name}({shown}), your function returned {show(value)}; that is not the "
                 "right value. Work through this input by hand and compare."
@@ -261,7 +305,10 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
             continue
         kind = spec["kind"]
         try:
-            plain = {"int": as_int, "float": as_float, "str": as_str}[kind](value, n)
+            if kind == "canon":  # a structured single value, normalised by the question
+                plain = q.canonical(n, value)
+            else:
+                plain = _AS[kind](value, n)
         except Incorrect:
             if not with_mutants:
                 return ("read", n)
@@ -278,6 +325,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
 
 
 _FUNCTION = object()
+_AS = {"int": as_int, "float": as_float, "str": as_str, "bool": as_bool}
 
 
 def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict, *, raised: str | None = None,
@@ -293,8 +341,9 @@ def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict,
                 _raise(m)
             continue
         if "hash" in m:
-            if salt is not None and m["hash"] in canon_hashes(value, salt, where[1], quantum):
-                _raise(m)
+            for form in canon_forms(value, quantum) if salt is not None else ():
+                if _hash(salt, where[1], form) == m["hash"]:
+                    _raise(m, salt, where[1], form)
             continue
         ref = wire.decode(m["value"])
         try:
@@ -305,8 +354,10 @@ def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict,
             _raise(m)
 
 
-def _raise(m: dict) -> None:
+def _raise(m: dict, salt: str = "", name: str = "", form: str = "") -> None:
     cls = NotAttempted if m.get("ename") == "NotAttempted" else Incorrect
+    if "message" not in m:  # sealed with the mistake's own answer
+        raise cls(unseal(m["sealed"], salt, name, form))
     raise cls(m["message"])
 
 

@@ -305,7 +305,7 @@ def _decode(data: object, depth: int, budget: _Budget, objects: bool = False) ->
         try:
             frame = pd.DataFrame(values, index=index, columns=columns)
             for col, dt in zip(frame.columns, dtypes, strict=True):
-                if dt in _INTS or dt in _FLOATS or dt in ("bool", "object"):
+                if dt in _INTS or dt in _FLOATS or dt in ("bool", "object", "category"):
                     frame[col] = frame[col].astype(dt)
             return frame
         except Exception:
