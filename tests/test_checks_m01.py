@@ -450,3 +450,36 @@ def test_q5_the_student_cannot_damage_the_reference_model(cancer):
 
     fails(m01.q5.verify, refits, top_feature(split, model))
     m01.q5.verify(local_contributions, top_feature(split, model))
+
+
+# --- the offline check (student side, no key) on series and models ------------------------------
+
+
+def test_offline_q3_compares_the_series_by_label(monkeypatch, importances):
+    namespace: dict = {"leaky_feature": "followup_billing"}
+    monkeypatch.setattr(core, "_user_namespace", lambda: namespace)
+    namespace["test_importance"] = importances["test"].sample(frac=1.0, random_state=3)
+    student_m01.q3.check()  # any order of the index, as the key accepts
+    namespace["test_importance"] = pd.Series(importances["test"].to_numpy())
+    with pytest.raises(Incorrect, match="index"):
+        student_m01.q3.check()
+    namespace["test_importance"] = importances["train"].copy()
+    with pytest.raises(Incorrect, match="training split"):
+        student_m01.q3.check()
+    namespace.update(test_importance=importances["test"].copy(), leaky_feature="prior_admissions")
+    with pytest.raises(Incorrect, match="plausible"):
+        student_m01.q3.check()
+
+
+def test_offline_q5_calls_the_function_on_the_rebuilt_model(monkeypatch, cancer):
+    split, model = cancer
+    namespace: dict = {"local_contributions": local_contributions,
+                       "top_feature_patient_0": top_feature(split, model)}
+    monkeypatch.setattr(core, "_user_namespace", lambda: namespace)
+    student_m01.q5.check()
+    namespace["local_contributions"] = lambda m, x: x * m[-1].coef_[0]
+    with pytest.raises(Incorrect, match="standardise"):
+        student_m01.q5.check()
+    namespace["local_contributions"] = lambda m, x: local_contributions(m, x).to_numpy()
+    with pytest.raises(Incorrect, match="feature names"):
+        student_m01.q5.check()
