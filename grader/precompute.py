@@ -8,7 +8,8 @@ writes ``grader/checks/data/mNN.json`` (package data, read by :mod:`grader.check
   options, strings, lists of names) as salted hashes quantised at the question's ``tolerance``,
   anything else plain;
 - per catalogued mistake (``mutants.yml``), where its answers first differ from the reference,
-  its answer there (hashed for single values) and the message the key's ``verify`` gives it.
+  its answer there (hashed for single values) and the message the key's ``verify`` gives it
+  (for a hashed answer, sealed with a key derived from that answer: it may explain the right one).
 
 The mistakes' answers come from the source notebook itself: its setup and answer cells run once in
 a local kernel (nbclient; instructor code, no sandbox), then each mutant's answer cell runs, its
@@ -31,7 +32,7 @@ from . import judging
 from .checks import wire
 from .checks.collect import MIME, plan_text
 from .checks.core import Incorrect
-from .checks.offline import _kind, as_names, canon_hashes, compare, single
+from .checks.offline import _kind, as_names, canon_forms, canon_hashes, compare, seal, single
 from .config import Course, UserError
 from .notebooks import find_cell, ipc_kernel_config, nbgrader_meta, replace_solution
 
@@ -72,6 +73,9 @@ def _entry(q, salt: str) -> dict:
             canon = as_names([str(v) for v in ref], n, ordered)
             reads[n] = {"kind": "names", "ordered": ordered, "quantum": None,
                         "hashes": canon_hashes(canon, salt, n, None, neighbours=False)}
+        elif (form := q.canonical(n, ref)) is not None:  # a structured single value: hashed whole
+            reads[n] = {"kind": "canon", "quantum": None,
+                        "hashes": canon_hashes(form, salt, n, None, neighbours=False)}
         elif kind in ("int", "float", "str", "bool"):
             quantum = max(tol["atol"], tol["rtol"]) if kind == "float" else None
             reads[n] = {"kind": "float" if kind == "float" else kind, "quantum": quantum,
@@ -157,7 +161,8 @@ def build(course: Course, aid: str) -> tuple[dict, list[str]]:
         except Exception as exc:
             raise broken(f"{label}: its references() or its visible check fail on the references",
                          exc) from None
-    plans = {label: plan_text(e["names"], [judging.Call(c[0], wire.decode(c[1]), wire.decode(c[2]))
+    plans = {label: plan_text(e["names"], [judging.Call(c[0], wire.decode(c[1], objects=True),
+                                                           wire.decode(c[2], objects=True))
                                            for c in e["calls"]]) for label, e in entries.items()}
     solution, mutants = _run_mutants(course, aid, plans)
     problems: list[str] = []
@@ -190,18 +195,18 @@ def build(course: Course, aid: str) -> tuple[dict, list[str]]:
             got = payload["names"].get(where[1], {})
             if "value" not in got:
                 continue
-            if "hashes" in spec and spec["kind"] == "names":
+            if "hashes" in spec:
                 try:
-                    value = single(wire.decode(got["value"]), spec, where[1])
+                    value = single(q, wire.decode(got["value"]), spec, where[1])
                 except Incorrect:
                     continue
-                record["hash"] = canon_hashes(value, salt, where[1], None, neighbours=False)[0]
-            elif "hashes" in spec:
-                value = wire.decode(got["value"])
-                if _kind(value) not in ("int", "float", "str", "bool"):
+                if not canon_forms(value, spec.get("quantum"), neighbours=False):
                     continue
+                form = canon_forms(value, spec.get("quantum"), neighbours=False)[0]
                 record["hash"] = canon_hashes(value, salt, where[1], spec.get("quantum"),
                                               neighbours=False)[0]
+                # The message may tell the right answer ("ICE is local"): only this answer opens it.
+                record["sealed"] = seal(record.pop("message"), salt, where[1], form)
             else:
                 record["value"] = got["value"]
         entries[label]["mutants"].append(record)

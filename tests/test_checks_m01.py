@@ -1,4 +1,6 @@
-"""Unit tests of grader.checks.m01 (assignment 01, why interpret?), without running notebooks.
+"""Unit tests of the checks of assignment 01, why interpret? (the key,
+``solutions/01-why-interpret/key.py``, and the student side ``grader.checks.m01``), without
+running notebooks.
 
 For every question: the right answer passes ``verify`` and ``verify_hidden``; each catalogued
 misconception raises ``Incorrect`` naming it; no message contains the expected value; and
@@ -9,6 +11,8 @@ The answers are built here the way the notebook's setup and solution cells build
 from __future__ import annotations
 
 import inspect
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,9 +25,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from grader.checks import core, m01
+from grader.checks import core
+from grader.checks import m01 as student_m01
 from grader.checks.core import Incorrect, NotAttempted
+from grader.checks.offline import load_key_file
 from grader.datasets import breast_cancer_split, make_readmission
+
+ROOT = Path(__file__).resolve().parents[1]
+m01 = load_key_file(ROOT / "solutions/01-why-interpret/key.py")
 
 SEEDS = (1011, 7, 123456)
 
@@ -116,11 +125,22 @@ def top_feature(split, model) -> str:
 
 
 def test_exports_five_questions():
-    assert m01.__all__ == ["q1", "q2", "q3", "q4", "q5"]
-    for i, label in enumerate(m01.__all__, 1):
-        q = getattr(m01, label)
+    assert student_m01.__all__ == ["q1", "q2", "q3", "q4", "q5"]
+    assert list(m01.QUESTIONS) == student_m01.__all__
+    for i, label in enumerate(student_m01.__all__, 1):
+        q = getattr(student_m01, label)
         assert isinstance(q, core.Question) and q.label == f"q{i}"
         assert 2 <= len(q.hints) <= 3
+        assert m01.QUESTIONS[label].hints == q.hints and m01.QUESTIONS[label].label == label
+
+
+def test_key_references_pass_the_keys_own_checks():
+    for q in m01.QUESTIONS.values():
+        refs = q.references()
+        assert set(refs) == set(q.names)
+        q.verify(**refs)
+        q.verify_hidden(seed=99, **refs)
+        q.verify_graded(seed=99, **refs)
 
 
 def test_check_reports_missing_and_placeholder_answers(monkeypatch):
@@ -132,8 +152,11 @@ def test_check_reports_missing_and_placeholder_answers(monkeypatch):
     with pytest.raises(NotAttempted, match="placeholder"):
         m01.q3.check()
     namespace.update(fraction_correct=fraction_correct)
-    m01.q1.check()
-    m01.q1.check_hidden(seed=1011)
+    student_m01.q1.check()  # offline: the precomputed data
+    student_m01.q1.check_hidden(seed=1011)  # the key, found above the working folder
+    namespace.update(fraction_correct=lambda a, b: int(np.sum(np.asarray(a) == np.asarray(b))))
+    with pytest.raises(Incorrect, match="count of correct predictions"):
+        student_m01.q1.check()
 
 
 # --- q1 ---------------------------------------------------------------------------------------
@@ -164,7 +187,7 @@ def test_q1_misconceptions_are_named(wrong, named):
 
 def test_q1_hard_coded_answer_fails_the_hidden_test():
     m01.q1.verify(lambda a, b: 0.7)
-    assert "hidden test" in fails(m01.q1.verify_hidden, 1011, lambda a, b: 0.7)
+    assert "grading time" in fails(m01.q1.verify_hidden, 1011, lambda a, b: 0.7)
 
 
 def test_q1_student_errors_become_feedback():
@@ -223,9 +246,9 @@ def test_q2_common_confusions_are_explained(method, wrong, reason):
 def test_q2_every_wrong_part_has_a_reason_and_both_parts_are_reported():
     for method, (scope, agnostic) in TAXONOMY.items():
         other = "local" if scope == "global" else "global"
-        assert m01._note(method, "scope", other)
-        assert m01._note(method, "agnostic", "false" if agnostic else "true")
-        assert m01._note(method, "scope", scope) is None  # no note for a right part
+        assert m01._NOTES.get((method, "scope", other))
+        assert m01._NOTES.get((method, "agnostic", "false" if agnostic else "true"))
+        assert m01._NOTES.get((method, "scope", scope)) is None  # no note for a right part
     message = fails(m01.q2.verify, {**TAXONOMY, "tree_path": ("global", True)})
     assert "one instance from the root" in message and "tree model" in message
 
@@ -237,10 +260,31 @@ def test_q2_several_wrong_items_are_all_named():
 
 
 def test_q2_answer_key_is_not_in_plain_text():
-    source = inspect.getsource(m01)
-    for method, (scope, agnostic) in TAXONOMY.items():
-        assert f'"{method}": ("{scope}", {agnostic})' not in source
-    assert "one curve per instance" not in source
+    data = (ROOT / "grader/checks/data/m01.json").read_text(encoding="utf-8")
+    for text in (inspect.getsource(student_m01), data):
+        for method, (scope, agnostic) in TAXONOMY.items():
+            assert f'"{method}": ("{scope}", {agnostic})' not in text
+            assert json.dumps([method, scope, agnostic]) not in text
+        assert "one curve per instance" not in text  # the mistakes' notes are sealed
+    reads = json.loads(data)["questions"]["q3"]["reads"]
+    assert set(reads["leaky_feature"]) == {"kind", "quantum", "hashes"}  # hashed, not the name
+
+
+def test_q2_offline_check_hashes_the_whole_taxonomy_and_names_mistakes(monkeypatch):
+    namespace: dict = {"taxonomy": dict(TAXONOMY)}
+    monkeypatch.setattr(core, "_user_namespace", lambda: namespace)
+    student_m01.q2.check()
+    namespace["taxonomy"] = {k: [s.upper(), np.bool_(a)] for k, (s, a) in TAXONOMY.items()}
+    student_m01.q2.check()  # the same canonical form as the key accepts
+    namespace["taxonomy"] = {**TAXONOMY, "ice": ("global", True)}  # a catalogued mistake
+    with pytest.raises(Incorrect, match="one curve per instance"):
+        student_m01.q2.check()
+    namespace["taxonomy"] = {**TAXONOMY, "pdp": ("local", True)}  # not catalogued
+    with pytest.raises(Incorrect, match="is not the right value"):
+        student_m01.q2.check()
+    namespace["taxonomy"] = {**TAXONOMY, "pdp": "global"}
+    with pytest.raises(Incorrect, match="should be a tuple"):
+        student_m01.q2.check()
 
 
 @pytest.mark.parametrize(
@@ -385,7 +429,7 @@ def test_q5_function_that_ignores_its_arguments_fails_the_hidden_test(cancer):
 
     m01.q5.verify(uses_the_notebook_model, top_feature(split, model))
     message = fails(m01.q5.verify_hidden, 1051, uses_the_notebook_model, top_feature(split, model))
-    assert "hidden test" in message or "raised" in message
+    assert "grading time" in message or "raised" in message
 
 
 def test_q5_student_errors_become_feedback(cancer):
@@ -406,3 +450,36 @@ def test_q5_the_student_cannot_damage_the_reference_model(cancer):
 
     fails(m01.q5.verify, refits, top_feature(split, model))
     m01.q5.verify(local_contributions, top_feature(split, model))
+
+
+# --- the offline check (student side, no key) on series and models ------------------------------
+
+
+def test_offline_q3_compares_the_series_by_label(monkeypatch, importances):
+    namespace: dict = {"leaky_feature": "followup_billing"}
+    monkeypatch.setattr(core, "_user_namespace", lambda: namespace)
+    namespace["test_importance"] = importances["test"].sample(frac=1.0, random_state=3)
+    student_m01.q3.check()  # any order of the index, as the key accepts
+    namespace["test_importance"] = pd.Series(importances["test"].to_numpy())
+    with pytest.raises(Incorrect, match="index"):
+        student_m01.q3.check()
+    namespace["test_importance"] = importances["train"].copy()
+    with pytest.raises(Incorrect, match="training split"):
+        student_m01.q3.check()
+    namespace.update(test_importance=importances["test"].copy(), leaky_feature="prior_admissions")
+    with pytest.raises(Incorrect, match="plausible"):
+        student_m01.q3.check()
+
+
+def test_offline_q5_calls_the_function_on_the_rebuilt_model(monkeypatch, cancer):
+    split, model = cancer
+    namespace: dict = {"local_contributions": local_contributions,
+                       "top_feature_patient_0": top_feature(split, model)}
+    monkeypatch.setattr(core, "_user_namespace", lambda: namespace)
+    student_m01.q5.check()
+    namespace["local_contributions"] = lambda m, x: x * m[-1].coef_[0]
+    with pytest.raises(Incorrect, match="standardise"):
+        student_m01.q5.check()
+    namespace["local_contributions"] = lambda m, x: local_contributions(m, x).to_numpy()
+    with pytest.raises(Incorrect, match="feature names"):
+        student_m01.q5.check()

@@ -78,7 +78,7 @@ def parse_plan(text: str) -> tuple[list[str], list[Call]]:
     for item in calls:
         if type(item) is not list or len(item) != 3 or type(item[0]) is not str:
             raise wire.WireError("bad call")
-        args, kwargs = wire.decode(item[1]), wire.decode(item[2])
+        args, kwargs = wire.decode(item[1], objects=True), wire.decode(item[2], objects=True)
         if type(args) is not tuple or type(kwargs) is not dict:
             raise wire.WireError("bad call")
         out.append(Call(item[0], args, kwargs))
@@ -126,8 +126,8 @@ def gather(names: list[str], calls: list[Call], ns: dict[str, Any]) -> dict:
             results.append({"skipped": True})
             continue
         try:  # fresh copies: decode the call's own encoding again
-            args = wire.decode(wire.encode(tuple(c.args)))
-            kwargs = wire.decode(wire.encode(dict(c.kwargs)))
+            args = wire.decode(wire.encode(tuple(c.args)), objects=True)
+            kwargs = wire.decode(wire.encode(dict(c.kwargs)), objects=True)
             before = global_rng_state()
             with _silenced():
                 value = func(*args, **kwargs)

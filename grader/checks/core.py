@@ -116,6 +116,13 @@ class Question:
         self.verify(**values)
         self.verify_hidden(seed=seed, **values)
 
+    def canonical(self, name: str, value: Any) -> str | None:
+        """A canonical text of a *structured* single-value answer ``name`` (say, a dict of
+        options), so that the offline check can compare it by salted hash; None (the default)
+        for a plain value. Public code: it normalises and validates the form (raising the
+        type-or-shape :class:`Incorrect`), it must not know the answer."""
+        return None
+
     def references(self) -> dict[str, Any]:  # pragma: no cover - abstract
         """For each name in ``names``: the reference value, or a reference function (key only)."""
         raise NotImplementedError
@@ -231,7 +238,8 @@ def key_for(student: Question) -> Callable[[type[Question]], Question]:
     """
 
     def wrap(cls: type[Question]) -> Question:
-        for attr in ("label", "title", "names", "hints", "congrats", "correct_message"):
+        for attr in ("label", "title", "names", "hints", "congrats", "correct_message",
+                     "canonical"):
             setattr(cls, attr, getattr(student, attr))
         return cls()
 

@@ -10,8 +10,10 @@ instructor's key (:mod:`grader.precompute`):
 - the reference result of each call on those fixed inputs (plain data: grading uses fresh inputs);
 - each single-value answer (a number, an option, a string, a list of names) as salted hashes of
   a canonical form quantised at the check's tolerance (a list of names in order, or sorted when
-  the key's question lists it in ``unordered``); the student's value is tested against its own quantum and
-  both neighbours, so a value within tolerance never fails on a rounding boundary;
+  the key's question lists it in ``unordered``; a structured single value, such as a dict of
+  options, hashed whole as the canonical text that its question's public ``canonical`` gives);
+  the student's value is tested against its own quantum and both neighbours, so a value within
+  tolerance never fails on a rounding boundary;
 - for each catalogued mistake (``mutants.yml``): where its answers first differ from the
   reference, what they are there (hashed for single values) and the message the key gives it.
 
@@ -26,6 +28,7 @@ tests run when the instructor grades, and fails.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import importlib.util
@@ -43,7 +46,17 @@ import pandas as pd
 from . import core, wire
 from .collect import Call, gather
 from .core import Incorrect, NotAttempted, Question, _arg, _quiet, question
-from .values import as_array, as_dict, as_float, as_int, as_str, as_tuple, show
+from .values import (
+    as_array,
+    as_bool,
+    as_dict,
+    as_float,
+    as_int,
+    as_labelled_series,
+    as_str,
+    as_tuple,
+    show,
+)
 
 __all__ = ["OfflineQuestion", "question", "find_key", "load_key_file", "canon_hashes", "compare"]
 
@@ -83,27 +96,56 @@ def _data(module: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def canon_forms(value: object, quantum: float | None, neighbours: bool = True) -> list[str]:
+    """The canonical forms of a single value (with its neighbouring quanta); [] if not single."""
+    if type(value) in _INT_T and type(value) is not bool and quantum is None:
+        return [f"i:{int(value)}"]
+    if type(value) in _FLOAT_T or type(value) in _INT_T:
+        x = float(value)
+        if not math.isfinite(x):
+            return [f"f:{x}"]
+        k = round(x / quantum)
+        return [f"f:{k + d}" for d in ((-1, 0, 1) if neighbours else (0,))]
+    if type(value) in (str, np.str_):
+        return [f"s:{value}"]
+    if type(value) in (bool, np.bool_):
+        return [f"b:{bool(value)}"]
+    if type(value) is tuple and all(type(v) is str for v in value):  # names (see as_names)
+        return ["n:" + json.dumps(list(value))]
+    return []
+
+
+def _hash(salt: str, name: str, form: str) -> str:
+    return hashlib.sha256(f"{salt}|{name}|{form}".encode()).hexdigest()[:32]
+
+
 def canon_hashes(value: object, salt: str, name: str, quantum: float | None,
                  neighbours: bool = True) -> list[str]:
     """Salted hashes of the canonical forms of a single value (with its neighbouring quanta)."""
-    if type(value) in _INT_T and type(value) is not bool and quantum is None:
-        forms = [f"i:{int(value)}"]
-    elif type(value) in _FLOAT_T or type(value) in _INT_T:
-        x = float(value)
-        if not math.isfinite(x):
-            forms = [f"f:{x}"]
-        else:
-            k = round(x / quantum)
-            forms = [f"f:{k + d}" for d in ((-1, 0, 1) if neighbours else (0,))]
-    elif type(value) in (str, np.str_):
-        forms = [f"s:{value}"]
-    elif type(value) in (bool, np.bool_):
-        forms = [f"b:{bool(value)}"]
-    elif type(value) is tuple and all(type(v) is str for v in value):  # names (see as_names)
-        forms = ["n:" + json.dumps(list(value))]
-    else:
-        return []
-    return [hashlib.sha256(f"{salt}|{name}|{f}".encode()).hexdigest()[:32] for f in forms]
+    return [_hash(salt, name, f) for f in canon_forms(value, quantum, neighbours)]
+
+
+def _keystream(n: int, salt: str, name: str, form: str) -> bytes:
+    out, i = b"", 0
+    while len(out) < n:
+        out += hashlib.sha256(f"{salt}|seal|{name}|{form}|{i}".encode()).digest()
+        i += 1
+    return out[:n]
+
+
+def seal(text: str, salt: str, name: str, form: str) -> str:
+    """``text`` sealed with a key derived from a canonical ``form``: the message of a mistake
+    whose answer is hashed can be read only by a student who gives that answer."""
+    raw = text.encode()
+    pad = _keystream(len(raw), salt, name, form)
+    return base64.b64encode(bytes(a ^ b for a, b in zip(raw, pad, strict=True))).decode()
+
+
+def unseal(sealed: str, salt: str, name: str, form: str) -> str:
+    """The text :func:`seal` sealed (undecodable bytes replaced)."""
+    raw = base64.b64decode(sealed)
+    pad = _keystream(len(raw), salt, name, form)
+    return bytes(a ^ b for a, b in zip(raw, pad, strict=True)).decode("utf-8", "replace")
 
 
 def as_names(value: object, name: str, ordered: bool = True) -> tuple[str, ...]:
@@ -116,12 +158,16 @@ def as_names(value: object, name: str, ordered: bool = True) -> tuple[str, ...]:
     return items if ordered else tuple(sorted(items))
 
 
-def single(value: object, spec: dict, name: str) -> object:
-    """The student's single value in the plain, canonical form its hashes were made of."""
+def single(q: Question, value: object, spec: dict, name: str) -> object:
+    """The student's single value in the plain, canonical form its hashes were made of: a list
+    of names as :func:`as_names`, a structured value as ``q.canonical`` gives it (kind
+    ``canon``), else a plain int, float, str or bool; Incorrect (type tier) if it is none."""
     kind = spec["kind"]
     if kind == "names":
         return as_names(value, name, spec.get("ordered", True))
-    return {"int": as_int, "float": as_float, "str": as_str}[kind](value, name)
+    if kind == "canon":
+        return q.canonical(name, value)
+    return _AS[kind](value, name)
 
 
 # --- comparison -------------------------------------------------------------------------------------
@@ -170,6 +216,8 @@ def conform(value: object, ref: object, name: str) -> object:
             raise Incorrect(f"`{name}` returned a dict with keys {keys}; it needs the keys {want}.")
         return {k: conform(got[k], ref[k], f'{name}["{k}"]') for k in ref}
     if kind == "array":
+        if type(ref) is pd.Series and len(ref) and all(type(k) is str for k in ref.index):
+            return as_labelled_series(value, name, list(ref.index), "label")  # by label, any order
         return as_array(value, name, shape=np.asarray(ref).shape)
     if kind == "series":  # its values and its index labels, in order
         if type(value) is not pd.Series:
@@ -209,6 +257,12 @@ def same(a: object, b: object, tol: dict) -> bool:
     return False
 
 
+def _calls(entry: dict) -> list[Call]:
+    """The calls of a precomputed entry (trusted package data: statistics and models rebuilt)."""
+    return [Call(c[0], wire.decode(c[1], objects=True), wire.decode(c[2], objects=True))
+            for c in entry["calls"]]
+
+
 def _shown_call(name: str, c: Call) -> str:
     return ", ".join([_arg(a) for a in c.args] + [f"{k}={_arg(v)}" for k, v in c.kwargs.items()])
 
@@ -236,7 +290,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
     for n in functions:
         if ns[n] is not _FUNCTION:
             raise Incorrect(f"`{n}` should be a function, but it is a {type(ns[n]).__name__}.")
-    calls = [Call(c[0], wire.decode(c[1]), wire.decode(c[2])) for c in entry["calls"]]
+    calls = _calls(entry)
     for i, (c, res) in enumerate(zip(calls, payload.get("calls", []), strict=False)):
         shown = _shown_call(c.name, c)
         if res.get("todo"):
@@ -295,7 +349,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
                 raise Incorrect(f"`{n}` ({show(value)}) is not the right value.")
             continue
         try:
-            plain = single(value, spec, n)
+            plain = single(q, value, spec, n)
         except Incorrect:
             if not with_mutants:
                 return ("read", n)
@@ -312,6 +366,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
 
 
 _FUNCTION = object()
+_AS = {"int": as_int, "float": as_float, "str": as_str, "bool": as_bool}
 
 
 def _order(q: Question, name: str) -> int:
@@ -331,8 +386,9 @@ def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict,
                 _raise(m)
             continue
         if "hash" in m:
-            if salt is not None and m["hash"] in canon_hashes(value, salt, where[1], quantum):
-                _raise(m)
+            for form in canon_forms(value, quantum) if salt is not None else ():
+                if _hash(salt, where[1], form) == m["hash"]:
+                    _raise(m, salt, where[1], form)
             continue
         ref = wire.decode(m["value"])
         try:
@@ -343,8 +399,10 @@ def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict,
             _raise(m)
 
 
-def _raise(m: dict) -> None:
+def _raise(m: dict, salt: str = "", name: str = "", form: str = "") -> None:
     cls = NotAttempted if m.get("ename") == "NotAttempted" else Incorrect
+    if "message" not in m:  # sealed with the mistake's own answer
+        raise cls(unseal(m["sealed"], salt, name, form))
     raise cls(m["message"])
 
 
@@ -358,7 +416,7 @@ class OfflineQuestion(Question):
         """Check your answer; prints ``Correct`` or raises ``Incorrect`` with the reason."""
         entry = dict(_data(self.module)["questions"][self.label])
         entry["salt"] = _data(self.module)["salt"]
-        calls = [Call(c[0], wire.decode(c[1]), wire.decode(c[2])) for c in entry["calls"]]
+        calls = _calls(entry)
         payload = gather(list(self.names), calls, core._user_namespace())
         with _quiet():
             compare(self, entry, payload)

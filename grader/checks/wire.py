@@ -13,6 +13,15 @@ A :class:`Formula` (a model given as an expression over the columns of ``X``) cr
 too: it is how a check passes a *model* to a student's function (``exact_shapley(f, ...)``,
 ``lime_explain(predict_fn, ...)``) on inputs drawn from a seed, in the kernel and in the judge.
 
+Two more kinds serve as *inputs* of a check's calls (a plan the grader sends into the kernel, the
+precomputed offline data): a statistic from a short list of NumPy functions (``np.mean``, or
+``functools.partial(np.std, ddof=1)``), tag ``fn``; and a fitted scikit-learn estimator of a few
+whitelisted classes (``StandardScaler``, ``LogisticRegression``, ``LinearRegression`` and a
+``Pipeline`` of them), tag ``est``: its constructor parameters and its public fitted attributes
+(``coef_``, ``mean_``, ...), so that the kernel rebuilds a model that predicts exactly alike.
+Only ``decode(..., objects=True)`` (trusted data: plans, package data) rebuilds them; an
+untrusted payload decodes them as named stand-ins like any other opaque object.
+
 Decoding is written for hostile input (the payload comes out of a sandbox): it is bounded in
 bytes, depth and element count, validates every tag and shape, never calls ``eval`` or ``pickle``,
 and raises a single :class:`WireError` on anything malformed.
@@ -20,10 +29,12 @@ and raises a single :class:`WireError` on anything malformed.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import reprlib
+import sys
 
 import numpy as np
 import pandas as pd
@@ -45,6 +56,50 @@ _repr.maxlist = _repr.maxdict = 6
 
 class WireError(ValueError):
     """The data is not a well-formed, bounded encoding of a plain value."""
+
+
+#: Statistics a check may pass to a student's function (tag ``fn``), by name.
+FUNCTIONS = {f"numpy.{f.__name__}": f for f in (np.mean, np.median, np.std, np.var, np.min,
+                                                 np.max, np.sum)}
+#: Estimators a check may pass to a student's function (tag ``est``): class name -> module.
+ESTIMATORS = {
+    "StandardScaler": "sklearn.preprocessing",
+    "LogisticRegression": "sklearn.linear_model",
+    "LinearRegression": "sklearn.linear_model",
+    "Pipeline": "sklearn.pipeline",
+}
+_FITTED = re.compile(r"[a-z][a-z0-9_]*_")
+
+
+def _function_name(value: object) -> str | None:
+    for name, f in FUNCTIONS.items():
+        if value is f:
+            return name
+    return None
+
+
+def _estimator_class(name: str) -> type | None:
+    """The whitelisted class ``name`` (imported only when scikit-learn already is)."""
+    module = ESTIMATORS.get(name) if type(name) is str else None
+    if module is None or "sklearn" not in sys.modules:
+        return None
+    import importlib
+
+    return getattr(importlib.import_module(module), name, None)
+
+
+def _encode_estimator(value: object, depth: int) -> dict | None:
+    name = type(value).__name__
+    if _estimator_class(name) is not type(value):
+        return None
+    if name == "Pipeline":
+        steps = [[encode(n, depth), _encode_estimator(e, depth + 1)] for n, e in value.steps]
+        if any(e is None for _, e in steps):
+            return None
+        return {"t": "est", "class": name, "steps": steps}
+    fitted = {k: v for k, v in sorted(vars(value).items()) if _FITTED.fullmatch(k)}
+    return {"t": "est", "class": name, "params": encode(value.get_params(deep=False), depth),
+            "fitted": encode(fitted, depth)}
 
 
 # --- encoding (runs in the student's kernel: must not trust the value's methods) --------------
@@ -100,6 +155,13 @@ def encode(value: object, _depth: int = 0) -> object:
         if t is Formula:
             return {"t": "formula", "expr": value.expr, "text": str(value.text)[:200],
                     "classifier": bool(value.classifier)}
+        if (name := _function_name(value)) is not None:
+            return {"t": "fn", "name": name}
+        if t is functools.partial and _function_name(value.func) and not value.args:
+            return {"t": "fn", "name": _function_name(value.func),
+                    "kw": encode(dict(value.keywords), d)}
+        if t.__module__.startswith("sklearn.") and (est := _encode_estimator(value, d)):
+            return est
         if t is pd.DataFrame:
             return {"t": "frame", "values": _encode_array(np.array(value.to_numpy(), copy=True), d),
                     "index": encode(list(value.index), d),
@@ -271,7 +333,7 @@ def _intval(v: object) -> int:
     return int(v)
 
 
-def _decode(data: object, depth: int, budget: _Budget) -> object:
+def _decode(data: object, depth: int, budget: _Budget, objects: bool = False) -> object:
     _need(depth <= MAX_DEPTH + 2, "too deep")
     _need(type(data) is dict and type(data.get("t")) is str, "not a tagged value")
     budget.take()
@@ -303,7 +365,7 @@ def _decode(data: object, depth: int, budget: _Budget) -> object:
     if t in ("list", "tuple", "set", "frozenset"):
         _need(type(v) is list, "bad sequence")
         budget.take(len(v))
-        items = [_decode(x, d, budget) for x in v]
+        items = [_decode(x, d, budget, objects) for x in v]
         if t in ("set", "frozenset"):
             try:
                 return set(items) if t == "set" else frozenset(items)
@@ -318,7 +380,7 @@ def _decode(data: object, depth: int, budget: _Budget) -> object:
             _need(type(pair) is list and len(pair) == 2, "bad dict item")
             key = _decode(pair[0], d, budget)
             try:
-                out[key] = _decode(pair[1], d, budget)
+                out[key] = _decode(pair[1], d, budget, objects)
             except TypeError:
                 raise WireError("unhashable dict key") from None
         return out
@@ -345,7 +407,7 @@ def _decode(data: object, depth: int, budget: _Budget) -> object:
         try:
             frame = pd.DataFrame(values, index=index, columns=columns)
             for col, dt in zip(frame.columns, dtypes, strict=True):
-                if dt in _INTS or dt in _FLOATS or dt in ("bool", "object"):
+                if dt in _INTS or dt in _FLOATS or dt in ("bool", "object", "category"):
                     frame[col] = frame[col].astype(dt)
             return frame
         except Exception:
@@ -355,6 +417,44 @@ def _decode(data: object, depth: int, budget: _Budget) -> object:
         _need(type(text) is str and len(text) <= 200 and type(classifier) is bool, "bad formula")
         _check_expr(data.get("expr"), 0, budget)
         return Formula(data["expr"], text, classifier=classifier)
+    if t == "fn":
+        name = data.get("name")
+        _need(type(name) is str and name in FUNCTIONS, "unknown function")
+        kw = _decode(data["kw"], d, budget) if "kw" in data else {}
+        _need(type(kw) is dict and all(type(k) is str for k in kw), "bad function keywords")
+        if not objects:
+            obj = standin("function")()
+            obj._repr = name[:200]
+            return obj
+        return functools.partial(FUNCTIONS[name], **kw) if kw else FUNCTIONS[name]
+    if t == "est":
+        name = data.get("class")
+        _need(type(name) is str and name in ESTIMATORS, "unknown estimator")
+        if not objects or (cls := _estimator_class(name)) is None:
+            obj = standin(name)()
+            obj._repr = f"{name}(...)"
+            return obj
+        if name == "Pipeline":
+            steps = data.get("steps")
+            _need(type(steps) is list and steps, "bad pipeline")
+            built = []
+            for item in steps:
+                _need(type(item) is list and len(item) == 2, "bad pipeline step")
+                step = _decode(item[0], d, budget), _decode(item[1], d, budget, objects)
+                _need(type(step[0]) is str and type(step[1]).__name__ in ESTIMATORS, "bad step")
+                built.append(step)
+            return cls(built)
+        params, fitted = (_decode(data.get(k), d, budget) for k in ("params", "fitted"))
+        _need(type(params) is dict and type(fitted) is dict
+              and all(type(k) is str for k in params)
+              and all(type(k) is str and _FITTED.fullmatch(k) for k in fitted), "bad estimator")
+        try:
+            est = cls(**params)
+        except (TypeError, ValueError):
+            raise WireError("bad estimator parameters") from None
+        for k, v in fitted.items():
+            setattr(est, k, v)
+        return est
     if t == "obj":
         name, text = data.get("type"), data.get("repr")
         _need(type(name) is str and type(text) is str, "bad opaque object")
@@ -397,10 +497,14 @@ def _decode_array(data: object, depth: int, budget: _Budget) -> np.ndarray:
         raise WireError("bad array values") from None
 
 
-def decode(data: object) -> object:
-    """The value encoded in ``data`` (already parsed JSON); :class:`WireError` if malformed."""
+def decode(data: object, *, objects: bool = False) -> object:
+    """The value encoded in ``data`` (already parsed JSON); :class:`WireError` if malformed.
+
+    ``objects=True`` (trusted data only: a plan, the package's precomputed data) rebuilds the
+    statistics (``fn``) and estimators (``est``) a check passes as inputs; otherwise they decode
+    as named stand-ins."""
     try:
-        return _decode(data, 0, _Budget())
+        return _decode(data, 0, _Budget(), objects)
     except RecursionError:
         raise WireError("too deep") from None
 
