@@ -59,9 +59,10 @@ def _entry(q, salt: str) -> dict:
     refs = q.references()
     tol = dict(getattr(q, "tolerance", None) or {"rtol": 1e-6, "atol": 1e-9})
     functions = [n for n in q.names if callable(refs[n])]
+    objects = [n for n in q.names if n not in functions and judging.viewable(refs[n])]
     reads: dict[str, dict] = {}
     for n in q.names:
-        if n in functions:
+        if n in functions or n in objects:
             continue
         ref, kind = refs[n], _kind(refs[n])
         if kind in ("int", "float", "str", "bool"):
@@ -72,7 +73,8 @@ def _entry(q, salt: str) -> dict:
             reads[n] = {"value": wire.encode(ref)}
     return {
         "names": names, "functions": functions, "tolerance": tol, "reads": reads,
-        "calls": [[c.name, wire.encode(tuple(c.args)), wire.encode(dict(c.kwargs))] for c, _ in recorded],
+        **({"objects": objects} if objects else {}),
+        "calls": [c.row() for c, _ in recorded],
         "results": [wire.encode(r) for _, r in recorded],
         "mutants": [],
     }
@@ -131,8 +133,8 @@ def build(course: Course, aid: str) -> tuple[dict, list[str]]:
     qs = judging.questions(key)
     salt = hashlib.sha256(b"salt|" + (course.solutions / aid / "key.py").read_bytes()).hexdigest()[:16]
     entries = {label: _entry(q, salt) for label, q in qs.items()}
-    plans = {label: plan_text(e["names"], [judging.Call(c[0], wire.decode(c[1]), wire.decode(c[2]))
-                                           for c in e["calls"]]) for label, e in entries.items()}
+    plans = {label: plan_text(e["names"], [judging.Call.from_row(c) for c in e["calls"]])
+             for label, e in entries.items()}
     solution, mutants = _run_mutants(course, aid, plans)
     problems: list[str] = []
     verdicts: dict[str, judging.Verdict] = {}

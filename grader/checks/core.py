@@ -222,6 +222,8 @@ def key_for(student: Question) -> Callable[[type[Question]], Question]:
     def wrap(cls: type[Question]) -> Question:
         for attr in ("label", "title", "names", "hints", "congrats", "correct_message"):
             setattr(cls, attr, getattr(student, attr))
+        if hasattr(student, "canonical"):  # the offline check's canonical forms (optional)
+            cls.canonical = staticmethod(student.canonical)
         return cls()
 
     return wrap

@@ -120,6 +120,8 @@ def _kind(ref: object) -> str:
         return "dict"
     if t in (np.ndarray, pd.Series):
         return "array"
+    if t is pd.DataFrame:
+        return "frame"
     return "other"
 
 
@@ -144,7 +146,34 @@ def conform(value: object, ref: object, name: str) -> object:
         return {k: conform(got[k], ref[k], f'{name}["{k}"]') for k in ref}
     if kind == "array":
         return as_array(value, name, shape=np.asarray(ref).shape)
+    if kind == "frame":
+        if type(value) is not pd.DataFrame:
+            raise Incorrect(f"`{name}` should be a pandas DataFrame, but it is a {type(value).__name__}: "
+                            f"{show(value)}.")
+        return value
     return value
+
+
+def _frame_values(df: pd.DataFrame, rows: list[str], cols: list[str]) -> np.ndarray:
+    """``df`` as floats, its rows and columns put in the order of the labels (as text) given."""
+    pos_r = {str(r): i for i, r in enumerate(df.index)}
+    pos_c = {str(c): i for i, c in enumerate(df.columns)}
+    values = np.array(df.to_numpy(dtype=float), dtype=float)
+    return values[np.ix_([pos_r[r] for r in rows], [pos_c[c] for c in cols])]
+
+
+def _same_frame(a: pd.DataFrame, b: pd.DataFrame, tol: dict) -> bool:
+    """Same row and column labels (as text, in any order) and the same numbers (NaN where NaN)."""
+    rows, cols = [str(r) for r in b.index], [str(c) for c in b.columns]
+    if (sorted(str(r) for r in a.index) != sorted(rows) or len(set(rows)) != len(rows)
+            or sorted(str(c) for c in a.columns) != sorted(cols) or len(set(cols)) != len(cols)):
+        return False
+    x, y = _frame_values(a, rows, cols), _frame_values(b, rows, cols)
+    nan_x, nan_y = np.isnan(x), np.isnan(y)
+    if not np.array_equal(nan_x, nan_y):
+        return False
+    x, y = np.where(nan_x, 0.0, x), np.where(nan_y, 0.0, y)
+    return bool(np.all(np.abs(x - y) <= tol.get("atol", 1e-9) + tol.get("rtol", 1e-6) * np.abs(y)))
 
 
 def same(a: object, b: object, tol: dict) -> bool:
@@ -169,7 +198,9 @@ def same(a: object, b: object, tol: dict) -> bool:
             y = np.asarray(b, dtype=float)
             return x.shape == y.shape and bool(np.all(np.abs(x - y) <= tol.get("atol", 1e-9)
                                                         + tol.get("rtol", 1e-6) * np.abs(y)))
-    except (TypeError, ValueError):
+        if kind == "frame":
+            return _same_frame(a, b, tol)
+    except (TypeError, ValueError, KeyError):
         return False
     return False
 
@@ -201,7 +232,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
     for n in functions:
         if ns[n] is not _FUNCTION:
             raise Incorrect(f"`{n}` should be a function, but it is a {type(ns[n]).__name__}.")
-    calls = [Call(c[0], wire.decode(c[1]), wire.decode(c[2])) for c in entry["calls"]]
+    calls = [Call.from_row(c) for c in entry["calls"]]
     for i, (c, res) in enumerate(zip(calls, payload.get("calls", []), strict=False)):
         shown = _shown_call(c.name, c)
         if res.get("todo"):
@@ -212,10 +243,10 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
                 return ("call", i)
             _mismatch(entry, ("call", i), None, with_mutants, tol, raised=ename)
             raise Incorrect(f"Calling `{c.name}({shown})` raised {ename}: {msg}")
-        value = wire.decode(res["ok"])
+        value = _canon(q, c.name, wire.decode(res["ok"]))
         if value is None:
             raise NotAttempted(f"`{c.name}({shown})` returned None. Did you forget a `return` statement?")
-        ref = wire.decode(entry["results"][i])
+        ref = _canon(q, c.name, wire.decode(entry["results"][i]))
         if not with_mutants:
             try:
                 plain = conform(value, ref, f"{c.name}(...)")
@@ -227,10 +258,10 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
         try:
             plain = conform(value, ref, f"{c.name}(...)")
         except Incorrect:
-            _mismatch(entry, ("call", i), value, with_mutants, tol)
+            _mismatch(entry, ("call", i), value, with_mutants, tol, q=q, name=c.name)
             raise
         if not same(plain, ref, tol):
-            _mismatch(entry, ("call", i), plain, with_mutants, tol)
+            _mismatch(entry, ("call", i), plain, with_mutants, tol, q=q, name=c.name)
             raise Incorrect(
                 f"For {c.name}({shown}), your function returned {show(value)}; that is not the "
                 "right value. Work through this input by hand and compare."
@@ -274,8 +305,21 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
 _FUNCTION = object()
 
 
+def _canon(q: Question, name: str, value: object) -> object:
+    """``value`` in the question's canonical form for ``name`` (``canonical(name, value)``, for
+    answers whose right form is not unique, e.g. a list of unordered pairs); else unchanged."""
+    canonical = getattr(q, "canonical", None)
+    if canonical is None:
+        return value
+    try:
+        return canonical(name, value)
+    except Exception:  # a value the canonical form does not fit: compared as it is
+        return value
+
+
 def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict, *, raised: str | None = None,
-              salt: str | None = None, quantum: float | None = None) -> None:
+              salt: str | None = None, quantum: float | None = None, q: Question | None = None,
+              name: str = "") -> None:
     """Raise the message of the catalogued mistake whose answer at ``where`` equals ``value``."""
     if not active:
         return
@@ -291,6 +335,8 @@ def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict,
                 _raise(m)
             continue
         ref = wire.decode(m["value"])
+        if q is not None:
+            ref = _canon(q, name, ref)
         try:
             plain = conform(value, ref, "x")
         except Incorrect:
@@ -314,7 +360,7 @@ class OfflineQuestion(Question):
         """Check your answer; prints ``Correct`` or raises ``Incorrect`` with the reason."""
         entry = dict(_data(self.module)["questions"][self.label])
         entry["salt"] = _data(self.module)["salt"]
-        calls = [Call(c[0], wire.decode(c[1]), wire.decode(c[2])) for c in entry["calls"]]
+        calls = [Call.from_row(c) for c in entry["calls"]]
         payload = gather(list(self.names), calls, core._user_namespace())
         with _quiet():
             compare(self, entry, payload)
