@@ -175,6 +175,11 @@ def build(course: Course, aid: str) -> tuple[dict, list[str]]:
             else:
                 record["value"] = got["value"]
         entries[label]["mutants"].append(record)
+    for label, payload in solution.items():  # the offline check must pass the solution too
+        try:
+            compare(qs[label], dict(entries[label], salt=salt), payload)
+        except Incorrect as exc:
+            problems.append(f"{aid}: the solution fails the offline {label} check ({str(exc)[:160]!r})")
     for mid, (m, label, payload) in mutants.items():
         entry = dict(entries[label], salt=salt)
         said = verdicts[mid].message

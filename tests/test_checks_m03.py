@@ -591,3 +591,13 @@ def test_student_module_holds_no_key():
     for label, q in m03.QUESTIONS.items():
         assert type(getattr(student_m03, label)).__mro__[1].__name__ == "_Q03"
         assert getattr(student_m03, label).names == q.names
+
+
+def test_offline_check_passes_every_form_of_a_right_answer(ns, capsys):
+    """qN.check() in JupyterLab, without the key: both right answers of each question pass."""
+    for label, forms in RIGHT.items():
+        for values in forms:
+            ns.clear()
+            ns.update(values)
+            getattr(student_m03, label).check()
+    assert capsys.readouterr().out.count("Correct") == sum(len(f) for f in RIGHT.values())

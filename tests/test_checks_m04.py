@@ -592,3 +592,22 @@ def test_offline_compare_of_dataframes_ignores_order_not_values():
     assert not same(ref.reset_index(), ref, tol)
     with pytest.raises(Incorrect, match="DataFrame"):
         conform(ref["mean"], ref, "group_summary(...)")
+
+
+def test_offline_check_passes_every_form_of_a_right_answer(ns, capsys):
+    """qN.check() in JupyterLab, without the key: right answers in several forms all pass."""
+    forms = [
+        {"group_summary": group_summary}, {"group_summary": group_summary_loop},
+        {"pivot_mean": pivot_mean}, {"pivot_mean": pivot_mean_unstack},
+        dict(zip(("missing_pct", "X_test_imputed"), right_q3(), strict=True)),
+        {"top_pairs": top_pairs}, {"top_pairs": top_pairs_reversed},
+        {"plot_radius_by_diagnosis": plot_radius},
+        {"plot_radius_by_diagnosis": lambda X, y: plot_radius(X, y, rwidth=0.8).figure},
+        {"pipe": right_pipe(), "cv_scores": CV},
+    ]
+    for values in forms:
+        ns.clear()
+        ns.update(values)
+        label = next(q for q in m04.QUESTIONS if set(m04.QUESTIONS[q].names) == set(values))
+        getattr(student_m04, label).check()
+    assert capsys.readouterr().out.count("Correct") == len(forms)
