@@ -41,7 +41,7 @@ from typing import Any
 import nbformat
 
 from .checks import wire
-from .checks.collect import MIME, Call, parse_plan, plan_text
+from .checks.collect import MIME, Call, ViewTarget, parse_plan, plan_text, view_function
 from .checks.core import Incorrect, NotAttempted, Question, _quiet
 from .checks.offline import load_key_file
 from .config import Course
@@ -110,8 +110,15 @@ def derive_seed(key: bytes, aid: str, student: str, grade_id: str) -> int:
 
 
 # --- plans ------------------------------------------------------------------------------------
-class _Recording:
-    """A reference function that records every call made to it (and its result)."""
+def viewable(ref: object) -> bool:
+    """True if a reference value cannot cross the wire (a model, a figure): the key reads it only
+    through views (:func:`grader.checks.collect.viewed`)."""
+    return not callable(ref) and wire.encode(ref).get("t") == "obj"
+
+
+class _Recording(ViewTarget):
+    """A reference function (or object) that records every call and view made of it, with the
+    result."""
 
     def __init__(self, name: str, ref, log: list):
         self.name, self.ref, self.log = name, ref, log
@@ -122,6 +129,15 @@ class _Recording:
         self.log.append((c, result))
         return result
 
+    def view(self, name: str):
+        def recorded(*args, **kwargs):
+            c = Call(self.name, copy.deepcopy(args), copy.deepcopy(kwargs), name)
+            result = view_function(name)(self.ref, *args, **kwargs)
+            self.log.append((c, result))
+            return result
+
+        return recorded
+
 
 def record(q: Question, seed: int | None, *, hidden: bool = False) -> tuple[list[str], list[tuple[Call, Any]]]:
     """The plan of one check: the names it reads and the calls it makes, with the references'
@@ -129,7 +145,7 @@ def record(q: Question, seed: int | None, *, hidden: bool = False) -> tuple[list
     or ``verify_graded``. Raises RuntimeError if the key's references fail the key's own check."""
     log: list = []
     refs = q.references()
-    values = {n: _Recording(n, r, log) if callable(r) else r for n, r in refs.items()}
+    values = {n: _Recording(n, r, log) if callable(r) or viewable(r) else r for n, r in refs.items()}
     try:
         _run_check(q, values, seed, hidden)
     except Incorrect as exc:
@@ -158,17 +174,24 @@ def _exception(name: str) -> type[Exception]:
     return type(wire.standin(name).__name__, (Exception,), {})
 
 
-class _Replay:
-    """The student's function, answered from what the kernel collected. The same inputs called
-    again get the next collected answer for them (a question with ``repeat_calls``), and
-    ``touched_global_rng`` says whether the last call changed NumPy's global generator."""
+class _Replay(ViewTarget):
+    """The student's function (or object, through its views), answered from what the kernel
+    collected. The same inputs called again get the next collected answer for them (a question
+    with ``repeat_calls``), and ``touched_global_rng`` says whether the last call changed NumPy's
+    global generator."""
 
     def __init__(self, name: str, answers: dict[str, list[dict]]):
         self.name, self.answers, self.seen = name, answers, {}
         self.touched_global_rng = False
 
     def __call__(self, *args, **kwargs):
-        key = Call(self.name, args, kwargs).key()
+        return self._answer(Call(self.name, args, kwargs))
+
+    def view(self, name: str):
+        return lambda *args, **kwargs: self._answer(Call(self.name, args, kwargs, name))
+
+    def _answer(self, call: Call):
+        key = call.key()
         entries = self.answers.get(key)
         if not entries:
             raise Incorrect(f"`{self.name}` was called on inputs the grader did not collect.")
@@ -227,7 +250,11 @@ def replay_values(q: Question, key_refs: dict, calls: list[Call], payload: objec
             got = names.get(n)
             if type(got) is not dict or got.get("missing"):
                 continue
-            if got.get("callable") is True:
+            if viewable(key_refs.get(n)) and (got.get("callable") is True or "value" in got):
+                # an object the key judges through its views only; a placeholder stays one
+                value = wire.decode(got["value"]) if "value" in got else None
+                ns[n] = Ellipsis if value is Ellipsis else _Replay(n, answers)
+            elif got.get("callable") is True:
                 ns[n] = _Replay(n, answers) if callable(key_refs.get(n)) else _Function()
             elif "value" in got:
                 ns[n] = wire.decode(got["value"])

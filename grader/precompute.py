@@ -63,9 +63,10 @@ def _entry(q, salt: str) -> dict:
     refs = q.references()
     tol = dict(getattr(q, "tolerance", None) or {"rtol": 1e-6, "atol": 1e-9})
     functions = [n for n in q.names if callable(refs[n])]
+    objects = [n for n in q.names if n not in functions and judging.viewable(refs[n])]
     reads: dict[str, dict] = {}
     for n in q.names:
-        if n in functions:
+        if n in functions or n in objects:
             continue
         ref, kind = refs[n], _kind(refs[n])
         if kind == "seq" and ref and all(type(v) in (str, np.str_) for v in ref):
@@ -86,7 +87,8 @@ def _entry(q, salt: str) -> dict:
     return {
         **extra,
         "names": names, "functions": functions, "tolerance": tol, "reads": reads,
-        "calls": [[c.name, wire.encode(tuple(c.args)), wire.encode(dict(c.kwargs))] for c, _ in recorded],
+        **({"objects": objects} if objects else {}),
+        "calls": [c.row() for c, _ in recorded],
         "results": [wire.encode(r) for _, r in recorded],
         "mutants": [],
     }
@@ -161,9 +163,8 @@ def build(course: Course, aid: str) -> tuple[dict, list[str]]:
         except Exception as exc:
             raise broken(f"{label}: its references() or its visible check fail on the references",
                          exc) from None
-    plans = {label: plan_text(e["names"], [judging.Call(c[0], wire.decode(c[1], objects=True),
-                                                           wire.decode(c[2], objects=True))
-                                           for c in e["calls"]]) for label, e in entries.items()}
+    plans = {label: plan_text(e["names"], [judging.Call.from_row(c, objects=True) for c in e["calls"]])
+             for label, e in entries.items()}
     solution, mutants = _run_mutants(course, aid, plans)
     problems: list[str] = []
     verdicts: dict[str, judging.Verdict] = {}
@@ -210,6 +211,11 @@ def build(course: Course, aid: str) -> tuple[dict, list[str]]:
             else:
                 record["value"] = got["value"]
         entries[label]["mutants"].append(record)
+    for label, payload in solution.items():  # the offline check must pass the solution too
+        try:
+            compare(qs[label], dict(entries[label], salt=salt), payload)
+        except Incorrect as exc:
+            problems.append(f"{aid}: the solution fails the offline {label} check ({str(exc)[:160]!r})")
     for mid, (m, label, payload) in mutants.items():
         entry = dict(entries[label], salt=salt)
         said = verdicts[mid].message

@@ -1,7 +1,9 @@
-"""Assignment 03 checks (grader/checks/m03.py): right answers pass, named mistakes fail.
+"""Assignment 03 checks (the key ``solutions/03-linear-algebra-calculus/key.py``): right answers
+pass, named mistakes fail, also when judged outside the kernel.
 
-Fast unit tests: the checks' ``verify``/``verify_hidden`` are called directly with the values a
-student would define (no notebook is executed). The mutant catalogue in
+Fast unit tests: the key's ``verify``/``verify_hidden`` are called directly with the values a
+student would define (no notebook is executed), and through :mod:`grader.judging` (plan, collect
+in-process, replay) for the inputs that are functions themselves. The mutant catalogue in
 ``solutions/03-linear-algebra-calculus/mutants.yml`` is proved against the executed notebook by
 ``grader verify``; these tests pin the same mistakes at the unit level, plus the tiers around
 them (not attempted, wrong type, crashes) and the rule that feedback never shows the expected
@@ -11,10 +13,12 @@ value.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,7 +27,14 @@ from conftest import unfinished as _unfinished
 from scipy.special import expit
 from scipy.special import logit as sp_logit
 
-from grader.checks import Incorrect, NotAttempted, m03
+from grader import judging
+from grader.checks import Incorrect, NotAttempted, wire
+from grader.checks import m03 as student_m03
+from grader.checks.collect import gather
+from grader.checks.offline import load_key_file
+
+ROOT = Path(__file__).resolve().parents[1]
+m03 = load_key_file(ROOT / "solutions/03-linear-algebra-calculus/key.py")
 
 SEEDS = (0, 1, 7, 3011, 3023, 3037, 3053, 3079)
 
@@ -326,8 +337,8 @@ def _references(label: str) -> list[float]:
     if label == "q5":
         return [prob_after_shift(p0, b) for p0, b in m03._Q5_CASES]
     if label == "q6":
-        f = m03._Curved([0.7, -0.2, 0.4])
-        return [*f.grad(np.array([0.3, -1.2, 2.0]))]
+        f = student_m03.CurvedFunction([0.7, -0.2, 0.4])
+        return [*m03._grad(f, np.array([0.3, -1.2, 2.0]))]
     game = m03._toy_game()
     return [shapley_value(game, 3, i) for i in range(3)] + [
         shapley_weight(4, s) for s in range(1, 3)
@@ -479,7 +490,114 @@ def test_checks_are_quiet_and_fast(ns, capsys):
 
 
 def test_exports_and_hints():
-    assert sorted(m03.__all__) == [f"q{i}" for i in range(1, 8)]
+    assert sorted(student_m03.__all__) == [f"q{i}" for i in range(1, 8)]
     for question in QUESTIONS.values():
         assert 2 <= len(question.hints) <= 3
         assert question.label in repr(question)
+
+
+# --- issue 14: every catalogued weight mistake is named on the p the check uses --------------
+WEIGHT_MISTAKES = {
+    "(p - s)!": lambda p, s: F(s) * F(p - s) / F(p),
+    "divides by (p - 1)!": lambda p, s: F(s) * F(p - s - 1) / F(p - 1),
+    "division by p! is missing": lambda p, s: float(F(s) * F(p - s - 1)),
+    "off-by-one": lambda p, s: F(s + 1) * F(p - s - 1) / F(p),
+    "upside down": lambda p, s: F(p) / (F(s) * F(p - s - 1)),
+    "Banzhaf": lambda p, s: 1 / 2 ** (p - 1),
+}
+
+
+def test_designed_weight_cases_separate_every_mistake():
+    """The first weight the visible check asks for, shapley_weight(4, 1), differs between the
+    right formula and every catalogued mistake (and the offline check names a mistake by the
+    first result that differs), and so do the whole weight vectors at p = 4."""
+    q = m03.QUESTIONS["q7"]
+    _, recorded = judging.record(q, None)
+    first = recorded[0][0]
+    assert (first.name, first.args) == ("shapley_weight", (4, 1))
+    at_first = [shapley_weight(4, 1)] + [f(4, 1) for f in WEIGHT_MISTAKES.values()]
+    rows = [[shapley_weight(4, s) for s in range(4)]]
+    rows += [[f(4, s) for s in range(4)] for f in WEIGHT_MISTAKES.values()]
+    for a, b in itertools.combinations(at_first, 2):
+        assert not math.isclose(a, b), (a, b)
+    for a, b in itertools.combinations(rows, 2):
+        assert not np.allclose(a, b), (a, b)
+
+
+@pytest.mark.parametrize("named", list(WEIGHT_MISTAKES))
+def test_hidden_weight_check_names_the_mistake_even_at_p_2(named):
+    """At p = 2, "no division by p!" and "divides by (p - 1)!" give the same weights; the hidden
+    check, which starts at p = 2, used to call the first one the second."""
+    values = _weight(WEIGHT_MISTAKES[named])
+    for run in (lambda: m03.q7.verify_hidden(seed=3079, **values),
+                lambda: m03.q7.verify_graded(seed=11, **values)):
+        with pytest.raises(Incorrect) as info:
+            run()
+        assert named in str(info.value), str(info.value)
+        others = [n for n in WEIGHT_MISTAKES if n != named and n not in named]
+        assert not any(n in str(info.value) for n in others), str(info.value)
+
+
+# --- judgement outside the kernel --------------------------------------------------------------
+def _judge(label, values, seed, hidden=False):
+    q = m03.QUESTIONS[label]
+    names, recorded = judging.record(q, seed, hidden=hidden)
+    payload = json.loads(json.dumps(gather(names, [c for c, _ in recorded], values)))
+    return judging.judge(q, seed, payload, hidden=hidden)
+
+
+@pytest.mark.parametrize("label", list(RIGHT))
+def test_judge_outside_the_kernel_passes_right_answers(label):
+    for values in RIGHT[label]:
+        for seed, hidden in ((None, False), (41, False), (3061, True)):
+            verdict = _judge(label, values, seed, hidden)
+            assert verdict.ok, (label, seed, verdict.message)
+
+
+@pytest.mark.parametrize("label, values, named", [m for m in MISTAKES if m[0] in ("q6", "q7")],
+                         ids=[m[2][:24] for m in MISTAKES if m[0] in ("q6", "q7")])
+def test_judge_outside_the_kernel_names_mistakes_on_function_inputs(label, values, named):
+    """num_grad and shapley_value take a function: it crosses the wire as data and is rebuilt."""
+    for seed, hidden in ((None, False), (43, False)):
+        verdict = _judge(label, values, seed, hidden)
+        assert not verdict.ok and named in verdict.message, verdict.message
+    assert not _judge(label, values, 3061, hidden=True).ok
+
+
+def test_function_inputs_cross_the_wire_as_data():
+    f = student_m03.CurvedFunction([0.5, -0.25, 0.125])
+    g = wire.loads(wire.dumps(f))
+    assert type(g) is student_m03.CurvedFunction and g(np.ones(3)) == f(np.ones(3))
+    game = m03._toy_game()
+    back = wire.loads(wire.dumps(game))
+    assert type(back) is student_m03.Game and back.table == game.table
+    for bad in (
+        {"t": "fn", "kind": "m03.Game", "v": wire.encode([3, [1.0] * 7])},  # 2**3 worths needed
+        {"t": "fn", "kind": "m03.CurvedFunction", "v": wire.encode([float("nan"), 1.0])},
+        {"t": "fn", "kind": "m03.CurvedFunction", "v": wire.encode("os.system")},
+        {"t": "fn", "kind": "m03.Question", "v": wire.encode([])},  # not registered
+        {"t": "fn", "kind": "os.system", "v": wire.encode([])},
+        {"t": "fn", "kind": "m99.Game", "v": wire.encode([])},
+    ):
+        with pytest.raises(wire.WireError):
+            wire.decode(bad)
+
+
+def test_student_module_holds_no_key():
+    text = (ROOT / "grader/checks/m03.py").read_text()
+    for private in ("def verify", "references", "_lstsq", "_r2_all", "_standardise", "_phi",
+                    "_fd(", " _grad(", "seed", "_toy", "_Q5_CASES"):
+        assert private not in text, private
+    for label, q in m03.QUESTIONS.items():
+        assert type(getattr(student_m03, label)).__mro__[1].__name__ == "_Q03"
+        assert getattr(student_m03, label).names == q.names
+
+
+def test_offline_check_passes_every_form_of_a_right_answer(ns, capsys):
+    """qN.check() in JupyterLab, without the key: both right answers of each question pass."""
+    for label, forms in RIGHT.items():
+        for values in forms:
+            ns.clear()
+            ns.update(values)
+            getattr(student_m03, label).check()
+    assert capsys.readouterr().out.count("Correct") == sum(len(f) for f in RIGHT.values())

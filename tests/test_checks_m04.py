@@ -1,7 +1,9 @@
-"""Assignment 04 checks (grader/checks/m04.py): right answers pass, named mistakes fail.
+"""Assignment 04 checks (the key ``solutions/04-data-analysis/key.py``): right answers pass, named
+mistakes fail, also when judged outside the kernel.
 
-Fast unit tests: the checks' ``verify``/``verify_hidden`` are called directly with the values a
-student would define (no notebook is executed). The mutant catalogue in
+Fast unit tests: the key's ``verify``/``verify_hidden`` are called directly with the values a
+student would define (no notebook is executed), and through :mod:`grader.judging` (plan, collect
+in-process, replay), where the q5 figure and the q6 pipeline are judged from their views. The mutant catalogue in
 ``solutions/04-data-analysis/mutants.yml`` is proved against the executed notebook by
 ``grader verify``; these tests pin the same mistakes at the unit level, plus the tiers around
 them (not attempted, wrong type, crashes) and the rule that feedback never shows the expected
@@ -14,6 +16,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import json  # noqa: E402
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
@@ -23,9 +29,15 @@ from sklearn.model_selection import cross_val_score, train_test_split  # noqa: E
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from grader.checks import Incorrect, NotAttempted, m04  # noqa: E402
+from grader import judging  # noqa: E402
+from grader.checks import Incorrect, NotAttempted  # noqa: E402
+from grader.checks import m04 as student_m04  # noqa: E402
+from grader.checks.collect import gather  # noqa: E402
+from grader.checks.offline import load_key_file  # noqa: E402
 from grader.datasets import breast_cancer_missing  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
+m04 = load_key_file(ROOT / "solutions/04-data-analysis/key.py")
 SEEDS = (0, 1, 7, 4013, 4027, 4051)
 
 
@@ -481,3 +493,121 @@ def test_module_datasets_are_seeded_and_keep_their_documented_traps():
     assert X.isna().any().sum() == 5
     assert X["worst area"].median() < full["worst area"].median()  # missing not at random
     assert bool((X_TRAIN.median() != X_MISSING.median())[X.isna().any()].all())
+
+
+# --- judgement outside the kernel: the figure and the pipeline are judged from their views ------
+def _judge(label, values, seed, hidden=False):
+    q = m04.QUESTIONS[label]
+    names, recorded = judging.record(q, seed, hidden=hidden)
+    payload = json.loads(json.dumps(gather(names, [c for c, _ in recorded], values)))
+    return judging.judge(q, seed, payload, hidden=hidden)
+
+
+def test_judge_outside_the_kernel_passes_right_answers():
+    right = {
+        "q1": dict(group_summary=group_summary_loop), "q2": dict(pivot_mean=pivot_mean_unstack),
+        "q3": dict(zip(("missing_pct", "X_test_imputed"), right_q3(), strict=True)),
+        "q4": dict(top_pairs=top_pairs_reversed),
+        "q5": dict(plot_radius_by_diagnosis=lambda X, y: plot_radius(X, y).figure),
+        "q6": dict(pipe=right_pipe(), cv_scores=CV),
+    }
+    for label, values in right.items():
+        for seed, hidden in ((None, False), (17, False), (4079, True)):
+            verdict = _judge(label, values, seed, hidden)
+            assert verdict.ok, (label, seed, verdict.message)
+
+
+@pytest.mark.parametrize("kind, match", [("codes", "Map the target codes"),
+                                         ("swapped", "labels are swapped"),
+                                         ("density", "densities"), ("nolegend", "no legend"),
+                                         ("scatter", "Wrong plot type"), ("string", "Axes")])
+def test_judge_outside_the_kernel_reads_the_figure(kind, match):
+    for seed in (None, 17):
+        verdict = _judge("q5", dict(plot_radius_by_diagnosis=_plot(kind)), seed)
+        assert not verdict.ok and re.search(match, verdict.message), verdict.message
+
+
+def test_judge_outside_the_kernel_reads_the_pipeline():
+    lr = LogisticRegression(max_iter=1000)
+    cases = [
+        (dict(pipe=make_pipeline(StandardScaler(), lr), cv_scores=CV), "no SimpleImputer"),
+        (dict(pipe=make_pipeline(SimpleImputer(), StandardScaler(), lr), cv_scores=CV),
+         "strategy='mean'"),
+        (dict(pipe=lr, cv_scores=CV), "Pipeline"),
+        (dict(pipe=3, cv_scores=CV), "Pipeline"),
+    ]
+    for values, match in cases:
+        verdict = _judge("q6", values, 23)
+        assert not verdict.ok and match in verdict.message, verdict.message
+    other = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
+                          LogisticRegression(C=0.01, max_iter=1000))
+    verdict = _judge("q6", dict(pipe=other, cv_scores=CV), 23)  # right variables, other settings
+    assert not verdict.ok and "fresh copy of `pipe`" in verdict.message, verdict.message
+    assert _judge("q6", dict(pipe=..., cv_scores=CV), 23).ename == "NotAttempted"
+
+
+def test_offline_canonical_form_of_pairs():
+    assert student_m04.q4.result_form("top_pairs", [("b", "a"), ("a", "c")]) == [("a", "b"), ("a", "c")]
+    assert student_m04.q4.result_form("top_pairs", ("b", "a")) == ("b", "a")  # not a list: as it is
+
+
+def test_student_module_holds_no_key():
+    text = (ROOT / "grader/checks/m04.py").read_text()
+    for private in ("def verify", "references", "_q1_ref", "_q2_ref", "_ranked", "_reference_pipe",
+                    "_q6_ref", "_q6_mistakes", "_pairs_table", "_Q1_TOY", "_Q2_TOY", "seed",
+                    "_SPLIT", "_radius_plot", "4013", "4039", "4063", "4079"):
+        assert private not in text, private
+    for label, q in m04.QUESTIONS.items():
+        assert getattr(student_m04, label).names == q.names
+
+
+# --- the generic pieces the conversion needs: views in plans, DataFrames in the offline check ---
+def test_view_calls_cross_the_plan_and_old_plans_still_parse():
+    from grader.checks import wire
+    from grader.checks.collect import Call, parse_plan, plan_text
+
+    calls = [Call("pipe", (), {}, "m04.pipeline_steps"), Call("f", (1.5,), {"k": 2})]
+    assert parse_plan(plan_text(["pipe"], calls)) == (["pipe"], calls)
+    assert calls[1].row() == ["f", wire.encode((1.5,)), wire.encode({"k": 2})]  # as before views
+    for bad in (["pipe", wire.encode(()), wire.encode({}), "os.system"],
+                ["pipe", wire.encode(()), wire.encode({}), 3]):
+        with pytest.raises(wire.WireError):
+            Call.from_row(bad)
+    ns = {"pipe": right_pipe()}
+    unknown = Call("pipe", (), {}, "m04.no_such_view")
+    missing = Call("other", (), {}, "m04.pipeline_steps")
+    payload = gather(["pipe"], [calls[0], unknown, missing], ns)
+    assert payload["calls"][0]["ok"]["t"] == "dict"
+    assert payload["calls"][1] == {"skipped": True} and payload["calls"][2] == {"skipped": True}
+
+
+def test_offline_compare_of_dataframes_ignores_order_not_values():
+    from grader.checks.offline import conform, same
+
+    ref = group_summary(student_toy := m04._Q1_TOY, "team", "score")
+    tol = {"rtol": 1e-6, "atol": 1e-9}
+    assert same(group_summary_loop(student_toy, "team", "score").iloc[::-1], ref, tol)
+    assert same(ref[["mean", "n_rows", "n_missing"]], ref, tol)
+    assert not same(ref.assign(mean=ref["mean"].fillna(0) + 1), ref, tol)
+    assert not same(ref.reset_index(), ref, tol)
+    with pytest.raises(Incorrect, match="DataFrame"):
+        conform(ref["mean"], ref, "group_summary(...)")
+
+
+def test_offline_check_passes_every_form_of_a_right_answer(ns, capsys):
+    """qN.check() in JupyterLab, without the key: right answers in several forms all pass."""
+    forms = [
+        {"group_summary": group_summary}, {"group_summary": group_summary_loop},
+        {"pivot_mean": pivot_mean}, {"pivot_mean": pivot_mean_unstack},
+        dict(zip(("missing_pct", "X_test_imputed"), right_q3(), strict=True)),
+        {"top_pairs": top_pairs}, {"top_pairs": top_pairs_reversed},
+        {"plot_radius_by_diagnosis": plot_radius},
+        {"plot_radius_by_diagnosis": lambda X, y: plot_radius(X, y, rwidth=0.8).figure},
+        {"pipe": right_pipe(), "cv_scores": CV},
+    ]
+    for values in forms:
+        ns.clear()
+        ns.update(values)
+        label = next(q for q in m04.QUESTIONS if set(m04.QUESTIONS[q].names) == set(values))
+        getattr(student_m04, label).check()
+    assert capsys.readouterr().out.count("Correct") == len(forms)

@@ -15,15 +15,25 @@ everything with :mod:`grader.checks.wire` under a size cap, and emits one ``disp
 of MIME type :data:`MIME`. It never raises and prints nothing else. Nothing here judges: the
 payload is hostile data to the grader, which compares it with the key outside the kernel.
 
+A call may name a *view* (``Call(name, args, kwargs, view="m04.pipeline_steps")``): instead of
+calling the student's object, :func:`gather` calls the view, a function registered with
+:func:`view` in a student-side module ``grader.checks.mNN``, as ``view(obj, *args, **kwargs)``.
+That is how an object that cannot cross the wire is judged: a figure becomes its properties, a
+fitted pipeline its steps or its scores on fresh data. The key asks for one with :func:`viewed`.
+
 The same :func:`gather` serves the offline visible check (:mod:`grader.checks.offline`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
 import io
 import json
+import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,18 +47,80 @@ MAX_PAYLOAD_BYTES = 256 * 1024
 _json_dumps = json.dumps
 
 
+_VIEWS: dict[str, Callable] = {}
+_VIEW_NAME = re.compile(r"(m\d{2})\.([A-Za-z_][A-Za-z0-9_]{0,59})")
+
+
+def view(fn: Callable) -> Callable:
+    """Decorator: register ``fn(obj, *args, **kwargs)`` as the view ``mNN.name`` (``fn`` lives in
+    the student-side module ``grader.checks.mNN``). A view turns a student's object (or what
+    calling it returns) into plain data; it runs in the student's kernel, so it holds no key."""
+    name = f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}"
+    if not _VIEW_NAME.fullmatch(name):
+        raise ValueError(f"views live in grader.checks.mNN, not {fn.__module__}")
+    _VIEWS[name] = fn
+    return fn
+
+
+def view_function(name: str) -> Callable:
+    """The registered view ``name`` (its module imported on demand); KeyError if there is none."""
+    m = _VIEW_NAME.fullmatch(name) if type(name) is str else None
+    if m is None:
+        raise KeyError(name)
+    if name not in _VIEWS:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(f"grader.checks.{m.group(1)}")
+    return _VIEWS[name]
+
+
+class ViewTarget:
+    """Base of the grader's recording and replaying stand-ins, which answer :func:`viewed`."""
+
+    def view(self, name: str) -> Callable:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def viewed(target: Any, name: str) -> Callable:
+    """For a key: a function of ``(*args, **kwargs)`` that returns the view ``name`` of the
+    student's ``target`` (recorded into the plan, or replayed from the collected results, when
+    the grader judges outside the kernel; computed here when the key judges in the kernel)."""
+    if isinstance(target, ViewTarget):
+        return target.view(name)
+    return functools.partial(view_function(name), target)
+
+
 @dataclass(frozen=True)
 class Call:
-    """Call the student's function ``name(*args, **kwargs)``."""
+    """Call the student's function ``name(*args, **kwargs)``; with ``view``, call the view on the
+    student's object instead: ``view(obj, *args, **kwargs)``."""
 
     name: str
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
+    view: str = ""
+
+    def row(self) -> list:
+        """The call as JSON-ready data (``[name, args, kwargs]``, and the view if there is one)."""
+        row = [self.name, wire.encode(tuple(self.args)), wire.encode(dict(self.kwargs))]
+        return row + [self.view] if self.view else row
+
+    @classmethod
+    def from_row(cls, row: object, *, objects: bool = False) -> Call:
+        """The inverse of :meth:`row`; :class:`wire.WireError` if ``row`` is malformed.
+        ``objects``: the row is trusted (a plan, package data): statistics and estimators are
+        rebuilt (see :func:`grader.checks.wire.decode`)."""
+        if type(row) is not list or len(row) not in (3, 4) or type(row[0]) is not str:
+            raise wire.WireError("bad call")
+        if len(row) == 4 and (type(row[3]) is not str or not _VIEW_NAME.fullmatch(row[3])):
+            raise wire.WireError("bad call view")
+        args, kwargs = wire.decode(row[1], objects=objects), wire.decode(row[2], objects=objects)
+        if type(args) is not tuple or type(kwargs) is not dict:
+            raise wire.WireError("bad call")
+        return cls(row[0], args, kwargs, row[3] if len(row) == 4 else "")
 
     def key(self) -> str:
         """A canonical text for this call (the same inputs give the same key)."""
-        return _json_dumps([self.name, wire.encode(tuple(self.args)), wire.encode(dict(self.kwargs))],
-                           sort_keys=True, separators=(",", ":"))
+        return _json_dumps(self.row(), sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -62,7 +134,7 @@ def plan_text(names: list[str], calls: list[Call]) -> str:
     """The plan as text (what a test cell passes to :func:`collect`)."""
     return _json_dumps({
         "v": 1, "names": list(names),
-        "calls": [[c.name, wire.encode(tuple(c.args)), wire.encode(dict(c.kwargs))] for c in calls],
+        "calls": [c.row() for c in calls],
     }, sort_keys=True, separators=(",", ":"))
 
 
@@ -74,15 +146,7 @@ def parse_plan(text: str) -> tuple[list[str], list[Call]]:
     names, calls = data.get("names"), data.get("calls")
     if type(names) is not list or not all(type(n) is str for n in names) or type(calls) is not list:
         raise wire.WireError("not a plan")
-    out = []
-    for item in calls:
-        if type(item) is not list or len(item) != 3 or type(item[0]) is not str:
-            raise wire.WireError("bad call")
-        args, kwargs = wire.decode(item[1], objects=True), wire.decode(item[2], objects=True)
-        if type(args) is not tuple or type(kwargs) is not dict:
-            raise wire.WireError("bad call")
-        out.append(Call(item[0], args, kwargs))
-    return names, out
+    return names, [Call.from_row(item, objects=True) for item in calls]
 
 
 @contextlib.contextmanager
@@ -122,7 +186,16 @@ def gather(names: list[str], calls: list[Call], ns: dict[str, Any]) -> dict:
     results: list[dict] = []
     for c in calls:
         func = ns.get(c.name)
-        if not callable(func):
+        if c.view:
+            try:
+                fn = view_function(c.view)
+            except KeyError:
+                fn = None
+            if c.name not in ns or fn is None:
+                results.append({"skipped": True})
+                continue
+            func = functools.partial(fn, func)
+        elif not callable(func):
             results.append({"skipped": True})
             continue
         try:  # fresh copies: decode the call's own encoding again

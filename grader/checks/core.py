@@ -241,6 +241,8 @@ def key_for(student: Question) -> Callable[[type[Question]], Question]:
         for attr in ("label", "title", "names", "hints", "congrats", "correct_message",
                      "canonical"):
             setattr(cls, attr, getattr(student, attr))
+        if hasattr(student, "result_form"):  # the offline check's forms of results (optional)
+            cls.result_form = staticmethod(student.result_form)
         return cls()
 
     return wrap

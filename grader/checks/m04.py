@@ -9,189 +9,161 @@ q5   ``plot_radius_by_diagnosis(X, y)``                a labelled histogram a te
 q6   ``pipe``, ``cv_scores``                           imputation and scaling inside a Pipeline
 ==== ================================================ ==========================================
 
-Every reference is recomputed here from the seeded data of :mod:`grader.datasets` (the same
-recipe as the notebook's setup cell, see ``_SPLIT``); the student's data variables are never read.
-The toy tables are asymmetric on purpose: ``count`` differs from ``size`` in every group, the
-pivot has 3 rows and 2 columns, and in q4 the Spearman, Pearson, signed and covariance rankings
-all pick different pairs, so each classic mistake is told apart from the right answer and named.
+This is the student side: titles, names and hints, and the *views* that turn what cannot leave
+your kernel as data (a figure, a pipeline) into plain facts: :func:`radius_histograms` (what a
+reader can see in your q5 plot), :func:`pipeline_steps` and :func:`cv_scores_on` (the steps of
+your q6 ``pipe``, and how a fresh copy of it scores on new data). ``qN.check()`` compares your
+answers with data precomputed from the instructor's key for the check's fixed inputs
+(``grader/checks/data/m04.json``, written by ``grader release``); the key, and the hidden tests,
+stay with the instructor. What is stored plainly there: the results on the fixed inputs and the
+table-valued answers of q3 and q6 (``missing_pct``, ``X_test_imputed``, ``cv_scores``), which
+anyone can compute from the public data; grading calls your functions on fresh inputs.
 """
 
 from __future__ import annotations
 
-import functools
-from types import SimpleNamespace
-
 import numpy as np
-import pandas as pd
-from sklearn.base import clone
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_score, train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
-from ..datasets import breast_cancer, breast_cancer_missing
-from .core import Incorrect, Question, call, question
-from .values import allclose, as_array, as_str, as_tuple, show
+from .collect import view
+from .offline import OfflineQuestion, question
 
 __all__ = ["q1", "q2", "q3", "q4", "q5", "q6"]
 
-#: The notebook's split of the table with missing values (setup cell: same arguments).
-_SPLIT = {"test_size": 0.3, "stratify": True, "random_state": 0}
-_NAN = np.nan
+_CLASS_NAMES = {0: "malignant", 1: "benign"}
+_CODES = {"0", "1", "0.0", "1.0"}
 
 
-# --- shared helpers ----------------------------------------------------------------------------
-def _frame(value: object, name: str) -> pd.DataFrame:
-    if type(value) is not pd.DataFrame:
-        raise Incorrect(
-            f"`{name}` should be a pandas DataFrame, but it is a {type(value).__name__}: "
-            f"{show(value)}."
-        )
-    return value
+def _text(value: object, limit: int = 80) -> str:
+    return str(value).strip()[:limit]
 
 
-def _labels(index: object) -> list[str]:
-    """The labels of a student's index or columns, as plain strings."""
-    return [str(v) for v in list(index)]
+@view
+def radius_histograms(func, X, y) -> dict | None:
+    """Call ``func(X, y)`` (a q5 answer) and describe the plot it returns as plain facts.
 
+    The facts are the same for every right answer (whatever its bins, colours or wording): the
+    kind of object returned, the number of bar groups, lines and collections, whether each axis
+    label and the title are there, whether the x label mentions the radius, whether the legend
+    names both classes (or shows the codes 0/1), and per class (by histogram label) whether the
+    bars count that class's tumours, add up to area 1 (densities), and are centred within one bin
+    of its mean radius. What is wrong is also shown as drawn (a label, the legend's texts). The
+    figures the call opens are closed. Returns None when ``func`` returns None.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+    from matplotlib.container import BarContainer
+    from matplotlib.figure import Figure
 
-def _column(df: pd.DataFrame, label: str, name: str) -> np.ndarray:
-    """One column of the student's DataFrame as a fresh float array."""
+    before = set(plt.get_fignums())
     try:
-        arr = np.array(df[label].to_numpy(dtype=float), dtype=float, copy=True)
-    except (TypeError, ValueError):
-        raise Incorrect(f"Column {label!r} of `{name}` should hold numbers.") from None
-    return arr
+        got = func(X, y)
+        if got is None:
+            return None
+        facts: dict = {"returned": "axes"}  # a figure of one Axes reads the same as the Axes
+        if isinstance(got, Figure):
+            if len(got.axes) != 1:
+                return {"returned": "figure", "n_axes": len(got.axes)}
+            got = got.axes[0]
+        elif not isinstance(got, Axes):
+            return {"returned": type(got).__name__[:60]}
+        bars = [c for c in got.containers if isinstance(c, BarContainer)]
+        facts["bar_groups"] = len(bars)
+        facts["lines"] = len(got.lines)
+        facts["collections"] = len(got.collections)
+        xlabel, ylabel, title = (_text(t) for t in (got.get_xlabel(), got.get_ylabel(), got.get_title()))
+        facts["axis_labels"] = bool(xlabel and ylabel)
+        if not facts["axis_labels"]:
+            facts["labels_drawn"] = [xlabel, ylabel]
+        facts["xlabel_says_radius"] = "radius" in xlabel.lower()
+        if not facts["xlabel_says_radius"]:
+            facts["xlabel"] = xlabel
+        facts["title"] = bool(title)
+        legend = got.get_legend()
+        facts["legend"] = legend is not None
+        if legend is not None:
+            texts = sorted({_text(t.get_text()).lower() for t in legend.get_texts()})[:10]
+            facts["legend_names_classes"] = {"malignant", "benign"} <= set(texts)
+            if not facts["legend_names_classes"]:
+                facts["legend_shows_codes"] = bool(set(texts) & _CODES)
+                facts["legend_texts"] = texts
+        by_label = {}
+        for bc in bars:
+            label = _text(bc.patches[0].get_label()).lower() if bc.patches else ""
+            heights = np.array([float(p.get_height()) for p in bc.patches])
+            widths = np.array([float(p.get_width()) for p in bc.patches])
+            centres = np.array([float(p.get_x()) + float(p.get_width()) / 2 for p in bc.patches])
+            by_label[label] = (heights, widths, centres)
+        facts["histograms_name_classes"] = {"malignant", "benign"} <= set(by_label)
+        if not facts["histograms_name_classes"]:
+            facts["histogram_labels"] = sorted(by_label)[:10]
+            return facts
+        codes = np.asarray(y, dtype=int)
+        radius = np.asarray(X["mean radius"], dtype=float)
+        classes = {}
+        for code, name in _CLASS_NAMES.items():
+            heights, widths, centres = by_label[name]
+            total = float(heights.sum())
+            fact = {"counts_this_class": abs(total - float(np.sum(codes == code))) < 1e-6}
+            if not fact["counts_this_class"]:
+                fact["total"] = total
+                fact["counts_other_class"] = abs(total - float(np.sum(codes != code))) < 1e-6
+                fact["area_1"] = abs(float(np.sum(heights * widths)) - 1.0) < 1e-6
+            else:
+                centre = float(np.sum(heights * centres) / total)
+                mean = float(radius[codes == code].mean())
+                fact["centred"] = abs(centre - mean) <= float(widths.max())
+                if not fact["centred"]:
+                    fact["centre"] = centre
+            classes[name] = fact
+        facts["classes"] = classes
+        return facts
+    finally:
+        for num in set(plt.get_fignums()) - before:
+            plt.close(num)
 
 
-def _aligned(got: pd.DataFrame, ref: pd.DataFrame, name: str, what: str) -> np.ndarray:
-    """The student's table as a float array in the reference's row and column order."""
-    rows, cols = _labels(got.index), _labels(got.columns)
-    pos_r = {r: i for i, r in enumerate(rows)}
-    pos_c = {c: i for i, c in enumerate(cols)}
-    try:
-        values = np.array(got.to_numpy(dtype=float), dtype=float, copy=True)
-    except (TypeError, ValueError):
-        raise Incorrect(f"`{name}` should hold numbers only ({what}).") from None
-    order_r = [pos_r[r] for r in _labels(ref.index)]
-    order_c = [pos_c[c] for c in _labels(ref.columns)]
-    return values[np.ix_(order_r, order_c)]
+@view
+def pipeline_steps(pipe) -> dict:
+    """The q6 ``pipe`` as plain facts: whether it is a scikit-learn Pipeline, and for each step
+    which of SimpleImputer, StandardScaler, LogisticRegression it is (else its class name), with
+    the imputer's strategy."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if not isinstance(pipe, Pipeline):
+        return {"pipeline": False, "type": type(pipe).__name__[:60]}
+    steps = []
+    for _, est in list(pipe.steps)[:20]:
+        if isinstance(est, SimpleImputer):
+            steps.append(["SimpleImputer", _text(est.get_params().get("strategy"))])
+        else:
+            known = (StandardScaler, LogisticRegression)
+            kind = next((k.__name__ for k in known if isinstance(est, k)), None)
+            steps.append([kind or f"other: {type(est).__name__[:60]}", ""])
+    return {"pipeline": True, "steps": steps}
 
 
-def _same(a: np.ndarray, b: np.ndarray, rtol: float = 1e-6) -> bool:
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    if a.shape != b.shape:
-        return False
-    nan_a, nan_b = np.isnan(a), np.isnan(b)
-    if not np.array_equal(nan_a, nan_b):
-        return False
-    return allclose(np.where(nan_a, 0.0, a), np.where(nan_b, 0.0, b), rtol=rtol, atol=1e-9)
+@view
+def cv_scores_on(pipe, X, y):
+    """5-fold cross-validated neg_log_loss of a fresh copy (``sklearn.base.clone``) of ``pipe``
+    on ``X``, ``y``: an array of 5 floats (one BLAS thread, as the reference)."""
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_score
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return cross_val_score(clone(pipe), X, y, cv=5, scoring="neg_log_loss")
 
 
-def _in(where: str, func, name: str, *args, **kwargs):
-    """:func:`call`, with ``where`` before its feedback."""
-    try:
-        return call(func, name, *args, **kwargs)
-    except Incorrect as exc:
-        raise type(exc)(f"{where}: {exc}") from None
-
-
-# =================================================================================================
-# q1: group_summary
-# =================================================================================================
-#: Every group has a different size, and groups a and b each have one missing score, so count()
-#: differs from size(), the median of b differs from its mean, and filling with 0 changes a and b.
-_Q1_TOY = pd.DataFrame(
-    {
-        "team": ["b", "a", "b", "c", "a", "b", "c", "b", "a"],
-        "score": [4.0, _NAN, 2.0, 7.0, 3.0, _NAN, 5.0, 10.0, 9.0],
-        "hours": [1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.5],
-    }
-)
-_Q1_COLUMNS = ("n_rows", "n_missing", "mean")
-
-
-def _q1_ref(df: pd.DataFrame, by: str, value: str, how: str = "mean") -> pd.DataFrame:
-    g = df.groupby(by)[value]
-    centre = {
-        "mean": g.mean(),
-        "median": g.median(),
-        "zero": df[value].fillna(0).groupby(df[by]).mean(),
-    }[how]
-    return pd.DataFrame({"n_rows": g.size(), "n_missing": g.size() - g.count(), "mean": centre})
-
-
-def _q1_run(func, df: pd.DataFrame, by: str, value: str, where: str, rtol: float = 1e-6) -> None:
-    got = _in(where, func, "group_summary", df.copy(), by, value)
-    got = _frame(got, "group_summary(...)")
-    ref = _q1_ref(df, by, value)
-    said = f"{where}, `group_summary(df, {by!r}, {value!r})` returned"
-    cols = _labels(got.columns)
-    if by in cols:
-        raise Incorrect(
-            f"{said} a DataFrame with a column {by!r}: its index should be the groups (the distinct "
-            f"values of `df[{by!r}]`), not a column. Did you call reset_index()?"
-        )
-    if sorted(cols) != sorted(_Q1_COLUMNS):
-        raise Incorrect(
-            f"{said} a DataFrame with columns {cols}; it needs exactly the columns "
-            '"n_rows", "n_missing" and "mean".'
-        )
-    rows, want = _labels(got.index), _labels(ref.index)
-    if sorted(rows) != sorted(want):
-        raise Incorrect(
-            f"{said} rows labelled {show(rows)}, which are not the groups of {by!r}: its index "
-            f"should be the distinct values of `df[{by!r}]`, one row each. Did you call "
-            "reset_index()?"
-        )
-    table = _aligned(got, ref, "group_summary(...)", "counts and means")
-    n_rows, n_missing, mean = table[:, 0], table[:, 1], table[:, 2]  # in the order of `ref`
-    g = df.groupby(by)[value]
-    count = g.count().to_numpy(dtype=float)
-    if not _same(n_rows, ref["n_rows"].to_numpy(dtype=float)):
-        if _same(n_rows, count):
-            raise Incorrect(
-                f"{said} n_rows = {show(n_rows)}: that is count(), which skips missing values. "
-                "n_rows counts every row of the group, missing or not: use size()."
-            )
-        raise Incorrect(
-            f"{said} n_rows = {show(n_rows)}, which is not the number of rows per group."
-        )
-    if not _same(n_missing, ref["n_missing"].to_numpy(dtype=float)):
-        if _same(n_missing, count):
-            raise Incorrect(
-                f"{said} n_missing = {show(n_missing)}: that counts the values that are present. "
-                "Count the missing ones: size() - count(), or isna().sum()."
-            )
-        raise Incorrect(f"{said} n_missing = {show(n_missing)}, which is not the number of NaNs.")
-    if _same(mean, ref["mean"].to_numpy(dtype=float), rtol=rtol):
-        return
-    if _same(mean, _q1_ref(df, by, value, "zero")["mean"].to_numpy(dtype=float)):
-        raise Incorrect(
-            f"{said} mean = {show(mean)}: the missing values were counted as 0. A missing value is "
-            "unknown, not zero: take the mean of the values that are present (pandas' mean() "
-            "skips NaN)."
-        )
-    if _same(mean, _q1_ref(df, by, value, "median")["mean"].to_numpy(dtype=float)):
-        raise Incorrect(
-            f"{said} mean = {show(mean)}: that is the median of each group, not the mean."
-        )
-    for other in df.columns:
-        if other in (by, value) or df[other].dtype.kind not in "fiu":
-            continue
-        if _same(mean, df.groupby(by)[other].mean().to_numpy(dtype=float)):
-            raise Incorrect(
-                f"{said} mean = {show(mean)}: that is the mean of column {other!r}, a different "
-                f"column. Aggregate the column named by `value` ({value!r})."
-            )
-    raise Incorrect(f"{said} mean = {show(mean)}, which is not the mean of {value!r} per group.")
+class _Q04(OfflineQuestion):
+    aid = "04-data-analysis"
+    module = "m04"
 
 
 @question("q1")
-class GroupSummary(Question):
+class GroupSummary(_Q04):
     title = "rows, missing values and mean per group"
     names = ("group_summary",)
     hints = (
@@ -203,114 +175,9 @@ class GroupSummary(Question):
         "the three Series share the group index.",
     )
 
-    def verify(self, group_summary):
-        _q1_run(group_summary, _Q1_TOY, "team", "score", "On the toy table of the prompt")
-        _q1_run(group_summary, _visits(), "ward", "length_of_stay", "On `visits`")
-
-    def verify_hidden(self, seed, group_summary):
-        rng = np.random.default_rng(seed)
-        for k in range(4):
-            n = int(rng.integers(25, 80))
-            levels = [f"g{j}" for j in range(int(rng.integers(2, 6)))]
-            key = rng.choice(levels, size=n)
-            key[: len(levels)] = levels
-            x = np.round(rng.normal(rng.uniform(-5, 50), rng.uniform(1, 10), n), 2)
-            x[len(levels) :][rng.random(n - len(levels)) < rng.uniform(0.1, 0.4)] = np.nan
-            df = pd.DataFrame({"region": key, "level": x, "other": rng.normal(size=n)})
-            _q1_run(group_summary, df, "region", "level", f"On a fresh table (case {k + 1})", 1e-9)
-
-
-@functools.lru_cache(maxsize=1)
-def _visits_cached() -> pd.DataFrame:
-    from ..datasets import make_visits
-
-    return make_visits()
-
-
-def _visits() -> pd.DataFrame:
-    return _visits_cached().copy()
-
-
-# =================================================================================================
-# q2: pivot_mean
-# =================================================================================================
-#: 3 shops x 2 days (not square, so a transposed table has a different shape), with one missing
-#: sale, so sum, count, size and mean all differ.
-_Q2_TOY = pd.DataFrame(
-    {
-        "shop": [
-            "north",
-            "south",
-            "east",
-            "north",
-            "south",
-            "east",
-            "north",
-            "south",
-            "east",
-            "east",
-        ],
-        "day": ["mon", "mon", "mon", "tue", "tue", "tue", "mon", "tue", "tue", "mon"],
-        "sales": [3.0, 8.0, 1.0, 5.0, 2.0, 6.0, 7.0, _NAN, 4.0, 9.0],
-        "staff": [2.0, 3.0, 1.0, 2.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0],
-    }
-)
-
-
-def _q2_ref(df: pd.DataFrame, rows: str, cols: str, value: str, agg: str = "mean") -> pd.DataFrame:
-    return df.pivot_table(index=rows, columns=cols, values=value, aggfunc=agg, dropna=False)
-
-
-def _q2_run(
-    func, df: pd.DataFrame, rows: str, cols: str, value: str, where: str, rtol=1e-6
-) -> None:
-    got = _in(where, func, "pivot_mean", df.copy(), rows, cols, value)
-    got = _frame(got, "pivot_mean(...)")
-    ref = _q2_ref(df, rows, cols, value)
-    said = f"{where}, `pivot_mean(df, {rows!r}, {cols!r}, {value!r})` returned"
-    g_rows, g_cols = _labels(got.index), _labels(got.columns)
-    r_rows, r_cols = _labels(ref.index), _labels(ref.columns)
-    if sorted(g_rows) == sorted(r_cols) and sorted(g_cols) == sorted(r_rows):
-        raise Incorrect(
-            f"{said} a table whose rows are {show(g_rows)}: rows and columns are swapped. The "
-            f"values of {rows!r} label the rows (index=...) and those of {cols!r} the columns."
-        )
-    if sorted(g_rows) != sorted(r_rows) or sorted(g_cols) != sorted(r_cols):
-        raise Incorrect(
-            f"{said} a table with rows {show(g_rows)} and columns {show(g_cols)}. The rows should be "
-            f"the distinct values of {rows!r} and the columns those of {cols!r}, nothing else "
-            "(no totals, no reset_index)."
-        )
-    table = _aligned(got, ref, "pivot_mean(...)", "the means")
-    if _same(table, ref.to_numpy(dtype=float), rtol=rtol):
-        return
-    shown = show(table.ravel())
-    for agg, why in (
-        ("sum", "the sum of each cell, not its mean"),
-        ("count", "the number of values in each cell (count), not their mean"),
-        ("size", "the number of rows in each cell (size), not the mean"),
-        ("median", "the median of each cell, not its mean"),
-    ):
-        if _same(table, _q2_ref(df, rows, cols, value, agg).to_numpy(dtype=float)):
-            raise Incorrect(f'{said} {shown}: that is {why}. Use aggfunc="mean".')
-    filled = df.assign(**{value: df[value].fillna(0)})
-    if _same(table, _q2_ref(filled, rows, cols, value).to_numpy(dtype=float)):
-        raise Incorrect(
-            f"{said} {shown}: the missing values were counted as 0. Leave them out of the mean."
-        )
-    for other in df.columns:
-        if other in (rows, cols, value) or df[other].dtype.kind not in "fiu":
-            continue
-        if _same(table, _q2_ref(df, rows, cols, other).to_numpy(dtype=float)):
-            raise Incorrect(
-                f"{said} {shown}: those are the means of column {other!r}, a different column. "
-                f"Average the column named by `value` ({value!r})."
-            )
-    raise Incorrect(f"{said} {shown}, which are not the means of {value!r} in each cell.")
-
 
 @question("q2")
-class PivotMean(Question):
+class PivotMean(_Q04):
     title = "a two-way table of means"
     names = ("pivot_mean",)
     hints = (
@@ -321,158 +188,9 @@ class PivotMean(Question):
         "An equivalent: `df.groupby([rows, cols])[value].mean().unstack(cols)`.",
     )
 
-    def verify(self, pivot_mean):
-        _q2_run(pivot_mean, _Q2_TOY, "shop", "day", "sales", "On the toy table of the prompt")
-        _q2_run(pivot_mean, _visits(), "ward", "day", "cost", "On `visits`")
-
-    def verify_hidden(self, seed, pivot_mean):
-        rng = np.random.default_rng(seed)
-        for k in range(4):
-            n_r, n_c = int(rng.integers(2, 6)), int(rng.integers(2, 5))
-            if n_r == n_c:
-                n_r += 1
-            r_lv = [f"site_{j}" for j in range(n_r)]
-            c_lv = [f"month_{j}" for j in range(n_c)]
-            grid = [(r, c) for r in r_lv for c in c_lv]
-            extra = int(rng.integers(20, 60))
-            pick = rng.integers(0, len(grid), extra)
-            keys = grid + [grid[i] for i in pick]
-            n = len(keys)
-            y = np.round(rng.gamma(2.0, rng.uniform(1, 20), n), 2)
-            y[len(grid) :][rng.random(n - len(grid)) < 0.15] = np.nan
-            df = pd.DataFrame(
-                {
-                    "site": [a for a, _ in keys],
-                    "month": [b for _, b in keys],
-                    "load": y,
-                    "spare": rng.normal(size=n),
-                }
-            )
-            _q2_run(
-                pivot_mean, df, "site", "month", "load", f"On a fresh table (case {k + 1})", 1e-9
-            )
-
-
-# =================================================================================================
-# q3: missing_pct and X_test_imputed
-# =================================================================================================
-@functools.lru_cache(maxsize=1)
-def _missing() -> SimpleNamespace:
-    X, y = breast_cancer_missing()
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=_SPLIT["test_size"], stratify=y, random_state=_SPLIT["random_state"]
-    )
-    return SimpleNamespace(X=X, y=y, X_train=X_train, X_test=X_test, y_train=y_train)
-
-
-def _q3_pct(missing_pct, X: pd.DataFrame, X_train: pd.DataFrame) -> None:
-    if type(missing_pct) is not pd.Series:
-        raise Incorrect(
-            f"`missing_pct` should be a pandas Series, but it is a {type(missing_pct).__name__}: "
-            f"{show(missing_pct)}."
-        )
-    labels = _labels(missing_pct.index)
-    if sorted(labels) != sorted(_labels(X.columns)):
-        raise Incorrect(
-            f"`missing_pct` has index {show(labels)}; it needs one entry per column of "
-            "`X_missing`, labelled by the column name."
-        )
-    got = as_array(missing_pct, "missing_pct")
-    ref = (X.isna().mean() * 100).reindex(labels).to_numpy(dtype=float)
-    said = f"`missing_pct` holds {show(got)}"
-    if not allclose(got, ref):
-        if allclose(got, ref / 100):
-            raise Incorrect(
-                f"{said}: those are fractions between 0 and 1. Multiply by 100 for a percent."
-            )
-        if allclose(got, X.isna().sum().reindex(labels).to_numpy(dtype=float)):
-            raise Incorrect(
-                f"{said}: those are counts of missing values. Divide by the number of rows, times 100."
-            )
-        if allclose(got, 100 - ref):
-            raise Incorrect(
-                f"{said}: that is the percent of values *present*. Count the missing ones (isna)."
-            )
-        train = (X_train.isna().mean() * 100).reindex(labels).to_numpy(dtype=float)
-        if allclose(got, train):
-            raise Incorrect(
-                f"{said}: that is the training split only. Describe the whole table `X_missing`."
-            )
-        raise Incorrect(f"{said}, which are not the percent of missing values per column.")
-    if np.any(np.diff(got) > 0):
-        raise Incorrect(
-            "`missing_pct` has the right values but is not sorted from the most to the least "
-            "missing column: use sort_values(ascending=False)."
-        )
-
-
-def _q3_imputed(X_test_imputed, data: SimpleNamespace, rtol: float) -> None:
-    X_test, X_train, X = data.X_test, data.X_train, data.X
-    got = _frame(X_test_imputed, "X_test_imputed")
-    if got.shape != X_test.shape:
-        raise Incorrect(
-            f"`X_test_imputed` has shape {got.shape}; it should have the shape of `X_test_m` "
-            f"{X_test.shape}."
-        )
-    if _labels(got.columns) != _labels(X_test.columns):
-        raise Incorrect(
-            "`X_test_imputed` should keep the columns of `X_test_m`, in the same order."
-        )
-    if _labels(got.index) != _labels(X_test.index):
-        raise Incorrect(
-            "`X_test_imputed` should keep the row index of `X_test_m` (pass `index=X_test_m.index` "
-            'or use `imputer.set_output(transform="pandas")`).'
-        )
-    try:
-        values = np.array(got.to_numpy(dtype=float), dtype=float, copy=True)
-    except (TypeError, ValueError):
-        raise Incorrect("`X_test_imputed` should hold numbers only.") from None
-    if np.isnan(values).any():
-        raise Incorrect(
-            f"`X_test_imputed` still has {int(np.isnan(values).sum())} missing values: fill all of them."
-        )
-    raw = X_test.to_numpy(dtype=float)
-    mask = np.isnan(raw)
-    if not allclose(values[~mask], raw[~mask]):
-        raise Incorrect(
-            "`X_test_imputed` changed values that were not missing. Only fill the NaNs (no "
-            "scaling or other transformation here)."
-        )
-    cols = np.nonzero(mask.any(axis=0))[0]
-
-    def fills_match(stats: pd.Series, tol: float = 1e-6) -> bool:
-        want = stats.to_numpy(dtype=float)
-        return all(
-            allclose(values[mask[:, j], j], np.full(mask[:, j].sum(), want[j]), rtol=tol)
-            for j in cols
-        )
-
-    if fills_match(X_train.median(), rtol):
-        return
-    shown = show(np.array([values[mask[:, j], j][0] for j in cols]))
-    said = f"`X_test_imputed` fills the missing values of {len(cols)} columns with {shown}"
-    if fills_match(X.median()):
-        raise Incorrect(
-            f"{said}: the medians of the whole table. Your fill values were computed using test "
-            "rows; that leaks information from the test set into the model. Fit the imputer on "
-            "`X_train_m` only."
-        )
-    if fills_match(X_test.median()):
-        raise Incorrect(
-            f"{said}: the medians of the test split. Your fill values were computed using test "
-            "rows; that leaks information. Fit the imputer on `X_train_m` only."
-        )
-    if fills_match(X_train.mean()) or fills_match(X.mean()):
-        raise Incorrect(f'{said}: those are means. Use the training *median* (strategy="median").')
-    if fills_match(pd.Series(0.0, index=X.columns)):
-        raise Incorrect(
-            f"{said}: zeros. A missing value is unknown, not 0: fill with the training median."
-        )
-    raise Incorrect(f"{said}, which are not the medians of the training split `X_train_m`.")
-
 
 @question("q3")
-class Imputation(Question):
+class Imputation(_Q04):
     title = "missing values, and imputation fitted on the training split"
     names = ("missing_pct", "X_test_imputed")
     hints = (
@@ -484,115 +202,18 @@ class Imputation(Question):
         "columns and index of its input.",
     )
 
-    def verify(self, missing_pct, X_test_imputed):
-        data = _missing()
-        _q3_pct(missing_pct, data.X, data.X_train)
-        _q3_imputed(X_test_imputed, data, rtol=1e-6)
-
-    def verify_hidden(self, seed, missing_pct, X_test_imputed):
-        data = _missing()
-        _q3_pct(missing_pct, data.X, data.X_train)
-        _q3_imputed(X_test_imputed, data, rtol=1e-9)
-        # an independent recomputation of the fill values with NumPy's nanmedian
-        raw = data.X_test.to_numpy(dtype=float)
-        ref = np.where(np.isnan(raw), np.nanmedian(data.X_train.to_numpy(dtype=float), axis=0), raw)
-        got = np.array(X_test_imputed.to_numpy(dtype=float), dtype=float, copy=True)
-        if not allclose(got, ref, rtol=1e-9):
-            raise Incorrect("`X_test_imputed` is close to the right table but not equal to it.")
-
-
-# =================================================================================================
-# q4: top_pairs
-# =================================================================================================
-def _pairs_table(seed: int, names: tuple[str, ...]) -> pd.DataFrame:
-    """Four pairs: a monotone but curved pair (Spearman high, Pearson low), a strong negative pair,
-    a pair with one huge-variance column (large covariance, modest correlation) and a mild pair."""
-    rng = np.random.default_rng(seed)
-    n = 60
-    a, b, c, d = (rng.normal(size=n) for _ in range(4))
-    cols = (
-        a,
-        np.exp(4 * a) + rng.normal(0, 0.01, n),
-        b,
-        -b + rng.normal(0, 0.35, n),
-        c,
-        500 * (c + rng.normal(0, 1.2, n)),
-        d,
-        0.75 * d + rng.normal(0, 0.6, n),
-    )
-    return pd.DataFrame(dict(zip(names, cols, strict=True)))
-
-
-_Q4_NAMES = ("a", "a_exp", "b", "b_neg", "c", "c_big", "d", "e")
-
-
-def _ranked(df: pd.DataFrame, how: str) -> list[tuple[float, frozenset]]:
-    if how == "cov":
-        m = df.cov().to_numpy()
-    else:
-        m = df.corr(method="pearson" if how == "pearson" else "spearman").to_numpy()
-    names = list(df.columns)
-    out = []
-    for i in range(len(names)):
-        for j in range(i + 1, len(names)):
-            score = m[i, j] if how == "signed" else abs(m[i, j])
-            out.append((float(score), frozenset((names[i], names[j]))))
-    return sorted(out, key=lambda t: -t[0])
-
-
-def _top(df: pd.DataFrame, k: int, how: str) -> set[frozenset]:
-    return {p for _, p in _ranked(df, how)[:k]}
-
-
-def _q4_run(func, df: pd.DataFrame, k: int, where: str) -> None:
-    got = _in(where, func, "top_pairs", df.copy(), k)
-    if type(got) is not list:
-        raise Incorrect(
-            f"{where}, `top_pairs(df, {k})` returned a {type(got).__name__}; it should return a "
-            f"list of {k} tuples (name_a, name_b)."
-        )
-    items = as_tuple(got, "top_pairs(...)", k)
-    pairs = []
-    for i, item in enumerate(items):
-        pair = as_tuple(item, f"top_pairs(...)[{i}]", 2)
-        pairs.append(tuple(as_str(v, f"top_pairs(...)[{i}][{j}]") for j, v in enumerate(pair)))
-    said = f"{where}, `top_pairs(df, {k})` returned {pairs}"
-    names = set(_labels(df.columns))
-    if any(a not in names or b not in names for a, b in pairs):
-        raise Incorrect(f"{said}: every pair should hold two column names of `df`.")
-    if any(a == b for a, b in pairs):
-        raise Incorrect(
-            f"{said}: a self-pair. The diagonal of a correlation matrix is always 1; leave it out "
-            "and pair each column only with the others."
-        )
-    got_set = {frozenset(p) for p in pairs}
-    if len(got_set) < k:
-        raise Incorrect(
-            f"{said}: a duplicate pair. (a, b) and (b, a) are the same pair; keep only one "
-            "triangle of the correlation matrix."
-        )
-    if got_set == _top(df, k, "spearman"):
-        return
-    if got_set == _top(df, k, "signed"):
-        raise Incorrect(
-            f"{said}: you ranked by the signed correlation, so a strong *negative* correlation is "
-            "missed. Rank by the absolute value |rho|."
-        )
-    if got_set == _top(df, k, "pearson"):
-        raise Incorrect(
-            f'{said}: that is Pearson\'s correlation. Use method="spearman": it also catches '
-            "monotone relations that are not straight lines."
-        )
-    if got_set == _top(df, k, "cov"):
-        raise Incorrect(
-            f"{said}: you ranked by covariance, which grows with each column's scale. Use the "
-            "Spearman correlation, which is scale-free."
-        )
-    raise Incorrect(f"{said}; these are not the {k} pairs with the largest |Spearman correlation|.")
-
 
 @question("q4")
-class TopPairs(Question):
+class TopPairs(_Q04):
+    def result_form(self, name: str, value: object) -> object:
+        """The offline check's form of a ``top_pairs`` result: each pair, and the list, sorted
+        (the question asks for the set of pairs, in any order)."""
+        if name != "top_pairs" or type(value) is not list:
+            return value
+        if not all(type(p) is tuple and len(p) == 2 and all(type(v) is str for v in p) for p in value):
+            return value
+        return sorted(tuple(sorted(p)) for p in value)
+
     title = "the most correlated pairs of features"
     names = ("top_pairs",)
     hints = (
@@ -603,146 +224,9 @@ class TopPairs(Question):
         "Take `abs()` before ranking: a correlation of -0.95 is as strong as +0.95.",
     )
 
-    def verify(self, top_pairs):
-        _q4_run(top_pairs, _pairs_table(4, _Q4_NAMES), 2, "On the toy table of the prompt")
-        X = breast_cancer()[0].iloc[:, :10]
-        _q4_run(top_pairs, X, 3, "On the first 10 columns of the breast-cancer table")
-
-    def verify_hidden(self, seed, top_pairs):
-        rng = np.random.default_rng(seed)
-        done = 0
-        for _attempt in range(40):
-            names = tuple(f"f{int(v)}" for v in rng.permutation(90)[:8])
-            df = _pairs_table(int(rng.integers(1_000_000)), names)
-            df = df[list(rng.permutation(df.columns))]
-            k = int(rng.integers(1, 4))
-            ranked = _ranked(df, "spearman")
-            if ranked[k - 1][0] - ranked[k][0] < 0.02:
-                continue  # a near tie: the answer would be ambiguous
-            _q4_run(top_pairs, df, k, f"On a fresh table (k={k})")
-            done += 1
-            if done == 4:
-                return
-        raise AssertionError(
-            f"could not draw unambiguous cases for seed {seed}"
-        )  # pragma: no cover
-
-
-# =================================================================================================
-# q5: plot_radius_by_diagnosis
-# =================================================================================================
-_CLASS_NAMES = {0: "malignant", 1: "benign"}
-
-
-def _q5_run(func, X: pd.DataFrame, y: pd.Series, where: str) -> None:
-    import matplotlib.pyplot as plt
-    from matplotlib.axes import Axes
-    from matplotlib.container import BarContainer
-    from matplotlib.figure import Figure
-
-    before = set(plt.get_fignums())
-    try:
-        got = _in(where, func, "plot_radius_by_diagnosis", X.copy(), y.copy())
-        if isinstance(got, Figure):
-            if len(got.axes) != 1:
-                raise Incorrect(
-                    f"{where}: the figure returned has {len(got.axes)} axes; draw one plot."
-                )
-            got = got.axes[0]
-        if not isinstance(got, Axes):
-            raise Incorrect(
-                f"{where}, `plot_radius_by_diagnosis` returned a {type(got).__name__}; it should "
-                "return the matplotlib Axes it drew on (`return ax`)."
-            )
-        _q5_inspect(got, X, y, where, BarContainer)
-    finally:
-        for num in set(plt.get_fignums()) - before:
-            plt.close(num)
-
-
-def _q5_inspect(ax, X: pd.DataFrame, y: pd.Series, where: str, BarContainer) -> None:
-    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
-    if len(bars) < 2:
-        found = (
-            f"{len(bars)} bar groups, {len(ax.lines)} lines and {len(ax.collections)} collections"
-        )
-        raise Incorrect(
-            f"{where}: the Axes holds {found}. Wrong plot type: draw two histograms, one per "
-            "diagnosis, with two calls to `ax.hist`."
-        )
-    xlabel, ylabel, title = ax.get_xlabel().strip(), ax.get_ylabel().strip(), ax.get_title().strip()
-    if not xlabel or not ylabel:
-        raise Incorrect(
-            f"{where}: the x-axis label is {xlabel!r} and the y-axis label is {ylabel!r}. Label "
-            "both axes (what is plotted, with its unit)."
-        )
-    if "radius" not in xlabel.lower():
-        raise Incorrect(
-            f"{where}: the x-axis label {xlabel!r} should say that it shows the mean radius."
-        )
-    if not title:
-        raise Incorrect(f"{where}: the plot has no title. Give it one that states what it shows.")
-    legend = ax.get_legend()
-    if legend is None:
-        raise Incorrect(
-            f"{where}: the plot has no legend. Call `ax.legend()` after labelling each histogram."
-        )
-    texts = {t.get_text().strip().lower() for t in legend.get_texts()}
-    if not {"malignant", "benign"} <= texts:
-        codes = {"0", "1", "0.0", "1.0"}
-        if texts & codes:
-            raise Incorrect(
-                f"{where}: the legend shows {sorted(texts)}. Map the target codes to names; "
-                "remember 0 = malignant and 1 = benign in this dataset."
-            )
-        raise Incorrect(
-            f'{where}: the legend shows {sorted(texts)}; it should name "malignant" and "benign".'
-        )
-    by_label = {}
-    for bc in bars:
-        label = str(bc.patches[0].get_label()).strip().lower() if bc.patches else ""
-        heights = np.array([float(p.get_height()) for p in bc.patches])
-        widths = np.array([float(p.get_width()) for p in bc.patches])
-        centres = np.array([float(p.get_x()) + float(p.get_width()) / 2 for p in bc.patches])
-        by_label[label] = (heights, widths, centres)
-    if not {"malignant", "benign"} <= set(by_label):
-        raise Incorrect(
-            f"{where}: the legend names the classes, but the histograms are labelled "
-            f'{sorted(by_label)}. Pass `label="malignant"` and `label="benign"` to `ax.hist`.'
-        )
-    yv = np.asarray(y, dtype=int)
-    radius = np.asarray(X["mean radius"], dtype=float)
-    counts = {name: int(np.sum(yv == code)) for code, name in _CLASS_NAMES.items()}
-    means = {name: float(radius[yv == code].mean()) for code, name in _CLASS_NAMES.items()}
-    for name in ("malignant", "benign"):
-        heights, widths, centres = by_label[name]
-        total = float(heights.sum())
-        if abs(total - counts[name]) > 1e-6:
-            other = "benign" if name == "malignant" else "malignant"
-            if abs(total - counts[other]) < 1e-6:
-                raise Incorrect(
-                    f"{where}: the histogram labelled {name!r} holds {total:g} tumours, the size of "
-                    f"the other class. The labels are swapped: 0 = malignant, 1 = benign."
-                )
-            if abs(float(np.sum(heights * widths)) - 1.0) < 1e-6:
-                raise Incorrect(
-                    f"{where}: the histograms show densities (each has area 1). Plot counts of "
-                    "tumours: leave density at its default, False."
-                )
-            raise Incorrect(
-                f"{where}: the histogram labelled {name!r} holds {total:g} tumours, which is not the "
-                f"number of {name} tumours in the data."
-            )
-        centre = float(np.sum(heights * centres) / total)
-        if abs(centre - means[name]) > float(widths.max()):
-            raise Incorrect(
-                f"{where}: the histogram labelled {name!r} is centred near {centre:.4g}, far from the "
-                'mean radius of that class. Plot the column "mean radius".'
-            )
-
 
 @question("q5")
-class RadiusHistogram(Question):
+class RadiusHistogram(_Q04):
     title = "a labelled histogram of mean radius by diagnosis"
     names = ("plot_radius_by_diagnosis",)
     hints = (
@@ -752,125 +236,9 @@ class RadiusHistogram(Question):
         "Then `ax.set_xlabel(...)`, `ax.set_ylabel(...)`, `ax.set_title(...)` and `ax.legend()`.",
     )
 
-    def verify(self, plot_radius_by_diagnosis):
-        X, y = breast_cancer()
-        _q5_run(plot_radius_by_diagnosis, X, y, "On the breast-cancer table")
-
-    def verify_hidden(self, seed, plot_radius_by_diagnosis):
-        rng = np.random.default_rng(seed)
-        for k in range(2):
-            n = int(rng.integers(60, 200))
-            y = pd.Series((rng.random(n) < rng.uniform(0.3, 0.7)).astype(int), name="target")
-            r = np.where(y == 0, rng.normal(18, 2.5, n), rng.normal(12, 1.8, n))
-            X = pd.DataFrame(
-                {"mean texture": rng.normal(19, 4, n), "mean radius": r, "mean area": np.pi * r**2}
-            )
-            _q5_run(plot_radius_by_diagnosis, X, y, f"On fresh data (case {k + 1}, n={n})")
-
-
-# =================================================================================================
-# q6: pipe and cv_scores
-# =================================================================================================
-def _reference_pipe() -> Pipeline:
-    return make_pipeline(
-        SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(max_iter=1000)
-    )
-
-
-def _cv(model, X, y, scoring: str = "neg_log_loss") -> np.ndarray:
-    # one BLAS thread: these small fits are several times faster without thread contention
-    with threadpool_limits(1):
-        return cross_val_score(model, X, y, cv=5, scoring=scoring)
-
-
-@functools.lru_cache(maxsize=1)
-def _q6_ref() -> np.ndarray:
-    data = _missing()
-    return _cv(_reference_pipe(), data.X, data.y)
-
-
-@functools.lru_cache(maxsize=1)
-def _q6_mistakes() -> dict[str, np.ndarray]:
-    data = _missing()
-    X, y = data.X, data.y
-    pre = StandardScaler().fit_transform(SimpleImputer(strategy="median").fit_transform(X))
-    imputed = SimpleImputer(strategy="median").fit_transform(X)
-    lr = LogisticRegression(max_iter=1000)
-    ref = _cv(_reference_pipe(), X, y)
-    return {
-        "before": _cv(lr, pre, y),
-        "imputed": _cv(make_pipeline(StandardScaler(), lr), imputed, y),
-        "accuracy": _cv(_reference_pipe(), X, y, scoring="accuracy"),
-        "sign": -ref,
-        "train": _cv(_reference_pipe(), data.X_train, data.y_train),
-    }
-
-
-def _q6_pipe(pipe) -> None:
-    if not isinstance(pipe, Pipeline):
-        raise Incorrect(
-            f"`pipe` should be a scikit-learn Pipeline (from make_pipeline), but it is a "
-            f"{type(pipe).__name__}: {show(pipe)}."
-        )
-    steps = [est for _, est in pipe.steps]
-    if not isinstance(steps[-1], LogisticRegression):
-        raise Incorrect(
-            f"The last step of `pipe` is a {type(steps[-1]).__name__}; it should be the LogisticRegression."
-        )
-    imputers = [i for i, s in enumerate(steps) if isinstance(s, SimpleImputer)]
-    scalers = [i for i, s in enumerate(steps) if isinstance(s, StandardScaler)]
-    if not imputers:
-        raise Incorrect(
-            "`pipe` has no SimpleImputer. Imputing outside the pipeline, on the whole table, lets "
-            "each validation fold's rows shape the fill values (leakage): put the imputer inside."
-        )
-    if not scalers:
-        raise Incorrect(
-            "`pipe` has no StandardScaler. Scaling outside the pipeline, before the split, leaks "
-            "the validation folds into the training: put the scaler inside."
-        )
-    if imputers[0] > scalers[0]:
-        raise Incorrect("In `pipe` the scaler comes before the imputer: impute first, then scale.")
-    strategy = str(steps[imputers[0]].get_params().get("strategy"))
-    if strategy != "median":
-        raise Incorrect(
-            f"The imputer in `pipe` uses strategy={strategy!r}; the question asks for the median."
-        )
-
-
-def _q6_scores(cv_scores, rtol: float) -> None:
-    got = as_array(cv_scores, "cv_scores")
-    if got.shape != (5,):
-        raise Incorrect(
-            f"`cv_scores` should hold 5 scores (cv=5), but it has shape {got.shape}: {show(got)}."
-        )
-    if allclose(got, _q6_ref(), rtol=rtol):
-        return
-    said = f"`cv_scores` = {show(got)}"
-    wrong = _q6_mistakes()
-    if allclose(got, wrong["before"]) or allclose(got, wrong["imputed"]):
-        raise Incorrect(
-            f"{said}: these are the scores of data imputed or scaled *before* the split, on the whole "
-            "table. That leaks the validation folds into the preprocessing: pass the raw "
-            "`X_missing` to cross_val_score and let `pipe` do the preprocessing in each fold."
-        )
-    if allclose(got, wrong["accuracy"]):
-        raise Incorrect(f'{said}: those are accuracies (the default). Pass scoring="neg_log_loss".')
-    if allclose(got, wrong["sign"]):
-        raise Incorrect(
-            f"{said}: the sign is flipped. Keep scikit-learn's neg_log_loss as it is (higher is better)."
-        )
-    if allclose(got, wrong["train"]):
-        raise Incorrect(
-            f"{said}: that cross-validates the training split only. Use the whole `X_missing`, `y`."
-        )
-    raise Incorrect(
-        f"{said}, which are not the 5-fold cross-validated scores of the pipeline on `X_missing`."
-    )
-
 
 @question("q6")
-class PipelineCV(Question):
+class PipelineCV(_Q04):
     title = "imputation and scaling inside a cross-validated Pipeline"
     names = ("pipe", "cv_scores")
     hints = (
@@ -882,34 +250,5 @@ class PipelineCV(Question):
         "table, with its NaNs.",
     )
 
-    def verify(self, pipe, cv_scores):
-        _q6_pipe(pipe)
-        _q6_scores(cv_scores, rtol=1e-6)
 
-    def verify_hidden(self, seed, pipe, cv_scores):
-        _q6_pipe(pipe)
-        _q6_scores(cv_scores, rtol=1e-9)
-        rng = np.random.default_rng(seed)
-        n, p = int(rng.integers(150, 300)), int(rng.integers(4, 9))
-        X = rng.normal(rng.uniform(-20, 200, p), rng.uniform(0.5, 50, p), size=(n, p))
-        y = (
-            X[:, 0] / X[:, 0].std() + rng.normal(0, 1.5, n) > X[:, 0].mean() / X[:, 0].std()
-        ).astype(int)
-        X[rng.random((n, p)) < 0.08] = np.nan
-        ref = _cv(_reference_pipe(), X, y)
-        try:
-            got = _cv(clone(pipe), X, y)
-        except Exception as exc:  # the student's pipeline fails on new data
-            raise Incorrect(
-                f"A fresh copy of `pipe` failed on new data: {type(exc).__name__}: {str(exc)[:150]}"
-            ) from None
-        if not allclose(np.asarray(got, dtype=float), ref, rtol=1e-6):
-            raise Incorrect(
-                "On fresh data with missing values, a fresh copy of `pipe` does not score like "
-                "median imputation, then standard scaling, then LogisticRegression(max_iter=1000) "
-                "with its default settings."
-            )
-
-
-# The decorator turns each class into its question instance; export them under their labels.
 q1, q2, q3, q4, q5, q6 = GroupSummary, PivotMean, Imputation, TopPairs, RadiusHistogram, PipelineCV

@@ -189,6 +189,8 @@ def _kind(ref: object) -> str:
         return "series"
     if t is np.ndarray:
         return "array"
+    if t is pd.DataFrame:
+        return "frame"
     return "other"
 
 
@@ -224,7 +226,34 @@ def conform(value: object, ref: object, name: str) -> object:
             raise Incorrect(f"`{name}` should be a pandas Series indexed by name, but it is a "
                             f"{type(value).__name__}: {show(value)}.")
         return (_labels(value), as_array(value, name, shape=ref.shape))
+    if kind == "frame":
+        if type(value) is not pd.DataFrame:
+            raise Incorrect(f"`{name}` should be a pandas DataFrame, but it is a {type(value).__name__}: "
+                            f"{show(value)}.")
+        return value
     return value
+
+
+def _frame_values(df: pd.DataFrame, rows: list[str], cols: list[str]) -> np.ndarray:
+    """``df`` as floats, its rows and columns put in the order of the labels (as text) given."""
+    pos_r = {str(r): i for i, r in enumerate(df.index)}
+    pos_c = {str(c): i for i, c in enumerate(df.columns)}
+    values = np.array(df.to_numpy(dtype=float), dtype=float)
+    return values[np.ix_([pos_r[r] for r in rows], [pos_c[c] for c in cols])]
+
+
+def _same_frame(a: pd.DataFrame, b: pd.DataFrame, tol: dict) -> bool:
+    """Same row and column labels (as text, in any order) and the same numbers (NaN where NaN)."""
+    rows, cols = [str(r) for r in b.index], [str(c) for c in b.columns]
+    if (sorted(str(r) for r in a.index) != sorted(rows) or len(set(rows)) != len(rows)
+            or sorted(str(c) for c in a.columns) != sorted(cols) or len(set(cols)) != len(cols)):
+        return False
+    x, y = _frame_values(a, rows, cols), _frame_values(b, rows, cols)
+    nan_x, nan_y = np.isnan(x), np.isnan(y)
+    if not np.array_equal(nan_x, nan_y):
+        return False
+    x, y = np.where(nan_x, 0.0, x), np.where(nan_y, 0.0, y)
+    return bool(np.all(np.abs(x - y) <= tol.get("atol", 1e-9) + tol.get("rtol", 1e-6) * np.abs(y)))
 
 
 def same(a: object, b: object, tol: dict) -> bool:
@@ -252,15 +281,16 @@ def same(a: object, b: object, tol: dict) -> bool:
             y = np.asarray(b, dtype=float)
             return x.shape == y.shape and bool(np.all(np.abs(x - y) <= tol.get("atol", 1e-9)
                                                         + tol.get("rtol", 1e-6) * np.abs(y)))
-    except (TypeError, ValueError):
+        if kind == "frame":
+            return _same_frame(a, b, tol)
+    except (TypeError, ValueError, KeyError):
         return False
     return False
 
 
 def _calls(entry: dict) -> list[Call]:
     """The calls of a precomputed entry (trusted package data: statistics and models rebuilt)."""
-    return [Call(c[0], wire.decode(c[1], objects=True), wire.decode(c[2], objects=True))
-            for c in entry["calls"]]
+    return [Call.from_row(c, objects=True) for c in entry["calls"]]
 
 
 def _shown_call(name: str, c: Call) -> str:
@@ -305,10 +335,10 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
             if not with_mutants:
                 return ("call", i)
             raise Incorrect(entry["rng_message"])
-        value = wire.decode(res["ok"])
+        value = _canon(q, c.name, wire.decode(res["ok"]))
         if value is None:
             raise NotAttempted(f"`{c.name}({shown})` returned None. Did you forget a `return` statement?")
-        ref = wire.decode(entry["results"][i])
+        ref = _canon(q, c.name, wire.decode(entry["results"][i]))
         if not with_mutants:
             try:
                 plain = conform(value, ref, f"{c.name}(...)")
@@ -320,10 +350,10 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
         try:
             plain = conform(value, ref, f"{c.name}(...)")
         except Incorrect:
-            _mismatch(entry, ("call", i), value, with_mutants, tol)
+            _mismatch(entry, ("call", i), value, with_mutants, tol, q=q, name=c.name)
             raise
         if not same(plain, ref, tol):
-            _mismatch(entry, ("call", i), value, with_mutants, tol)  # raw: conform() again
+            _mismatch(entry, ("call", i), value, with_mutants, tol, q=q, name=c.name)  # raw: conform() again
             raise Incorrect(
                 f"For {c.name}({shown}), your function returned {show(value)}; that is not the "
                 "right value. Work through this input by hand and compare."
@@ -373,8 +403,21 @@ def _order(q: Question, name: str) -> int:
     return q.names.index(name) if name in q.names else len(q.names)
 
 
+def _canon(q: Question, name: str, value: object) -> object:
+    """``value`` in the question's canonical form for ``name`` (``result_form(name, value)``, for
+    answers whose right form is not unique, e.g. a list of unordered pairs); else unchanged."""
+    form = getattr(q, "result_form", None)
+    if form is None:
+        return value
+    try:
+        return form(name, value)
+    except Exception:  # a value the canonical form does not fit: compared as it is
+        return value
+
+
 def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict, *, raised: str | None = None,
-              salt: str | None = None, quantum: float | None = None) -> None:
+              salt: str | None = None, quantum: float | None = None, q: Question | None = None,
+              name: str = "") -> None:
     """Raise the message of the catalogued mistake whose answer at ``where`` equals ``value``."""
     if not active:
         return
@@ -391,6 +434,8 @@ def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict,
                     _raise(m, salt, where[1], form)
             continue
         ref = wire.decode(m["value"])
+        if q is not None:
+            ref = _canon(q, name, ref)
         try:
             plain = conform(value, ref, "x")
         except Incorrect:

@@ -5,7 +5,10 @@ type preserved (a tuple stays a tuple, ``np.float64`` stays ``np.float64``) beca
 :mod:`grader.checks.values` accept exact types only. Supported: ``None``, ``Ellipsis``, ``bool``
 and ``np.bool_``, ``int`` and NumPy integers, ``float`` and NumPy floats (nan and inf too),
 ``str``, ``list``, ``tuple``, ``dict``, ``set``, ``ndarray`` (dtype kinds b, i, u, f, U, and
-object arrays of plain values), pandas ``Series`` and ``DataFrame``. Anything else is encoded as an
+object arrays of plain values), pandas ``Series`` and ``DataFrame``, and *data callables*: inputs
+such as a test function or a cooperative game that a check passes to a student's function, defined
+by plain data in a student-side module and registered with :func:`data_callable`. Anything else is
+encoded as an
 *opaque* ``{type name, short repr}`` and decodes to an instance of a fresh stand-in class of that
 (sanitised) name, so that "it is a LinearRegression" still reads right in feedback.
 
@@ -102,6 +105,40 @@ def _encode_estimator(value: object, depth: int) -> dict | None:
             "fitted": encode(fitted, depth)}
 
 
+# --- data callables: callable inputs that cross the wire as their defining data ----------------
+_CALLABLES: dict[str, type] = {}
+_CALLABLE_KIND = re.compile(r"(m\d{2})\.([A-Za-z][A-Za-z0-9_]{0,59})")
+
+
+def data_callable(cls: type) -> type:
+    """Class decorator: instances of ``cls`` cross the wire as data, under the kind ``mNN.Name``.
+
+    ``cls`` is defined in a student-side module ``grader.checks.mNN`` (so the kernel can rebuild
+    it), holds no part of the answer key, and provides ``wire_state(self)`` (plain data) and the
+    classmethod ``from_wire_state(state)``, which validates ``state`` (it comes out of a sandbox
+    too) and raises ValueError or TypeError when it is malformed.
+    """
+    kind = f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}"
+    if not _CALLABLE_KIND.fullmatch(kind):
+        raise ValueError(f"data callables live in grader.checks.mNN, not {cls.__module__}")
+    _CALLABLES[kind] = cls
+    return cls
+
+
+def _callable_class(kind: object) -> type:
+    m = _CALLABLE_KIND.fullmatch(kind) if type(kind) is str else None
+    _need(m is not None, "bad callable kind")
+    if kind not in _CALLABLES:  # registered when its student-side module is imported
+        import importlib
+
+        try:
+            importlib.import_module(f"grader.checks.{m.group(1)}")
+        except ImportError:
+            raise WireError("unknown callable kind") from None
+    _need(kind in _CALLABLES, "unknown callable kind")
+    return _CALLABLES[kind]
+
+
 # --- encoding (runs in the student's kernel: must not trust the value's methods) --------------
 def _float(x: float) -> object:
     return x if math.isfinite(x) else repr(x)  # "nan", "inf", "-inf"
@@ -149,6 +186,9 @@ def encode(value: object, _depth: int = 0) -> object:
             return {"t": "dict", "v": [[encode(k, d), encode(v, d)] for k, v in dict.items(value)]}
         if t is np.ndarray:
             return _encode_array(value, d)
+        if t in _CALLABLES.values():  # the exact registered class: its own method, not the value's
+            kind = f"{t.__module__.rsplit('.', 1)[-1]}.{t.__name__}"
+            return {"t": "dc", "kind": kind, "v": encode(t.wire_state(value), d)}
         if t is pd.Series:
             return {"t": "series", "values": _encode_array(np.array(value.to_numpy(), copy=True), d),
                     "index": encode(list(value.index), d), "name": encode(value.name, d)}
@@ -455,6 +495,13 @@ def _decode(data: object, depth: int, budget: _Budget, objects: bool = False) ->
         for k, v in fitted.items():
             setattr(est, k, v)
         return est
+    if t == "dc":
+        cls = _callable_class(data.get("kind"))
+        state = _decode(v, d, budget)
+        try:
+            return cls.from_wire_state(state)
+        except (TypeError, ValueError, KeyError, OverflowError):
+            raise WireError("bad callable state") from None
     if t == "obj":
         name, text = data.get("type"), data.get("repr")
         _need(type(name) is str and type(text) is str, "bad opaque object")
