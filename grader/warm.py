@@ -244,14 +244,22 @@ def _idle_seen(client, msg_id: str, wait: float) -> bool:
     return False
 
 
+#: How long to wait for a request's idle status before asking again: a new IOPub subscription
+#: misses what the kernel publishes before it is connected, so the first request's status is
+#: often lost; short first waits, doubling up to the last, keep that from costing 0.25 s.
+_RETRY_WAITS_S = (0.02, 0.04, 0.08, 0.16, 0.25)
+
+
 async def connected(client, timeout: float) -> None:
     """Async twin of :func:`_idle_seen`'s loop, for nbclient's client of a warm kernel."""
     from queue import Empty
 
     deadline = time.monotonic() + timeout
+    attempt = 0
     while time.monotonic() < deadline:
         msg_id = client.kernel_info()
-        until = time.monotonic() + 0.25
+        until = time.monotonic() + _RETRY_WAITS_S[min(attempt, len(_RETRY_WAITS_S) - 1)]
+        attempt += 1
         while (left := until - time.monotonic()) > 0:
             try:
                 msg = await client.get_iopub_msg(timeout=left)
@@ -316,7 +324,10 @@ class ForkedKernel:
         client.start_channels()
         try:
             deadline = time.monotonic() + KERNEL_START_TIMEOUT_S
-            while not _idle_seen(client, client.kernel_info(), 0.25):
+            attempt = 0
+            while not _idle_seen(client, client.kernel_info(),
+                                 _RETRY_WAITS_S[min(attempt, len(_RETRY_WAITS_S) - 1)]):
+                attempt += 1
                 if time.monotonic() > deadline or _exited(self.pid):
                     return False
             reply = client.execute("", silent=True, store_history=False, reply=True,
