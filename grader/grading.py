@@ -64,7 +64,7 @@ from .notebooks import (
     recover_cells,
     whole,
 )
-from .pool import ALWAYS, SlotFailed, WarmPool, imports_of, run_cold, write_files
+from .pool import ALWAYS, SlotFailed, WarmPool, imports_of, pool_size, run_cold, write_files
 from .release import generate
 from .safetext import clean_flags, clean_strings, clean_text, csv_cell
 from .sandbox import Limits
@@ -995,8 +995,8 @@ def grade(
         if sandboxed and warm is not False and client is None and student_dirs:
             template = tmp / "data"
             template.mkdir()
-            # never more sandboxes than submissions: each costs a start-up
-            pool = WarmPool(template, modules, limits, min(workers, len(student_dirs)), jobs_root)
+            # a sandbox's start-up pays off only over several submissions (pool_size)
+            pool = WarmPool(template, modules, limits, pool_size(workers, len(student_dirs)), jobs_root)
             pool.prestart()  # the sandboxes warm up while the gradebook is prepared
         ensure_env_bin_on_path()
         book = AssignmentGradebook(course, aid, db_url, tmp)
@@ -1015,16 +1015,20 @@ def grade(
                     warm_pool["pool"] = _usable(warm_pool["pool"])
                 return warm_pool["pool"]
 
+        # as many jobs at once as warm sandboxes (a thread that waited for a busy one would time
+        # out into a cold sandbox); ``workers`` at once if grading falls back to cold sandboxes
+        turns = threading.Semaphore(pool.size if pool is not None else workers)
+
         def execute(job: Job) -> tuple[Job, dict]:
             slots = usable_pool()
-            if slots is None:
-                write_files(job.jobdir, book.data_files)
-                return job, run_cold(job, limits, sandboxed)
-            try:
-                return job, slots.run(job)
-            except SlotFailed:  # no student code ran: grade it in a cold sandbox instead
-                write_files(job.jobdir, book.data_files)
-                return job, run_cold(job, limits, sandboxed)
+            if slots is not None:
+                with turns:
+                    try:
+                        return job, slots.run(job)
+                    except SlotFailed:  # no student code ran: grade it in a cold sandbox instead
+                        pass
+            write_files(job.jobdir, book.data_files)
+            return job, run_cold(job, limits, sandboxed)
 
         def record(job: Job, outcome: dict) -> None:
             try:

@@ -37,6 +37,17 @@ from .worker import kill_after  # the worker stops the student's code in time to
 #: which the zygote always imports because every kernel's first probe does).
 ALWAYS = ("numpy", "pandas", "sklearn")
 READY_TIMEOUT_S = 180
+#: A warm sandbox's start costs about as much CPU as grading this many submissions in one that
+#: is running (measured on 05-evaluation-metrics: ~4 s against ~1 s), so a pool has one sandbox
+#: per this many submissions, at most one per worker: a second sandbox for three submissions
+#: would finish after the first had graded them all.
+SUBMISSIONS_PER_SANDBOX = 4
+
+
+def pool_size(workers: int, submissions: int) -> int:
+    """How many warm sandboxes to start for ``submissions`` submissions and ``workers`` workers:
+    ceil(submissions / SUBMISSIONS_PER_SANDBOX), at least 1, at most ``workers``."""
+    return max(1, min(workers, -(-submissions // SUBMISSIONS_PER_SANDBOX)))
 
 
 def imports_of(sources: list[str]) -> list[str]:
