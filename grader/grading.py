@@ -29,6 +29,7 @@ import re
 import stat
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -63,7 +64,7 @@ from .notebooks import (
     recover_cells,
     whole,
 )
-from .pool import ALWAYS, SlotFailed, WarmPool, imports_of, run_cold, write_files
+from .pool import ALWAYS, SlotFailed, WarmPool, imports_of, pool_size, run_cold, write_files
 from .release import generate
 from .results import CSV_COLUMNS, CellResult, SubmissionResult
 from .safetext import clean_flags, clean_strings, clean_text, csv_cell
@@ -929,63 +930,86 @@ def grade(
         sources = [c.source for p in course.source_notebooks(aid) for c in read_notebook(p).cells
                    if c.cell_type == "code"]
         modules = list(dict.fromkeys([*ALWAYS, *imports_of(sources)]))
-        if sandboxed and warm is not False and client is None:
+        student_dirs = sorted(
+            p for p in submissions.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+        )
+        if sandboxed and warm is not False and client is None and student_dirs:
             template = tmp / "data"
             template.mkdir()
-            pool = WarmPool(template, modules, limits, workers, jobs_root)
+            # a sandbox's start-up pays off only over several submissions (pool_size)
+            pool = WarmPool(template, modules, limits, pool_size(workers, len(student_dirs)), jobs_root)
             pool.prestart()  # the sandboxes warm up while the gradebook is prepared
         ensure_env_bin_on_path()
         book = AssignmentGradebook(course, aid, db_url, tmp)
         if pool is not None:
             write_files(template, book.data_files)
-        jobs: list[Job] = []
-        student_dirs = sorted(
-            p for p in submissions.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
-        )
         budget = budget or TrustedBudget()
-        for sdir in student_dirs:
-            job, early = _timed_intake(book, sdir, jobs_root, limits, budget)
-            if early is not None:
-                _register(book, early, sdir / aid)
-                misconceptions.forget(book.db_url, aid, early.student_id)  # nothing ran: no codes
-                done(early)
-            elif not force and (previous := _journaled(journal, job, book)) is not None:
-                done(previous)
-            else:
-                jobs.append(job)
         bar = _progress(len(student_dirs), aid, progress)
-        bar.update(len(results))
-        if pool is not None and jobs:
-            pool = _usable(pool)
-        elif pool is not None:
-            pool.close()
-            pool = None
+        warm_pool: dict = {"pool": pool, "checked": pool is None}
+        check_once = threading.Lock()
+
+        def usable_pool() -> WarmPool | None:
+            """The warm pool, checked once (by the first job that needs it), or None (cold)."""
+            with check_once:
+                if not warm_pool["checked"]:
+                    warm_pool["checked"] = True
+                    warm_pool["pool"] = _usable(warm_pool["pool"])
+                return warm_pool["pool"]
+
+        # as many jobs at once as warm sandboxes (a thread that waited for a busy one would time
+        # out into a cold sandbox); ``workers`` at once if grading falls back to cold sandboxes
+        turns = threading.Semaphore(pool.size if pool is not None else workers)
 
         def execute(job: Job) -> tuple[Job, dict]:
-            if pool is None:
-                write_files(job.jobdir, book.data_files)
-                return job, run_cold(job, limits, sandboxed)
-            try:
-                return job, pool.run(job)
-            except SlotFailed:  # no student code ran: grade it in a cold sandbox instead
-                write_files(job.jobdir, book.data_files)
-                return job, run_cold(job, limits, sandboxed)
+            slots = usable_pool()
+            if slots is not None:
+                with turns:
+                    try:
+                        return job, slots.run(job)
+                    except SlotFailed:  # no student code ran: grade it in a cold sandbox instead
+                        pass
+            write_files(job.jobdir, book.data_files)
+            return job, run_cold(job, limits, sandboxed)
 
-        if client is not None:
-            outcomes = _on_cluster(client, jobs, book, modules, limits, sandboxed, warm is not False)
-        else:
-            threads = ThreadPoolExecutor(max_workers=workers)
-            outcomes = (f.result() for f in as_completed([threads.submit(execute, job) for job in jobs]))
+        def record(job: Job, outcome: dict) -> None:
+            try:
+                res = _record(book, job, outcome, out_dir, limits, budget)
+                _journal(journal, job, res)
+            except Exception as exc:  # never let one submission stop the batch
+                res = _record_failed(book, job, exc, out_dir)  # not journaled: retried next run
+                (journal / f"{job.student_id}.json").unlink(missing_ok=True)
+            done(res)
+            bar.update(1)
+
+        # Each submission starts executing as soon as its intake is done (the first result must
+        # not wait for every intake), and what has finished is recorded between intakes.
+        threads = ThreadPoolExecutor(max_workers=workers) if client is None else None
+        running: set = set()
+        jobs: list[Job] = []
         try:
-            for job, outcome in outcomes:
-                try:
-                    res = _record(book, job, outcome, out_dir, limits, budget)
-                    _journal(journal, job, res)
-                except Exception as exc:  # never let one submission stop the batch
-                    res = _record_failed(book, job, exc, out_dir)  # not journaled: retried next run
-                    (journal / f"{job.student_id}.json").unlink(missing_ok=True)
-                done(res)
-                bar.update(1)
+            for sdir in student_dirs:
+                job, early = _timed_intake(book, sdir, jobs_root, limits, budget)
+                if early is not None:
+                    _register(book, early, sdir / aid)
+                    misconceptions.forget(book.db_url, aid, early.student_id)  # nothing ran: no codes
+                    done(early)
+                    bar.update(1)
+                elif not force and (previous := _journaled(journal, job, book)) is not None:
+                    done(previous)
+                    bar.update(1)
+                elif threads is None:
+                    jobs.append(job)
+                else:
+                    running.add(threads.submit(execute, job))
+                for fut in [f for f in running if f.done()]:
+                    running.discard(fut)
+                    record(*fut.result())
+            if client is not None:
+                for job, outcome in _on_cluster(client, jobs, book, modules, limits, sandboxed, warm is not False):
+                    record(job, outcome)
+            else:
+                for fut in as_completed(running):
+                    record(*fut.result())
         finally:
             if pool is not None:
                 pool.close()

@@ -55,6 +55,8 @@ import threading
 import time
 import warnings
 
+from .worker import RETRY_WAITS_S  # one retry schedule for the zygote's and nbclient's waits
+
 DATA_TEMPLATE = "/opt/grader-data"
 WORKDIR = "/submission"
 HOME = "/tmp/home"
@@ -297,7 +299,10 @@ class ForkedKernel:
         client.start_channels()
         try:
             deadline = time.monotonic() + KERNEL_START_TIMEOUT_S
-            while not _idle_seen(client, client.kernel_info(), 0.25):
+            attempt = 0
+            while not _idle_seen(client, client.kernel_info(),
+                                 RETRY_WAITS_S[min(attempt, len(RETRY_WAITS_S) - 1)]):
+                attempt += 1
                 if time.monotonic() > deadline or _exited(self.pid):
                     return False
             reply = client.execute("", silent=True, store_history=False, reply=True,

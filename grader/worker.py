@@ -30,6 +30,11 @@ import sys
 import time
 import warnings
 
+#: How long to wait for a request's idle status before asking again: a new IOPub subscription
+#: misses what the kernel publishes before it is connected, so the first request's status is
+#: often lost; short first waits, doubling up to the last, keep that from costing 0.25 s.
+RETRY_WAITS_S = (0.02, 0.04, 0.08, 0.16, 0.25)
+
 
 async def connected(client, timeout: float) -> None:
     """Wait until a warm kernel answers on IOPub (the idle status of its kernel_info reply),
@@ -38,9 +43,11 @@ async def connected(client, timeout: float) -> None:
     from queue import Empty
 
     deadline = time.monotonic() + timeout
+    attempt = 0
     while time.monotonic() < deadline:
         msg_id = client.kernel_info()
-        until = time.monotonic() + 0.25
+        until = time.monotonic() + RETRY_WAITS_S[min(attempt, len(RETRY_WAITS_S) - 1)]
+        attempt += 1
         while (left := until - time.monotonic()) > 0:
             try:
                 msg = await client.get_iopub_msg(timeout=left)
@@ -50,6 +57,7 @@ async def connected(client, timeout: float) -> None:
                     and msg["content"].get("execution_state") == "idle"):
                 return
     raise RuntimeError("the warm kernel did not answer")
+
 
 def _nondumpable() -> None:
     try:

@@ -35,7 +35,8 @@ def test_benchmark_grades_a_tiny_class_with_both_tools_and_reports_every_number(
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = proc.stdout
     for needle in ("cores", "commit", "stock nbgrader autograde", "grader grade --workers 1",
-                   "grader grade --workers 2", "overhead", "scaling efficiency", "headline", "cross-check"):
+                   "grader grade --workers 2", "overhead", "scaling efficiency", "headline", "cross-check",
+                   "first result", "physical limit", "load average"):
         assert needle in text, f"{needle!r} missing from the output:\n{text}"
 
     data = json.loads(out.read_text())
@@ -63,7 +64,12 @@ def test_benchmark_grades_a_tiny_class_with_both_tools_and_reports_every_number(
     assert grader[2]["scaling_efficiency"] == pytest.approx(grader[1]["wall_s"] / (2 * grader[2]["wall_s"]))
     assert data["headline_throughput_vs_stock"] == grader[2]["throughput_vs_stock"]
 
-    work = Path(tmp_path / "work")
+    assert _number(stock["first_result_s"]) and all(_number(r["first_result_s"]) for r in grader.values())
+    assert all(_number(r["cpu_s"]) and r["cpu_s"] > 0 for r in (stock, *grader.values()))
+    assert set(data["goals"]) >= {"first_result", "more_workers_never_slower", "never_slower_than_stock",
+                                  "throughput"}
+    assert [block["n"] for block in data["by_n"]] == [2]
+    work = Path(tmp_path / "work") / "n2"
     assert list((work / "stock-course" / "autograded").glob("*/99-toy/99-toy.ipynb"))
     assert (work / "grader-w1" / "grades.csv").exists() and (work / "grader-w2" / "grades.csv").exists()
 
