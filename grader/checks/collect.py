@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import wire
+from .core import global_rng_state
 
 MIME = "application/vnd.grader.collected+json"
 #: The largest encoded result kept (bigger ones are sent as an opaque "too large").
@@ -162,15 +163,6 @@ def _capped(value: object) -> object:
     if len(_json_dumps(data)) > MAX_ITEM_BYTES:
         return {"t": "obj", "type": type(value).__name__[:60], "repr": "(too large to collect)"}
     return data
-
-
-def global_rng_state() -> tuple:
-    """A comparable snapshot of NumPy's global generator (``np.random.seed`` or any draw from
-    ``np.random.*`` changes it)."""
-    import numpy as np
-
-    name, keys, pos, has_gauss, gauss = np.random.get_state(legacy=True)
-    return (name, keys.tobytes(), int(pos), int(has_gauss), float(gauss))
 
 
 def gather(names: list[str], calls: list[Call], ns: dict[str, Any]) -> dict:

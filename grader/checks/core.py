@@ -187,13 +187,20 @@ def call(func: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     return result
 
 
+def global_rng_state() -> tuple:
+    """A comparable snapshot of NumPy's global generator (``np.random.seed`` or any draw from
+    ``np.random.*`` changes it)."""
+    import numpy as np
+
+    name, keys, pos, has_gauss, gauss = np.random.get_state(legacy=True)
+    return (name, keys.tobytes(), int(pos), int(has_gauss), float(gauss))
+
+
 def call_watching_rng(func: Any, name: str, *args: Any, **kwargs: Any) -> tuple[Any, bool]:
     """:func:`call`, and whether the call changed NumPy's global random generator
     (``np.random.seed``, or a draw from ``np.random.*``): a function that should use its own
     generator must leave the global one alone. A stand-in for a call made in the student's
     kernel (the judge's replay) answers this itself, from what the kernel observed."""
-    from .collect import global_rng_state
-
     before = global_rng_state()
     result = call(func, name, *args, **kwargs)
     said = getattr(func, "touched_global_rng", None)
