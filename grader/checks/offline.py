@@ -218,10 +218,10 @@ def conform(value: object, ref: object, name: str) -> object:
             raise Incorrect(f"`{name}` returned a dict with keys {keys}; it needs the keys {want}.")
         return {k: conform(got[k], ref[k], f'{name}["{k}"]') for k in ref}
     if kind == "array":
-        if type(ref) is pd.Series and len(ref) and all(type(k) is str for k in ref.index):
-            return as_labelled_series(value, name, list(ref.index), "label")  # by label, any order
         return as_array(value, name, shape=np.asarray(ref).shape)
-    if kind == "series":  # its values and its index labels, in order
+    if kind == "series":  # its values and its index labels
+        if len(ref) and all(type(k) is str for k in ref.index):  # named: by label, in any order
+            return (_labels(ref), as_labelled_series(value, name, list(ref.index), "label"))
         if type(value) is not pd.Series:
             raise Incorrect(f"`{name}` should be a pandas Series indexed by name, but it is a "
                             f"{type(value).__name__}: {show(value)}.")
