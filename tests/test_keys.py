@@ -51,17 +51,22 @@ def _hidden_seeds(aid: str) -> set[str]:
             for m in re.findall(r"seed\s*=\s*(\d+)", c.source)}
 
 
-def _single_values(value, out: list) -> None:
-    """Regular expressions for the readable forms of a reference answer that must not appear in the student's files."""
-    if isinstance(value, bool) or value is None or callable(value):
-        return
-    if isinstance(value, float) and math.isfinite(value) and value != round(value, 2):
-        for text in {repr(value), f"{value:.6f}".rstrip("0"), f"{value:.4f}".rstrip("0")}:
-            out.append(re.escape(text) + r"(?!\d)")
-    elif isinstance(value, str) and len(value) >= 6:
-        out.append(re.escape(json.dumps(value)))
-    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-        out.append(re.escape(json.dumps(list(value))))
+def _is_single(value) -> bool:
+    """A single-value answer: a number, an option, a string, a list of names."""
+    if isinstance(value, (bool, int, float, str)) and not callable(value):
+        return True
+    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+def _float_forms(value) -> list[str]:
+    """Regular expressions for the readable forms of a float answer with enough digits to be
+    recognised (a short one like 0.5 could be anything in the data)."""
+    if not isinstance(value, float) or isinstance(value, bool) or not math.isfinite(value):
+        return []
+    if value == round(value, 2):
+        return []
+    return [re.escape(t) + r"(?!\d)" for t in {repr(value), f"{value:.6f}".rstrip("0"),
+                                                f"{value:.4f}".rstrip("0")}]
 
 
 @pytest.mark.parametrize("aid", KEYED)
@@ -100,13 +105,19 @@ def test_no_package_file_defines_the_keys_functions(aid):
 
 @pytest.mark.parametrize("aid", KEYED)
 def test_single_value_answers_are_not_readable(aid):
+    """Each single-value answer a question reads is stored hashed in the offline data, never as
+    a value; and no float answer appears in readable form in the student's files. (A string
+    answer can legitimately appear elsewhere, e.g. as one column name among many.)"""
     key = judging.load_key(COURSE, aid)
-    readable: list[str] = []
-    for q in judging.questions(key).values():
-        for value in q.references().values():
-            _single_values(value, readable)
+    data = json.loads(data_path(aid).read_text())
     bodies = {p: p.read_text(errors="ignore") for p in _student_files(aid)
               if p.suffix in (".json", ".py") or p.name == f"{aid}.ipynb"}
-    for form in readable:
-        for path, body in bodies.items():
-            assert not re.search(r"(?<![\d.])" + form, body), (path, form)
+    for label, q in judging.questions(key).items():
+        reads = data["questions"][label]["reads"]
+        for name, value in q.references().items():
+            if callable(value) or not _is_single(value) or name not in reads:
+                continue
+            assert "hashes" in reads[name] and "value" not in reads[name], (aid, label, name)
+            for form in _float_forms(value):
+                for path, body in bodies.items():
+                    assert not re.search(r"(?<![\d.])" + form, body), (path, name, form)
