@@ -28,7 +28,7 @@ from . import judging
 from .checks import wire
 from .checks.collect import MIME, plan_text
 from .checks.core import Incorrect
-from .checks.offline import _kind, canon_hashes, compare
+from .checks.offline import _kind, canon_hashes, compare, hide_value
 from .config import Course, UserError
 from .notebooks import find_cell, nbgrader_meta, replace_solution
 
@@ -68,6 +68,11 @@ def _entry(q, salt: str) -> dict:
             quantum = max(tol["atol"], tol["rtol"]) if kind == "float" else None
             reads[n] = {"kind": "float" if kind == "float" else kind, "quantum": quantum,
                         "hashes": canon_hashes(ref, salt, n, quantum, neighbours=False)}
+        elif kind == "other" and type(wire.facts(ref)) is wire.Fitted:
+            # a fitted estimator (e.g. a tree): its facts would show the answers read from it
+            facts = wire.facts(ref)
+            reads[n] = {"kind": "fitted", "type": facts.type, "quantum": None,
+                        "hashes": canon_hashes(facts, salt, n, None)}
         else:
             reads[n] = {"value": wire.encode(ref)}
     return {
@@ -131,7 +136,7 @@ def build(course: Course, aid: str) -> tuple[dict, list[str]]:
     qs = judging.questions(key)
     salt = hashlib.sha256(b"salt|" + (course.solutions / aid / "key.py").read_bytes()).hexdigest()[:16]
     entries = {label: _entry(q, salt) for label, q in qs.items()}
-    plans = {label: plan_text(e["names"], [judging.Call(c[0], wire.decode(c[1]), wire.decode(c[2]))
+    plans = {label: plan_text(e["names"], [judging.Call(c[0], wire.decode(c[1], plan=True), wire.decode(c[2], plan=True))
                                            for c in e["calls"]]) for label, e in entries.items()}
     solution, mutants = _run_mutants(course, aid, plans)
     problems: list[str] = []
@@ -159,6 +164,8 @@ def build(course: Course, aid: str) -> tuple[dict, list[str]]:
                 record["raised"] = res["raised"][0]
             else:
                 record["value"] = res["ok"]
+                if res.get("mutated"):
+                    record["mutated"] = True
         else:
             spec = entry["reads"][where[1]]
             got = payload["names"].get(where[1], {})
@@ -166,10 +173,13 @@ def build(course: Course, aid: str) -> tuple[dict, list[str]]:
                 continue
             if "hashes" in spec:
                 value = wire.decode(got["value"])
-                if _kind(value) not in ("int", "float", "str", "bool"):
+                if _kind(value) not in ("int", "float", "str", "bool", "fitted"):
                     continue
                 record["hash"] = canon_hashes(value, salt, where[1], spec.get("quantum"),
                                               neighbours=False)[0]
+                record["message"], shown = hide_value(record["message"], where[1], value)
+                if shown:
+                    record["shown"] = shown
             else:
                 record["value"] = got["value"]
         entries[label]["mutants"].append(record)

@@ -8,7 +8,8 @@ At grade time a test cell of a converted assignment runs only::
 The *plan* (made by the trusted grader, :mod:`grader.judging`) lists the names to read from the
 notebook and the calls to make (``Call(name, args, kwargs)``: the student's function on inputs
 the student has never seen). :func:`collect` reads, calls each function on fresh copies of the
-inputs with warnings, stdout and stderr silenced, catches every exception (its type name and the
+inputs with warnings, stdout and stderr silenced (a call that changes its positional inputs in
+place also sends them back as they are after the call, so the judge sees what the call did), catches every exception (its type name and the
 first 200 characters of its message; ``NotImplementedError`` means "not attempted"), encodes
 everything with :mod:`grader.checks.wire` under a size cap, and emits one ``display_data`` output
 of MIME type :data:`MIME`. It never raises and prints nothing else. Nothing here judges: the
@@ -77,7 +78,7 @@ def parse_plan(text: str) -> tuple[list[str], list[Call]]:
     for item in calls:
         if type(item) is not list or len(item) != 3 or type(item[0]) is not str:
             raise wire.WireError("bad call")
-        args, kwargs = wire.decode(item[1]), wire.decode(item[2])
+        args, kwargs = wire.decode(item[1], plan=True), wire.decode(item[2], plan=True)
         if type(args) is not tuple or type(kwargs) is not dict:
             raise wire.WireError("bad call")
         out.append(Call(item[0], args, kwargs))
@@ -116,11 +117,17 @@ def gather(names: list[str], calls: list[Call], ns: dict[str, Any]) -> dict:
             results.append({"skipped": True})
             continue
         try:  # fresh copies: decode the call's own encoding again
-            args = wire.decode(wire.encode(tuple(c.args)))
-            kwargs = wire.decode(wire.encode(dict(c.kwargs)))
+            args = wire.decode(wire.encode(tuple(c.args)), plan=True)
+            kwargs = wire.decode(wire.encode(dict(c.kwargs)), plan=True)
+            before = [_json_dumps(wire.encode(a)) for a in args]
             with _silenced():
                 value = func(*args, **kwargs)
-            results.append({"ok": _capped(value)})
+            result = {"ok": _capped(value)}
+            changed = [_json_dumps(wire.encode(a)) != b for a, b in zip(args, before, strict=True)]
+            if any(changed):  # it changed its inputs in place: send those back as they are now
+                result["mutated"] = _capped(tuple(a if c else None
+                                                  for a, c in zip(args, changed, strict=True)))
+            results.append(result)
         except NotImplementedError:
             results.append({"todo": True})
         except BaseException as exc:  # noqa: BLE001 - the student's bug is data here

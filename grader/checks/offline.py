@@ -42,7 +42,7 @@ import pandas as pd
 from . import core, wire
 from .collect import Call, gather
 from .core import Incorrect, NotAttempted, Question, _arg, _quiet, question
-from .values import as_array, as_dict, as_float, as_int, as_str, as_tuple, show
+from .values import as_array, as_dict, as_float, as_int, as_labelled_series, as_str, as_tuple, show
 
 __all__ = ["OfflineQuestion", "question", "find_key", "load_key_file", "canon_hashes", "compare"]
 
@@ -98,6 +98,9 @@ def canon_hashes(value: object, salt: str, name: str, quantum: float | None,
         forms = [f"s:{value}"]
     elif type(value) in (bool, np.bool_):
         forms = [f"b:{bool(value)}"]
+    elif type(value) is wire.Fitted:  # exact: the same data and seeds fit the same estimator
+        attrs = {k: v for k, v in value.attrs.items() if k != "feature_names_in_"}
+        forms = ["F:" + value.type + json.dumps(wire.encode(attrs), sort_keys=True)]
     else:
         return []
     return [hashlib.sha256(f"{salt}|{name}|{f}".encode()).hexdigest()[:32] for f in forms]
@@ -118,6 +121,10 @@ def _kind(ref: object) -> str:
         return "seq"
     if t is dict:
         return "dict"
+    if t is pd.Series and len(ref) and all(type(k) is str for k in ref.index):
+        return "series"  # numbers labelled by name (features): the labels are checked too
+    if t is wire.Fitted:
+        return "fitted"
     if t in (np.ndarray, pd.Series):
         return "array"
     return "other"
@@ -144,6 +151,13 @@ def conform(value: object, ref: object, name: str) -> object:
         return {k: conform(got[k], ref[k], f'{name}["{k}"]') for k in ref}
     if kind == "array":
         return as_array(value, name, shape=np.asarray(ref).shape)
+    if kind == "series":
+        return as_labelled_series(value, name, list(ref.index))
+    if kind == "fitted":
+        if type(value) is not wire.Fitted or value.type != ref.type:
+            raise Incorrect(f"`{name}` should be a fitted {ref.type}, but it is a "
+                            f"{type(value).__name__ if type(value) is not wire.Fitted else value.type}.")
+        return value
     return value
 
 
@@ -164,6 +178,12 @@ def same(a: object, b: object, tol: dict) -> bool:
             return len(a) == len(b) and all(same(x, y, tol) for x, y in zip(a, b, strict=True))
         if kind == "dict":
             return set(a) == set(b) and all(same(a[k], b[k], tol) for k in b)
+        if kind == "series":
+            return same(a, b.to_numpy(dtype=float), tol)
+        if kind == "fitted":  # the fitted attributes the reference has (feature names aside)
+            return a.type == b.type and all(
+                k in a.attrs and _same_fact(a.attrs[k], v, tol)
+                for k, v in b.attrs.items() if k != "feature_names_in_")
         if kind == "array":
             x = np.asarray(a, dtype=float)
             y = np.asarray(b, dtype=float)
@@ -172,6 +192,21 @@ def same(a: object, b: object, tol: dict) -> bool:
     except (TypeError, ValueError):
         return False
     return False
+
+
+def _same_fact(a: object, b: object, tol: dict) -> bool:
+    """One fitted attribute (plain, decoded) equals the reference's, numbers within ``tol``."""
+    if type(b) is dict:
+        return type(a) is dict and set(a) == set(b) and all(_same_fact(a[k], b[k], tol) for k in b)
+    if type(b) is np.ndarray:
+        if type(a) is not np.ndarray or a.shape != b.shape:
+            return False
+        if b.dtype.kind in "biuf" and a.dtype.kind in "biuf":
+            return same(a, b, tol)
+        return a.dtype.kind == b.dtype.kind and bool(np.all(a == b))
+    if type(b) in _INT_T + _FLOAT_T and type(a) in _INT_T + _FLOAT_T:
+        return same(float(a), float(b), tol)
+    return type(a) is type(b) and a == b
 
 
 def _shown_call(name: str, c: Call) -> str:
@@ -201,7 +236,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
     for n in functions:
         if ns[n] is not _FUNCTION:
             raise Incorrect(f"`{n}` should be a function, but it is a {type(ns[n]).__name__}.")
-    calls = [Call(c[0], wire.decode(c[1]), wire.decode(c[2])) for c in entry["calls"]]
+    calls = [Call(c[0], wire.decode(c[1], plan=True), wire.decode(c[2], plan=True)) for c in entry["calls"]]
     for i, (c, res) in enumerate(zip(calls, payload.get("calls", []), strict=False)):
         shown = _shown_call(c.name, c)
         if res.get("todo"):
@@ -215,6 +250,15 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
         value = wire.decode(res["ok"])
         if value is None:
             raise NotAttempted(f"`{c.name}({shown})` returned None. Did you forget a `return` statement?")
+        if res.get("mutated"):
+            if not with_mutants:
+                return ("call", i)
+            _mismatch(entry, ("call", i), value, with_mutants, tol, mutated=True)
+            raise Incorrect(
+                f"For {c.name}({shown}), your function changed the inputs it was given (it modifies "
+                "them in place). Work on a copy, e.g. `X_new = X.copy()`, so that the caller's "
+                "data stay untouched."
+            )
         ref = wire.decode(entry["results"][i])
         if not with_mutants:
             try:
@@ -230,13 +274,13 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
             _mismatch(entry, ("call", i), value, with_mutants, tol)
             raise
         if not same(plain, ref, tol):
-            _mismatch(entry, ("call", i), plain, with_mutants, tol)
+            _mismatch(entry, ("call", i), value, with_mutants, tol)
             raise Incorrect(
                 f"For {c.name}({shown}), your function returned {show(value)}; that is not the "
                 "right value. Work through this input by hand and compare."
             )
-    for n, spec in entry["reads"].items():
-        value = ns[n]
+    for n in [m for m in q.names if m in entry["reads"]]:  # the question's order, as the key's
+        spec, value = entry["reads"][n], ns[n]  # (the JSON file's keys are sorted)
         if "value" in spec:
             ref = wire.decode(spec["value"])
             ok = False
@@ -255,7 +299,10 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
             continue
         kind = spec["kind"]
         try:
-            plain = {"int": as_int, "float": as_float, "str": as_str}[kind](value, n)
+            if kind == "fitted":
+                plain = conform(value, _FittedType(spec["type"]), n)
+            else:
+                plain = {"int": as_int, "float": as_float, "str": as_str}[kind](value, n)
         except Incorrect:
             if not with_mutants:
                 return ("read", n)
@@ -274,13 +321,18 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
 _FUNCTION = object()
 
 
+def _FittedType(name: str) -> wire.Fitted:  # noqa: N802 - stands for the reference's type
+    return wire.Fitted(name, {}, {})
+
+
 def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict, *, raised: str | None = None,
-              salt: str | None = None, quantum: float | None = None) -> None:
-    """Raise the message of the catalogued mistake whose answer at ``where`` equals ``value``."""
+              salt: str | None = None, quantum: float | None = None, mutated: bool = False) -> None:
+    """Raise the message of the catalogued mistake whose answer at ``where`` equals ``value``
+    (with ``mutated``, only a mistake that also changed its inputs in place)."""
     if not active:
         return
     for m in entry.get("mutants", []):
-        if tuple(m["at"]) != where:
+        if tuple(m["at"]) != where or bool(m.get("mutated")) != mutated:
             continue
         if raised is not None or "raised" in m:
             if m.get("raised") == raised and raised is not None:
@@ -288,7 +340,7 @@ def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict,
             continue
         if "hash" in m:
             if salt is not None and m["hash"] in canon_hashes(value, salt, where[1], quantum):
-                _raise(m)
+                _raise(m, value)
             continue
         ref = wire.decode(m["value"])
         try:
@@ -299,9 +351,33 @@ def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict,
             _raise(m)
 
 
-def _raise(m: dict) -> None:
+#: Stands, in a stored message, for the student's own single value (see :func:`hide_value`).
+VALUE_MARK = "\u27e8value\u27e9"
+_SPELLINGS = {"r": repr, "s": str, ".4g": lambda v: format(v, ".4g"),
+              ".3g": lambda v: format(v, ".3g"), ".6g": lambda v: format(v, ".6g")}
+
+
+def hide_value(message: str, name: str, value: object) -> tuple[str, str | None]:
+    """``message`` with the mistake's own single value, shown as "`name` = <value>",
+    replaced by :data:`VALUE_MARK`; and how it was spelled. A wrong value can give the right one
+    away (a sign flipped, a rank off by one), so the offline data never stores it: the student's
+    own value (which matched the mistake's hash) is shown in its place."""
+    for fmt, spell in _SPELLINGS.items():
+        try:
+            shown = f"`{name}` = {spell(value)}"
+        except (TypeError, ValueError):
+            continue
+        if shown in message:
+            return message.replace(shown, f"`{name}` = {VALUE_MARK}"), fmt
+    return message, None
+
+
+def _raise(m: dict, value: object = None) -> None:
     cls = NotAttempted if m.get("ename") == "NotAttempted" else Incorrect
-    raise cls(m["message"])
+    message = m["message"]
+    if m.get("shown") in _SPELLINGS and VALUE_MARK in message:
+        message = message.replace(VALUE_MARK, _SPELLINGS[m["shown"]](value))
+    raise cls(message)
 
 
 class OfflineQuestion(Question):
@@ -314,7 +390,7 @@ class OfflineQuestion(Question):
         """Check your answer; prints ``Correct`` or raises ``Incorrect`` with the reason."""
         entry = dict(_data(self.module)["questions"][self.label])
         entry["salt"] = _data(self.module)["salt"]
-        calls = [Call(c[0], wire.decode(c[1]), wire.decode(c[2])) for c in entry["calls"]]
+        calls = [Call(c[0], wire.decode(c[1], plan=True), wire.decode(c[2], plan=True)) for c in entry["calls"]]
         payload = gather(list(self.names), calls, core._user_namespace())
         with _quiet():
             compare(self, entry, payload)
