@@ -17,6 +17,11 @@ q6   ``mdi``, ``pi_test``, ``mdi_rank_random``,       MDI against permutation im
 This is the student side: titles, names and hints. ``qN.check()`` compares your answers with data
 precomputed from the instructor's key for the check's fixed inputs (``grader/checks/data/m06.json``,
 written by ``grader release``); the key itself, and the hidden tests, stay with the instructor.
+
+Single answers are stored hashed, but some answer spaces are small enough to guess by trying each
+value in ``check()``: ``most_influential`` (10 feature names), ``root_feature`` and
+``second_feature`` (4 names), the ranks of q6 (1 to 6). Each shares its question with numbers or
+functions that cannot be guessed, so a guess alone earns no point.
 """
 
 from __future__ import annotations

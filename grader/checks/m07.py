@@ -17,6 +17,9 @@ functions, and ``q7_measure`` (the notebook measures your q7 design with it). ``
 compares your answers with data precomputed from the instructor's key for the check's fixed
 inputs (``grader/checks/data/m07.json``, written by ``grader release``); the key itself, and the
 hidden tests, stay with the instructor.
+
+``feature_with_interaction`` (q6) has two possible values, so it can be guessed by trying both in
+``check()``; it shares its question with two spreads that cannot be guessed.
 """
 
 from __future__ import annotations
