@@ -179,7 +179,9 @@ class _Replay:
 
 def _write_back(args: tuple, after: object) -> None:
     """Make the key's inputs what the student's call left them (it changed them in place): the
-    collected arrays where they fit, else a mark (nan) that no check mistakes for the input."""
+    collected arrays where they fit, else a mark (nan) that no check mistakes for the input.
+    Only writeable NumPy arrays are touched: a key passes copies (never its cached data) to the
+    student's functions, or read-only arrays."""
     for i, arg in enumerate(args):
         new = after[i] if type(after) is tuple and i < len(after) else None
         try:
