@@ -39,6 +39,7 @@ from types import ModuleType
 from typing import Any
 
 import nbformat
+import numpy as np
 
 from .checks import wire
 from .checks.collect import MIME, Call, ViewTarget, parse_plan, plan_text, view_function
@@ -203,7 +204,27 @@ class _Replay(ViewTarget):
         if "raised" in entry:
             ename, message = entry["raised"]
             raise _exception(ename)(message)
+        if "mutated" in entry:
+            _write_back(call.args, entry["mutated"])
         return entry["value"]
+
+
+def _write_back(args: tuple, after: object) -> None:
+    """Make the key's inputs what the student's call left them (it changed them in place): the
+    collected arrays where they fit, else a mark (nan) that no check mistakes for the input.
+    Only writeable NumPy arrays are touched: a key passes copies (never its cached data) to the
+    student's functions, or read-only arrays."""
+    for i, arg in enumerate(args):
+        new = after[i] if type(after) is tuple and i < len(after) else None
+        try:
+            if type(arg) is np.ndarray and arg.flags.writeable:
+                if type(new) is np.ndarray and new.shape == arg.shape:
+                    if not np.array_equal(new, arg, equal_nan=arg.dtype.kind == "f"):
+                        arg[...] = new
+                elif arg.dtype.kind == "f" and arg.size:
+                    arg.flat[0] = np.nan
+        except (TypeError, ValueError):
+            continue
 
 
 class _Function:
@@ -237,6 +258,8 @@ def replay_values(q: Question, key_refs: dict, calls: list[Call], payload: objec
                 raise CollectError("the collected answers are malformed")
             if "ok" in res:
                 entry = {"value": wire.decode(res["ok"])}
+                if "mutated" in res:
+                    entry["mutated"] = wire.decode(res["mutated"])
             elif res.get("todo") is True:
                 entry = {"todo": True}
             elif type(res.get("raised")) is list and len(res["raised"]) == 2:

@@ -81,6 +81,11 @@ def _entry(q, salt: str) -> dict:
             quantum = max(tol["atol"], tol["rtol"]) if kind == "float" else None
             reads[n] = {"kind": "float" if kind == "float" else kind, "quantum": quantum,
                         "hashes": canon_hashes(ref, salt, n, quantum, neighbours=False)}
+        elif kind == "other" and type(wire.facts(ref)) is wire.Fitted:
+            # a fitted estimator (e.g. a tree): its facts would show the answers read from it
+            facts = wire.facts(ref)
+            reads[n] = {"kind": "fitted", "type": facts.type, "quantum": None,
+                        "hashes": canon_hashes(facts, salt, n, None)}
         else:
             reads[n] = {"value": wire.encode(ref)}
     extra = {"rng_message": q.global_rng_message} if getattr(q, "global_rng_message", "") else {}
@@ -191,6 +196,8 @@ def build(course: Course, aid: str) -> tuple[dict, list[str]]:
                 record["raised"] = res["raised"][0]
             else:
                 record["value"] = res["ok"]
+                if res.get("mutated"):
+                    record["mutated"] = True
         else:
             spec = entry["reads"][where[1]]
             got = payload["names"].get(where[1], {})

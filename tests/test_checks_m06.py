@@ -1,7 +1,8 @@
-"""Assignment 06 checks (grader/checks/m06.py): right answers pass, named mistakes fail.
+"""Assignment 06 checks (the key, solutions/06-interpretable-models/key.py): right answers pass,
+named mistakes fail; and the student side (grader/checks/m06.py) checks offline without the key.
 
-Fast unit tests: the checks' ``verify``/``verify_hidden`` are called directly with the values a
-student would define (no notebook is executed). The mutant catalogue in
+Fast unit tests: the key's ``verify``/``verify_hidden``/``verify_graded`` are called directly
+with the values a student would define (no notebook is executed). The mutant catalogue in
 ``solutions/06-interpretable-models/mutants.yml`` is proved against the executed notebook by
 ``grader verify``; these tests pin the same mistakes at the unit level, plus the tiers around
 them (not attempted, wrong type, crashes) and the rule that feedback never shows the expected
@@ -9,6 +10,9 @@ value.
 """
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,9 +27,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from grader.checks import Incorrect, NotAttempted, core, m06
+from grader import judging
+from grader.checks import Incorrect, NotAttempted, core, wire
+from grader.checks import m06 as student_m06
+from grader.checks.collect import gather
+from grader.checks.offline import load_key_file
 from grader.datasets import breast_cancer_split, diabetes_raw, make_credit_noise, make_rule_data
 
+m06 = load_key_file(Path(__file__).resolve().parents[1] / "solutions/06-interpretable-models/key.py")
 SEEDS = (0, 1, 7, 6011, 6023, 6043, 99991)
 
 
@@ -44,7 +53,7 @@ def _setup():
     Xc_train, Xc_test, yc_train, yc_test = train_test_split(X_c, y_c, test_size=0.3, random_state=0)
     rf = RandomForestClassifier(n_estimators=100, random_state=0).fit(Xc_train, yc_train)
     return dict(
-        X_dia=X_dia, y_dia=y_dia, X_test=X_test, model=model, X_wine=wine.data,
+        X_dia=X_dia, y_dia=y_dia, X_train=X_train, X_test=X_test, model=model, X_wine=wine.data,
         wine_names=list(wine.feature_names), wine_tree=wine_tree, X_rule=X_rule, y_rule=y_rule,
         X_c=X_c, Xc_train=Xc_train, Xc_test=Xc_test, yc_train=yc_train, yc_test=yc_test, rf=rf,
     )  # fmt: skip
@@ -183,6 +192,7 @@ def test_right_answers_pass_visible_and_hidden(label, values):
     question.verify(**values)
     for seed in SEEDS:
         question.verify_hidden(seed=seed, **values)
+    question.verify_graded(seed=SEEDS[-1], **values)
 
 
 # --- the catalogued mistakes -------------------------------------------------------------------
@@ -264,6 +274,8 @@ MISTAKES = [
     ("q2", dict(odds_ratios=odds_ratios, or_malignant_texture=float(np.exp(-_B) - 1)),
      "relative change"),
     ("q2", dict(odds_ratios=odds_ratios, or_malignant_texture=delta_right()), "change in probability"),
+    ("q2", dict(odds_ratios=odds_ratios, or_malignant_texture=float(np.exp(
+        -_B / NB["model"][0].scale_[1] * NB["X_train"]["mean texture"].std()))), "ddof=1"),
     # q3
     ("q3", dict(delta_p_malignant=float(np.exp(-_B))), "odds ratio"),
     ("q3", dict(delta_p_malignant=float(np.exp(-_B) - 1)), "odds ratio"),
@@ -272,6 +284,8 @@ MISTAKES = [
     ("q3", dict(delta_p_malignant=_P * (1 - _P) * -_B), "slope approximation"),
     ("q3", dict(delta_p_malignant=-_B), "log-odds"),
     ("q3", dict(delta_p_malignant=round(delta_right(), 3)), "do not round"),
+    # issue 14: a near miss that a known mistake explains is not "rounding"
+    ("q3", dict(delta_p_malignant=delta_right(step=NB["X_train"]["mean texture"].std())), "ddof=1"),
     # q4
     ("q4", q4_values(_rules_with("leaf_id")), "leaf id"),
     ("q4", q4_values(_rules_with("node_ids")), "node ids"),
@@ -407,20 +421,129 @@ def test_crashes_and_wrong_types_are_incorrect():
 
 
 def test_placeholders_are_not_attempted(monkeypatch):
+    """The offline check (student side, no key) keeps the not-attempted tier."""
     namespace = dict(q1_values(), most_influential=...)
     monkeypatch.setattr(core, "_user_namespace", lambda: namespace)
     with pytest.raises(NotAttempted):
-        m06.q1.check()
+        student_m06.q1.check()
     namespace = {}
     monkeypatch.setattr(core, "_user_namespace", lambda: namespace)
     with pytest.raises(NotAttempted, match="not defined"):
-        m06.q6.check()
+        student_m06.q6.check()
 
 
 def test_check_passes_through_the_notebook_namespace(monkeypatch, capsys):
     monkeypatch.setattr(core, "_user_namespace", lambda: dict(delta_p_malignant=delta_right()))
-    m06.q3.check()
+    student_m06.q3.check()
     assert "Correct" in capsys.readouterr().out
+
+
+# --- the student side: offline checks from the precomputed data, judgement outside -----------
+@pytest.mark.parametrize("label", sorted(RIGHT))
+def test_offline_check_passes_right_answers(label, monkeypatch, capsys):
+    for values in RIGHT[label]:
+        monkeypatch.setattr(core, "_user_namespace", lambda v=values: dict(v))
+        getattr(student_m06, label).check()
+        assert "Correct" in capsys.readouterr().out
+
+
+OFFLINE_NAMED = [
+    ("q1", q1_values(_raw_coefs), "not standardised"),
+    ("q2", dict(odds_ratios=_or_with(lambda m: np.exp(-m[-1].coef_[0])),
+                or_malignant_texture=or_right()), "wrong sign"),
+    ("q3", dict(delta_p_malignant=delta_right(step=NB["X_train"]["mean texture"].std())), "ddof=1"),
+    ("q4", q4_values(_rules_with("strict")), "equality"),
+    ("q5", q5_values(DecisionTreeClassifier(random_state=0).fit(NB["X_rule"], NB["y_rule"])),
+     "fits the noise"),
+    ("q6", q6_values(on_train=True), "training data"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("label, values, named", OFFLINE_NAMED, ids=[m[0] for m in OFFLINE_NAMED])
+def test_offline_check_names_catalogued_mistakes(label, values, named, monkeypatch):
+    """Each of these is a mutant of mutants.yml: the offline check names it like the key."""
+    monkeypatch.setattr(core, "_user_namespace", lambda: dict(values))
+    with pytest.raises(Incorrect, match=named) as info:
+        getattr(student_m06, label).check()
+    for ref in _references(label, values):
+        if ref not in _student_text(values):
+            assert ref not in str(info.value)
+
+
+def test_a_near_miss_with_a_known_cause_is_not_called_rounding():
+    """Issue 14: ddof=1 moves delta_p by 3e-4, inside the 'close' band; it is named, not 'round'."""
+    step = NB["X_train"]["mean texture"].std()
+    assert abs(delta_right(step=step) - delta_right()) < 1e-3
+    for check in (m06.q3.verify, lambda **v: m06.q3.verify_hidden(seed=1, **v)):
+        with pytest.raises(Incorrect) as info:
+            check(delta_p_malignant=delta_right(step=step))
+        assert "ddof=1" in str(info.value) and "round" not in str(info.value)
+
+
+def _judge(q, seed, values, hidden=False):
+    """Plan (trusted), collect in a stand-in kernel namespace, judge (trusted): judging's path."""
+    import json
+
+    names, recorded = judging.record(q, seed, hidden=hidden)
+    names, calls = judging.parse_plan(judging.plan_text(names, [c for c, _ in recorded]))
+    payload = json.loads(json.dumps(gather(names, calls, dict(values))))
+    return judging.judge(q, seed, payload, hidden=hidden)
+
+
+@pytest.mark.parametrize("label", ["q2", "q4", "q5"])
+def test_models_cross_into_the_kernel_as_recipes_and_out_as_facts(label):
+    """q2 and q4 call the student's function on models fitted from fresh data (sent as recipes,
+    refitted in the kernel); q5 reads a fitted tree back as plain facts."""
+    q = m06.QUESTIONS[label]
+    right = RIGHT[label][0]
+    for seed, hidden in ((12345, False), (777, True)):
+        verdict = _judge(q, seed, right, hidden)
+        assert verdict.ok, verdict.message
+    wrong = {"q2": dict(right, odds_ratios=_or_with(lambda m: m[-1].coef_[0])),
+             "q4": q4_values(_rules_with("strict")),
+             "q5": q5_values(DecisionTreeClassifier(random_state=0).fit(NB["X_rule"], NB["y_rule"]))}
+    verdict = _judge(q, 12345, wrong[label])
+    named = {"q2": "coefficients themselves", "q4": "equality", "q5": "fits the noise"}[label]
+    assert not verdict.ok and named in verdict.message, verdict.message
+
+
+def test_a_function_fitted_to_the_visible_inputs_fails_the_graded_check():
+    """The graded visible cell also calls the function on fresh models drawn from its seed."""
+    def or_fixed(model):
+        return odds_ratios(NB["model"]) if len(model.feature_names_in_) == 5 else odds_ratios(
+            _TOY)
+
+    global _TOY
+    _TOY = m06._q2_toy(np.random.default_rng(61), 80, ["dose_mg", "age_years", "bmi"])
+    values = dict(odds_ratios=or_fixed, or_malignant_texture=or_right())
+    m06.q2.verify(**values)
+    assert not _judge(m06.q2, 4242, values).ok
+
+
+def test_student_module_holds_no_key():
+    names = set(vars(student_m06))
+    for private in ("_cancer", "_wine", "_rule", "_credit", "_q1_refs", "_ref_rules", "_q3_check",
+                    "CANCER_FEATURES", "PATIENT", "WINE_ROW", "_NAME_POOL"):
+        assert private not in names
+    for q in (getattr(student_m06, f"q{i}") for i in range(1, 7)):
+        assert "verify" not in type(q).__dict__ and "references" not in type(q).__dict__
+    text = (Path(student_m06.__file__)).read_text()
+    data = (Path(student_m06.__file__).parent / "data" / "m06.json").read_text()
+    seeds = ("6011", "6023", "6037", "6043", "6053", "6067")
+    for blob in (text, data):
+        assert not any(f"seed={s}" in blob or f'"{s}"' in blob for s in seeds)
+        for private in ("_q1_refs", "_ref_rules", "_q3_check", "_tree_predict", "p_ddof1"):
+            assert private not in blob
+    # Single values that no visible call returns are hashed, the tree's facts too (its
+    # thresholds are q5's answers). (or_malignant_texture is 1 / odds_ratios(model)[texture] and
+    # coefs_std is standardized_coefs(X_dia, y_dia): visible calls, whose results are plain.)
+    for label, name in (("q3", "delta_p_malignant"), ("q5", "root_threshold"),
+                        ("q5", "second_threshold")):
+        value = m06.QUESTIONS[label].references()[name]
+        for spelled in (repr(value), f"{value:.6g}", f"{value:.4g}"):
+            pattern = rf"(?<![\d.]){re.escape(spelled)}(?!\d)"
+            assert not re.search(pattern, text + data), (label, name, spelled)
+    assert wire.RECIPE_ATTR not in text
 
 
 def test_hints_are_tiered():

@@ -8,9 +8,11 @@ At grade time a test cell of a converted assignment runs only::
 The *plan* (made by the trusted grader, :mod:`grader.judging`) lists the names to read from the
 notebook and the calls to make (``Call(name, args, kwargs)``: the student's function on inputs
 the student has never seen). :func:`collect` reads, calls each function on fresh copies of the
-inputs with warnings, stdout and stderr silenced, catches every exception (its type name and the
-first 200 characters of its message; ``NotImplementedError`` means "not attempted"), notes a call
-that changed NumPy's global random generator (``"rng": true``), encodes
+inputs with warnings, stdout and stderr silenced (a call that changes its positional inputs in
+place also sends them back as they are after the call, so the judge sees what the call did),
+catches every exception (its type name and the first 200 characters of its message;
+``NotImplementedError`` means "not attempted"), notes a call that changed NumPy's global random
+generator (``"rng": true``), encodes
 everything with :mod:`grader.checks.wire` under a size cap, and emits one ``display_data`` output
 of MIME type :data:`MIME`. It never raises and prints nothing else. Nothing here judges: the
 payload is hostile data to the grader, which compares it with the key outside the kernel.
@@ -193,12 +195,18 @@ def gather(names: list[str], calls: list[Call], ns: dict[str, Any]) -> dict:
         try:  # fresh copies: decode the call's own encoding again
             args = wire.decode(wire.encode(tuple(c.args)), objects=True)
             kwargs = wire.decode(wire.encode(dict(c.kwargs)), objects=True)
-            before = global_rng_state()
+            before = [_json_dumps(wire.encode(a)) for a in args]
+            rng_before = global_rng_state()
             with _silenced():
                 value = func(*args, **kwargs)
-            results.append({"ok": _capped(value)})
-            if global_rng_state() != before:
-                results[-1]["rng"] = True
+            result = {"ok": _capped(value)}
+            changed = [_json_dumps(wire.encode(a)) != b for a, b in zip(args, before, strict=True)]
+            if any(changed):  # it changed its inputs in place: send those back as they are now
+                result["mutated"] = _capped(tuple(a if c else None
+                                                  for a, c in zip(args, changed, strict=True)))
+            if global_rng_state() != rng_before:
+                result["rng"] = True
+            results.append(result)
         except NotImplementedError:
             results.append({"todo": True})
         except BaseException as exc:  # noqa: BLE001 - the student's bug is data here

@@ -12,51 +12,31 @@ q7   ``make_target(X1, X2)``                           design: flat PDP but high
 q8   ``ale(model, X, feature, n_bins)``                first-order ALE with quantile bins
 ==== ================================================ =========================================
 
-Every reference is recomputed here: the friedman1 model of the notebook is rebuilt from its seeds
-(and cached), and the function questions run on small toy models whose truth is known. Toy data
-are asymmetric on purpose (skewed features, correlated columns, unequal coefficients) so that each
-classic mistake gives an answer different from the right one, and each mistake is named.
+This is the student side: titles, names and hints, the toy model the checks pass to your
+functions, and ``q7_measure`` (the notebook measures your q7 design with it). ``qN.check()``
+compares your answers with data precomputed from the instructor's key for the check's fixed
+inputs (``grader/checks/data/m07.json``, written by ``grader release``); the key itself, and the
+hidden tests, stay with the instructor.
+
+``feature_with_interaction`` (q6) has two possible values, so it can be guessed by trying both in
+``check()``; it shares its question with two spreads that cannot be guessed.
 """
 
 from __future__ import annotations
 
-import functools
-from types import SimpleNamespace
-
 import numpy as np
-from sklearn.datasets import make_friedman1
-from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+from sklearn.ensemble import RandomForestRegressor
 from sklearn.inspection import partial_dependence, permutation_importance
-from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import train_test_split
 
-from .core import Incorrect, Question, call, question, unrounded
-from .values import allclose, as_array, as_float, as_int, as_tuple, close, show
+from .core import Incorrect, call
+from .offline import OfflineQuestion, question
+from .values import as_array
 
 __all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
 
-#: The ICE grid of q5/q6 (the notebook's setup cell defines the same ``GRID``).
-_GRID = np.linspace(0.0, 1.0, 11)
-#: q7: the thresholds the design must meet.
-_Q7_MIN_PI = 0.5
-_Q7_MAX_PDP_RANGE = 0.5
 
-
-# --- reference data, rebuilt from seeds (cached: the checks run many times) ------------------
-@functools.lru_cache(maxsize=1)
-def _friedman() -> SimpleNamespace:
-    """The notebook's data and model: friedman1, 40 % test split, gradient boosting."""
-    X, y = make_friedman1(n_samples=800, n_features=10, noise=1.0, random_state=0)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.4, random_state=0)
-    model = GradientBoostingRegressor(n_estimators=150, max_depth=3, random_state=0).fit(
-        X_train, y_train
-    )
-    return SimpleNamespace(
-        X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test, model=model
-    )  # fmt: skip
-
-
-class _ToyModel:
+class ToyModel:
     """A fitted-model stand-in with a known, non-additive prediction function.
 
     predict(X) = X @ w + c * x0 * x1 + sin(3 * x_last); score is R^2 (as for sklearn regressors).
@@ -79,629 +59,6 @@ class _ToyModel:
         return "ToyModel()"
 
 
-def _toy_data(rng: np.random.Generator, n: int, p: int) -> np.ndarray:
-    """Skewed, partly correlated columns: quantile bins differ from equal-width bins."""
-    X = rng.exponential(1.0, (n, p))
-    X[:, 1] = 0.6 * X[:, 0] + 0.4 * X[:, 1]
-    return X
-
-
-def _pi_ref(model, X, y, n_repeats, seed, variant: str = "ok"):
-    """The q1 protocol (and, through ``variant``, what each classic mistake returns)."""
-    rng = np.random.default_rng(seed)
-    n, p = X.shape
-    base = model.score(X, y)
-    imp = np.zeros((n_repeats, p))
-    kept = X.copy()
-    for r in range(n_repeats):
-        if variant == "norestore_repeat":
-            kept = X.copy()
-        for j in range(p):
-            idx = rng.permutation(n)
-            if variant == "rows":
-                Z = X[idx]
-            elif variant.startswith("norestore"):
-                kept[:, j] = kept[idx, j]
-                Z = kept
-            else:
-                Z = X.copy()
-                Z[:, j] = X[idx, j]
-            imp[r, j] = base - model.score(Z, y)
-    return imp.mean(axis=0), imp.std(axis=0), imp.std(axis=0, ddof=1) if n_repeats > 1 else None
-
-
-def _pdp_ref(model, X, feature, grid) -> np.ndarray:
-    out = []
-    for v in grid:
-        Z = X.copy()
-        Z[:, feature] = v
-        out.append(np.mean(model.predict(Z)))
-    return np.array(out)
-
-
-def _ice_raw(model, X, feature, grid) -> np.ndarray:
-    cols = []
-    for v in grid:
-        Z = X.copy()
-        Z[:, feature] = v
-        cols.append(model.predict(Z))
-    return np.column_stack(cols)
-
-
-def _bins(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    n_bins = edges.size - 1
-    return np.clip(np.searchsorted(edges, x, side="left") - 1, 0, n_bins - 1)
-
-
-def _ale_ref(model, X, feature, n_bins, *, equal_width=False, centre="weighted"):
-    x = X[:, feature]
-    if equal_width:
-        edges = np.linspace(x.min(), x.max(), n_bins + 1)
-    else:
-        edges = np.quantile(x, np.linspace(0.0, 1.0, n_bins + 1))
-    k = _bins(x, edges)
-    effects = np.zeros(n_bins)
-    counts = np.zeros(n_bins)
-    for b in range(n_bins):
-        rows = X[k == b]
-        counts[b] = rows.shape[0]
-        if rows.shape[0] == 0:
-            continue
-        lo, hi = rows.copy(), rows.copy()
-        lo[:, feature] = edges[b]
-        hi[:, feature] = edges[b + 1]
-        effects[b] = np.mean(model.predict(hi) - model.predict(lo))
-    g = np.concatenate([[0.0], np.cumsum(effects)])
-    if centre == "weighted":
-        g = g - np.sum(counts * (g[:-1] + g[1:]) / 2) / counts.sum()
-    elif centre == "mean":
-        g = g - g.mean()
-    return edges, g
-
-
-def _near(a: np.ndarray, b: np.ndarray, tol: float = 1e-6) -> bool:
-    return allclose(a, b, rtol=tol, atol=tol)
-
-
-def _unchanged(X: np.ndarray, before: np.ndarray, name: str, where: str) -> None:
-    if not np.array_equal(X, before):
-        raise Incorrect(
-            f"{where}, `{name}` changed the X it was given (it modifies X in place). Work on a "
-            "copy, `X_new = X.copy()`, so that the caller's data stay untouched."
-        )
-
-
-# =================================================================================================
-# q1: permutation importance by hand
-# =================================================================================================
-def _q1_values(func, model, X, y, n_repeats, seed, where):
-    before = X.copy()
-    got = call(func, "perm_importance", model, X, y.copy(), n_repeats, seed)
-    _unchanged(X, before, "perm_importance", where)
-    mean, std = as_tuple(got, "perm_importance", 2)
-    p = X.shape[1]
-    mean = as_array(mean, "perm_importance(...)[0] (the means)", shape=(p,))
-    std = as_array(std, "perm_importance(...)[1] (the standard deviations)", shape=(p,))
-    return mean, std
-
-
-def _q1_diagnose(mean, std, model, X, y, n_repeats, seed, noise_cols, where):
-    ref_mean, ref_std, ref_std1 = _pi_ref(model, X, y, n_repeats, seed)
-    said = f"{where}, `perm_importance` returned means {show(mean)}"
-    if _near(mean, ref_mean):
-        if _near(std, ref_std):
-            return
-        if ref_std1 is not None and _near(std, ref_std1):
-            raise Incorrect(
-                f"{where}, the means are right but the standard deviations use ddof=1. Use "
-                "`np.std(..., axis=0)` (ddof=0), as scikit-learn does."
-            )
-        raise Incorrect(
-            f"{where}, the means are right but the standard deviations {show(std)} are not the "
-            "standard deviation over the repeats of each column's importance."
-        )
-    if _near(mean, -ref_mean):
-        raise Incorrect(
-            f"{said}: the sign is flipped. Importance is the *drop* in score, baseline score minus "
-            "the score after shuffling, so a useful feature gets a positive value."
-        )
-    rows = _pi_ref(model, X, y, n_repeats, seed, "rows")[0]
-    if _near(mean, rows) or float(np.ptp(mean)) < 1e-9 * max(1.0, float(np.max(np.abs(mean)))):
-        raise Incorrect(
-            f"{said}: every feature got the same importance. You shuffled whole rows (or every "
-            "column at once) instead of one column at a time: permute only column j, "
-            "`X_perm[:, j] = X[idx, j]`."
-        )
-    for variant in ("norestore", "norestore_repeat"):
-        if _near(mean, _pi_ref(model, X, y, n_repeats, seed, variant)[0]):
-            raise Incorrect(
-                f"{said}: the shuffled column was not restored before the next feature, so the "
-                "shuffles pile up and later (noise) columns look important. Start each feature "
-                "from a fresh copy of X."
-            )
-    if np.all(np.abs(mean[noise_cols]) < 0.05) and np.all(mean[: min(noise_cols)] > 0):
-        raise Incorrect(
-            f"{said}. These are roughly right but they do not follow the required random protocol: "
-            "one `rng = np.random.default_rng(seed)` per call, repeats in the outer loop, columns "
-            "in the inner loop, and `idx = rng.permutation(n_rows)` for each column."
-        )
-    if np.any(np.abs(mean[noise_cols]) >= 0.05):
-        raise Incorrect(
-            f"{said}: the model ignores columns {list(noise_cols)}, yet they get a large "
-            "importance. Restore each column (work on a fresh copy) before shuffling the next one."
-        )
-    raise Incorrect(f"{said}, which are not the permutation importances (drop in model.score).")
-
-
-@question("q1")
-class PermImportance(Question):
-    title = "permutation importance by hand"
-    names = ("perm_importance",)
-    hints = (
-        "Compute `base = model.score(X, y)` once. Then, for each repeat and each column j, copy X, "
-        "shuffle only column j, and record `base - model.score(X_perm, y)`.",
-        "Follow the random protocol exactly: `rng = np.random.default_rng(seed)` once; "
-        "`for r in range(n_repeats): for j in range(n_cols): idx = rng.permutation(n_rows)`; "
-        "`X_perm = X.copy(); X_perm[:, j] = X[idx, j]`.",
-        "Store the drops in an array of shape (n_repeats, n_cols) and return "
-        "`(drops.mean(axis=0), drops.std(axis=0))`.",
-    )
-
-    def verify(self, perm_importance):
-        rng = np.random.default_rng(70)
-        X = rng.normal(0.0, 1.0, (400, 4))
-        y = X @ np.array([3.0, -1.0, 0.0, 0.5]) + rng.normal(0.0, 0.5, 400)
-        model = LinearRegression().fit(X, y)
-        where = "On a linear toy model y = 3 x0 - x1 + 0.5 x3 (x2 is noise), n_repeats=3, seed=1"
-        mean, std = _q1_values(perm_importance, model, X, y, 3, 1, where)
-        _q1_diagnose(mean, std, model, X, y, 3, 1, [2], where)
-        data = _friedman()
-        where = "On the friedman1 model and X_test (n_repeats=2, seed=0)"
-        X, y = data.X_test.copy(), data.y_test.copy()
-        mean, std = _q1_values(perm_importance, data.model, X, y, 2, 0, where)
-        _q1_diagnose(mean, std, data.model, X, y, 2, 0, [5, 6, 7, 8, 9], where)
-
-    def verify_hidden(self, seed, perm_importance):
-        rng = np.random.default_rng(seed)
-        for _ in range(3):
-            n, p = int(rng.integers(150, 300)), int(rng.integers(3, 6))
-            X = rng.normal(0.0, 1.0, (n, p)) * rng.uniform(0.5, 3.0, p)
-            w = rng.uniform(1.0, 3.0, p) * rng.choice([-1.0, 1.0], p)
-            w[-1] = 0.0
-            y = X @ w + rng.normal(0.0, 0.3, n)
-            model = LinearRegression().fit(X, y)
-            reps, s = int(rng.integers(1, 4)), int(rng.integers(0, 1000))
-            where = f"On a fresh linear case (n={n}, {p} columns, n_repeats={reps}, seed={s})"
-            mean, std = _q1_values(perm_importance, model, X, y, reps, s, where)
-            _q1_diagnose(mean, std, model, X, y, reps, s, [p - 1], where)
-
-
-# =================================================================================================
-# q2: held-out permutation importances, by hand and with sklearn
-# =================================================================================================
-@functools.lru_cache(maxsize=1)
-def _q2_refs() -> SimpleNamespace:
-    d = _friedman()
-
-    def skl(X, y):
-        r = permutation_importance(d.model, X, y, n_repeats=5, random_state=0)
-        return r.importances_mean
-
-    return SimpleNamespace(
-        hand_test=_pi_ref(d.model, d.X_test, d.y_test, 5, 0)[0],
-        hand_train=_pi_ref(d.model, d.X_train, d.y_train, 5, 0)[0],
-        skl_test=skl(d.X_test, d.y_test),
-        skl_train=skl(d.X_train, d.y_train),
-    )
-
-
-def _q2_check(pi_test, pi_sklearn, tol: float) -> None:
-    r = _q2_refs()
-    hand = as_array(pi_test, "pi_test", shape=(10,))
-    skl = as_array(pi_sklearn, "pi_sklearn", shape=(10,))
-    said = f"`pi_test` = {show(hand)}"
-    if not _near(hand, r.hand_test, tol):
-        if _near(hand, r.hand_train, tol) or _near(hand, r.skl_train, 1e-3):
-            raise Incorrect(
-                f"{said} is computed on the training data. There the model has memorised the "
-                "noise, so importances are inflated (noise columns look useful). Use X_test, y_test."
-            )
-        if _near(hand, -r.hand_test, tol):
-            raise Incorrect(f"{said}: the sign is flipped; importance is the drop in score.")
-        if _near(hand, r.skl_test, tol):
-            raise Incorrect(
-                f"{said} is scikit-learn's result. `pi_test` must come from your own "
-                "`perm_importance` (n_repeats=5, seed=0); sklearn's goes into `pi_sklearn`."
-            )
-        raise Incorrect(
-            f"{said} is not `perm_importance(model, X_test, y_test, n_repeats=5, seed=0)[0]`."
-        )
-    said = f"`pi_sklearn` = {show(skl)}"
-    if not _near(skl, r.skl_test, tol):
-        if _near(skl, r.skl_train, tol):
-            raise Incorrect(
-                f"{said} is computed on the training data: importances there are inflated. Pass "
-                "X_test and y_test to `permutation_importance`."
-            )
-        if _near(skl, r.hand_test, tol):
-            raise Incorrect(
-                f"{said} is your own function's result; use "
-                "`sklearn.inspection.permutation_importance` for this one."
-            )
-        raise Incorrect(
-            f"{said} is not `permutation_importance(model, X_test, y_test, n_repeats=5, "
-            "random_state=0).importances_mean`."
-        )
-
-
-@question("q2")
-class HeldOutImportance(Question):
-    title = "held-out permutation importances, by hand and with scikit-learn"
-    names = ("pi_test", "pi_sklearn")
-    hints = (
-        "Importance must be measured on data the model did not train on: use X_test and y_test.",
-        "`pi_test = perm_importance(model, X_test, y_test, n_repeats=5, seed=0)[0]`; for sklearn, "
-        "`permutation_importance(model, X_test, y_test, n_repeats=5, random_state=0)` and take "
-        "its `.importances_mean`.",
-    )
-
-    def verify(self, pi_test, pi_sklearn):
-        _q2_check(pi_test, pi_sklearn, 1e-4)
-
-    def verify_hidden(self, seed, pi_test, pi_sklearn):
-        unrounded(
-            lambda tol: _q2_check(pi_test, pi_sklearn, tol), 1e-4, 1e-9,
-            "`pi_test` or `pi_sklearn` is close to the right values but not equal to them. "
-            "Compute them in code and do not round.",
-        )
-
-
-# =================================================================================================
-# q3: partial dependence by hand
-# =================================================================================================
-def _q3_run(func, model, X, feature, grid, where) -> None:
-    before = X.copy()
-    got = call(func, "pdp", model, X, feature, grid.copy())
-    _unchanged(X, before, "pdp", where)
-    n, g = X.shape[0], grid.size
-    arr = as_array(got, "pdp(...)")
-    if arr.shape == (n,) and n != g:
-        raise Incorrect(
-            f"{where}, `pdp` returned an array of shape {arr.shape}: one value per *row*. You "
-            "averaged over the grid values instead of over the data rows; the PDP has one value "
-            "per grid value (the mean prediction over all rows)."
-        )
-    if arr.shape != (g,):
-        raise Incorrect(
-            f"{where}, `pdp` should return shape ({g},) (one value per grid value), not {arr.shape}."
-        )
-    ref = _pdp_ref(model, X, feature, grid)
-    if _near(arr, ref):
-        return
-    said = f"{where}, `pdp` returned {show(arr)}"
-    row = X.mean(axis=0, keepdims=True)
-    if _near(arr, _pdp_ref(model, row, feature, grid)):
-        raise Incorrect(
-            f"{said}: these are predictions for the *average row*. A PDP averages the "
-            "predictions over all rows; for a non-linear model the prediction at the average "
-            "row is not the average prediction."
-        )
-    for other in (feature - 1, feature + 1):
-        if 0 <= other < X.shape[1] and _near(arr, _pdp_ref(model, X, other, grid)):
-            raise Incorrect(f"{said}: that is the PDP of column {other}; set column `feature`.")
-    if float(np.ptp(arr)) < 1e-12:
-        raise Incorrect(
-            f"{said}: the curve is flat, so the feature never changes. Set `X_new[:, feature] = "
-            "value` for each grid value before predicting."
-        )
-    if _near(arr, np.array([np.median(model.predict(_set(X, feature, v))) for v in grid])):
-        raise Incorrect(f"{said}: that is the median prediction; a PDP uses the mean.")
-    raise Incorrect(f"{said}, which is not the mean prediction at each grid value.")
-
-
-def _set(X: np.ndarray, feature: int, v: float) -> np.ndarray:
-    Z = X.copy()
-    Z[:, feature] = v
-    return Z
-
-
-@question("q3")
-class PartialDependence(Question):
-    title = "partial dependence by hand (brute force)"
-    names = ("pdp",)
-    hints = (
-        "For each value v in `grid`: copy X, set the whole column `feature` to v, predict, and "
-        "average the predictions over the rows.",
-        "`np.array([model.predict(X_v).mean() for v in grid])` where X_v is the copy with column "
-        "`feature` set to v. The result has one value per grid value.",
-    )
-
-    def verify(self, pdp):
-        rng = np.random.default_rng(71)
-        X = _toy_data(rng, 60, 3)
-        model = _ToyModel([1.0, -2.0, 0.5])
-        grid = np.array([0.0, 0.5, 1.5, 3.0])
-        for feature in (0, 2):
-            where = f"On a toy model (60 rows, 3 columns), feature={feature}, grid={grid.tolist()}"
-            _q3_run(pdp, model, X, feature, grid, where)
-        d = _friedman()
-        _q3_run(pdp, d.model, d.X_test.copy(), 3, _GRID.copy(), "On the friedman1 model, feature=3")
-
-    def verify_hidden(self, seed, pdp):
-        rng = np.random.default_rng(seed)
-        for _ in range(3):
-            n, p, g = int(rng.integers(20, 80)), int(rng.integers(3, 6)), int(rng.integers(3, 9))
-            X = _toy_data(rng, n, p)
-            model = _ToyModel(rng.normal(0.0, 2.0, p), c=float(rng.uniform(0.5, 2.0)))
-            feature = int(rng.integers(0, p))
-            grid = np.sort(rng.uniform(0.0, 3.0, g))
-            where = (
-                f"On a fresh toy case ({n} rows, {p} columns, feature={feature}, {g} grid values)"
-            )
-            _q3_run(pdp, model, X, feature, grid, where)
-
-
-# =================================================================================================
-# q4: sklearn's partial_dependence and the slope of x3
-# =================================================================================================
-@functools.lru_cache(maxsize=1)
-def _q4_refs() -> SimpleNamespace:
-    d = _friedman()
-
-    def pdr(X, feature, method="brute"):
-        r = partial_dependence(d.model, X, [feature], grid_resolution=20, method=method)
-        return r["grid_values"][0], r["average"][0]
-
-    grid, avg = pdr(d.X_test, 3)
-    return SimpleNamespace(
-        grid=grid, avg=avg, slope=float(np.polyfit(grid, avg, 1)[0]),
-        train=pdr(d.X_train, 3), recursion=pdr(d.X_test, 3, "recursion"), col2=pdr(d.X_test, 2),
-        col4=pdr(d.X_test, 4),
-    )  # fmt: skip
-
-
-def _q4_check(grid_x3, pd_x3, slope_x3, tol: float) -> None:
-    r = _q4_refs()
-    g_obj, a_obj = grid_x3, pd_x3
-    if type(a_obj) is np.ndarray and a_obj.ndim == 2 and a_obj.shape[0] == 1:
-        raise Incorrect(
-            f"`pd_x3` has shape {a_obj.shape}: take the first row, `result['average'][0]`, to get "
-            "the 1-D curve."
-        )
-    grid = as_array(g_obj, "grid_x3", shape=(20,))
-    avg = as_array(a_obj, "pd_x3", shape=(20,))
-    slope = as_float(slope_x3, "slope_x3")
-    if not _near(grid, r.grid, tol):
-        if _near(grid, r.train[0], tol):
-            raise Incorrect(
-                "`grid_x3` is the grid built from the training data; pass X_test to "
-                "`partial_dependence` as asked."
-            )
-        if _near(grid, r.col2[0], tol) or _near(grid, r.col4[0], tol):
-            raise Incorrect(
-                "`grid_x3` is the grid of another column. Python counts from 0: x3 is column 3, "
-                "`features=[3]`."
-            )
-        raise Incorrect(f"`grid_x3` = {show(grid)} is not `result['grid_values'][0]`.")
-    said = f"`pd_x3` = {show(avg)}"
-    if not _near(avg, r.avg, tol):
-        if _near(avg, r.recursion[1], tol):
-            raise Incorrect(
-                f"{said} comes from the 'recursion' method (the default for this model), which "
-                'leaves out the model\'s baseline. Pass `method="brute"`.'
-            )
-        if _near(avg, r.train[1], tol):
-            raise Incorrect(f"{said} is computed on the training data; use X_test.")
-        raise Incorrect(f"{said} is not `result['average'][0]` for feature 3, method='brute'.")
-    if not close(slope, r.slope, rtol=tol, atol=tol):
-        if close(slope, float(np.polyfit(avg, grid, 1)[0]), rtol=1e-6):
-            raise Incorrect(
-                f"`slope_x3` = {slope:.4g}: the arguments of `np.polyfit` are swapped "
-                "(that regresses x on the PDP). Use `np.polyfit(grid_x3, pd_x3, 1)[0]`."
-            )
-        if close(slope, float((avg[-1] - avg[0]) / (grid[-1] - grid[0])), rtol=1e-6):
-            raise Incorrect(
-                f"`slope_x3` = {slope:.4g} joins the two endpoints only; fit a least-squares line "
-                "through all 20 points with `np.polyfit(grid_x3, pd_x3, 1)[0]`."
-            )
-        if close(slope, float(np.polyfit(avg, grid, 1)[1]), rtol=1e-6) or close(
-            slope, float(np.polyfit(grid, avg, 1)[1]), rtol=1e-6
-        ):
-            raise Incorrect(
-                f"`slope_x3` = {slope:.4g} is the intercept: `np.polyfit(x, y, 1)` returns "
-                "[slope, intercept]."
-            )
-        raise Incorrect(
-            f"`slope_x3` = {slope:.4g} is not the least-squares slope of pd_x3 on grid_x3."
-        )
-
-
-@question("q4")
-class SklearnPDP(Question):
-    title = "sklearn's partial_dependence and the slope of x3"
-    names = ("grid_x3", "pd_x3", "slope_x3")
-    hints = (
-        "`result = partial_dependence(model, X_test, features=[3], grid_resolution=20, "
-        'method="brute")` returns a Bunch.',
-        "Its keys are 'grid_values' and 'average' (there is no 'values' key any more): "
-        "`grid_x3 = result['grid_values'][0]`, `pd_x3 = result['average'][0]`.",
-        "`slope_x3 = np.polyfit(grid_x3, pd_x3, 1)[0]`.",
-    )
-
-    def verify(self, grid_x3, pd_x3, slope_x3):
-        _q4_check(grid_x3, pd_x3, slope_x3, 1e-4)
-
-    def verify_hidden(self, seed, grid_x3, pd_x3, slope_x3):
-        unrounded(
-            lambda tol: _q4_check(grid_x3, pd_x3, slope_x3, tol), 1e-4, 1e-9,
-            "`grid_x3`, `pd_x3` or `slope_x3` is close to the right value but not equal to it. "
-            "Compute them in code and do not round.",
-        )
-
-
-# =================================================================================================
-# q5: centred ICE
-# =================================================================================================
-def _q5_run(func, model, X, feature, grid, where) -> None:
-    before = X.copy()
-    got = call(func, "centred_ice", model, X, feature, grid.copy())
-    _unchanged(X, before, "centred_ice", where)
-    n, g = X.shape[0], grid.size
-    if type(got) is not np.ndarray:
-        raise Incorrect(f"`centred_ice` should return a 2-D NumPy array, not {type(got).__name__}.")
-    if got.dtype.kind not in "fiu":
-        raise Incorrect(f"`centred_ice` should return numbers, but its dtype is {got.dtype}.")
-    arr = np.array(got, dtype=float, copy=True)
-    raw = _ice_raw(model, X, feature, grid)
-    if arr.shape == (g, n) and n != g:
-        raise Incorrect(
-            f"{where}, `centred_ice` returned shape {arr.shape}: it is transposed. Return one row "
-            f"per data row and one column per grid value, shape ({n}, {g})."
-        )
-    if arr.shape != (n, g):
-        raise Incorrect(f"{where}, `centred_ice` should return shape ({n}, {g}), not {arr.shape}.")
-    ref = raw - raw[:, [0]]
-    if _near(arr, ref):
-        return
-    said = f"{where}, `centred_ice` returned {show(arr)}"
-    if _near(arr, raw):
-        raise Incorrect(
-            f"{said}: these curves are not centred. Subtract from each row its own prediction at "
-            "the first grid value, `ice - ice[:, [0]]`, so that every curve starts at 0."
-        )
-    wrong = {
-        "at the mean of each curve": raw - raw.mean(axis=1, keepdims=True),
-        "at the last grid value": raw - raw[:, [-1]],
-        "at the row's own prediction (its actual feature value)": raw - model.predict(X)[:, None],
-        "on the PDP (the mean curve)": raw - raw.mean(axis=0, keepdims=True),
-        "on one number (the first curve's start, or the mean start) for all rows": raw - raw[0, 0],
-        "on the mean start for all rows": raw - raw[:, 0].mean(),
-    }
-    for how, value in wrong.items():
-        if _near(arr, value):
-            raise Incorrect(
-                f"{said}: the curves are centred {how}. Centre each curve at the first grid value: "
-                "subtract that row's prediction at grid[0]."
-            )
-    raise Incorrect(f"{said}, which are not the centred ICE curves.")
-
-
-@question("q5")
-class CentredICE(Question):
-    title = "centred ICE curves"
-    names = ("centred_ice",)
-    hints = (
-        "Build the raw ICE matrix first: for each grid value v, set column `feature` to v in a "
-        "copy of X and keep the whole vector of predictions (one per row).",
-        "Stack them as columns, shape (n_rows, n_grid): `np.column_stack([...])`. Then subtract "
-        "each row's first value: `ice - ice[:, [0]]`.",
-    )
-
-    def verify(self, centred_ice):
-        rng = np.random.default_rng(72)
-        X = _toy_data(rng, 30, 3)
-        model = _ToyModel([1.0, -2.0, 0.5])
-        grid = np.array([0.5, 1.0, 2.0, 2.5, 4.0])
-        where = f"On a toy model (30 rows, 3 columns), feature=0, grid={grid.tolist()}"
-        _q5_run(centred_ice, model, X, 0, grid, where)
-        d = _friedman()
-        _q5_run(
-            centred_ice, d.model, d.X_test[:40].copy(), 0, _GRID.copy(), "On the friedman1 model"
-        )
-
-    def verify_hidden(self, seed, centred_ice):
-        rng = np.random.default_rng(seed)
-        for _ in range(3):
-            n, p, g = int(rng.integers(10, 50)), int(rng.integers(3, 6)), int(rng.integers(3, 8))
-            X = _toy_data(rng, n, p)
-            model = _ToyModel(rng.normal(0.0, 2.0, p), c=float(rng.uniform(0.5, 2.0)))
-            feature = int(rng.integers(0, 2))
-            grid = np.sort(rng.uniform(0.0, 3.0, g))
-            where = (
-                f"On a fresh toy case ({n} rows, {p} columns, feature={feature}, {g} grid values)"
-            )
-            _q5_run(centred_ice, model, X, feature, grid, where)
-
-
-# =================================================================================================
-# q6: interactions from ICE heterogeneity
-# =================================================================================================
-@functools.lru_cache(maxsize=1)
-def _q6_refs() -> dict:
-    d = _friedman()
-    out = {}
-    for name, X in (("test", d.X_test), ("train", d.X_train)):
-        for f in (0, 3):
-            raw = _ice_raw(d.model, X, f, _GRID)
-            c = raw - raw[:, [0]]
-            out[name, f] = float(c.std(axis=0).mean())
-            out[name, f, "raw"] = float(raw.std(axis=0).mean())
-            out[name, f, "axis"] = float(c.std(axis=1).mean())
-            out[name, f, "ddof"] = float(c.std(axis=0, ddof=1).mean())
-    return out
-
-
-def _q6_check(spread_x0, spread_x3, feature_with_interaction, tol: float) -> None:
-    r = _q6_refs()
-    for f, value in ((0, spread_x0), (3, spread_x3)):
-        name = f"spread_x{f}"
-        v = as_float(value, name)
-        if close(v, r["test", f], rtol=tol, atol=tol):
-            continue
-        said = f"`{name}` = {v:.4g}"
-        if close(v, r["test", f, "raw"], rtol=1e-4):
-            raise Incorrect(
-                f"{said} comes from uncentred ICE curves: their spread mixes level differences "
-                "between rows (other features) with differences in shape. Centre first."
-            )
-        if close(v, r["test", f, "axis"], rtol=1e-4):
-            raise Incorrect(
-                f"{said} uses the wrong axis: take the standard deviation across rows (axis=0) at "
-                "each grid value, then average over the grid values."
-            )
-        if close(v, r["test", f, "ddof"], rtol=1e-4):
-            raise Incorrect(f"{said} uses ddof=1; use `np.std(..., axis=0)` (ddof=0).")
-        if close(v, r["train", f], rtol=1e-4) or close(v, r["train", f, "raw"], rtol=1e-4):
-            raise Incorrect(f"{said} is computed on X_train; use X_test as asked.")
-        if close(v, r["test", 3 - f], rtol=1e-4):
-            raise Incorrect(f"{said} is the spread of the other feature (x0 and x3 are swapped).")
-        raise Incorrect(f"{said} is not the mean over GRID of the across-row std of centred ICE.")
-    choice = as_int(feature_with_interaction, "feature_with_interaction")
-    if choice not in (0, 3):
-        raise Incorrect(f"`feature_with_interaction` = {choice}; it should be 0 or 3.")
-    if choice != 0:
-        raise Incorrect(
-            f"`feature_with_interaction` = {choice}: compare your two spreads. In friedman1 the "
-            "x3 term is additive (10 x3), so its centred ICE curves are nearly parallel."
-        )
-
-
-@question("q6")
-class Interactions(Question):
-    title = "interactions from ICE heterogeneity"
-    names = ("spread_x0", "spread_x3", "feature_with_interaction")
-    hints = (
-        "Use your `centred_ice(model, X_test, f, GRID)` for f = 0 and f = 3.",
-        "The spread is `ice_c.std(axis=0).mean()`: the standard deviation across rows at each "
-        "grid value, averaged over the grid values, as a float.",
-        "Parallel centred curves mean no interaction; the feature whose curves fan out more "
-        "interacts with others.",
-    )
-
-    def verify(self, spread_x0, spread_x3, feature_with_interaction):
-        _q6_check(spread_x0, spread_x3, feature_with_interaction, 1e-4)
-
-    def verify_hidden(self, seed, spread_x0, spread_x3, feature_with_interaction):
-        unrounded(
-            lambda tol: _q6_check(spread_x0, spread_x3, feature_with_interaction, tol), 1e-4, 1e-9,
-            "`spread_x0` or `spread_x3` is close to the right value but not equal to it. "
-            "Compute them in code and do not round.",
-        )
-
-
-# =================================================================================================
-# q7: design problem, flat PDP but high importance
-# =================================================================================================
 def q7_measure(make_target, seed: int = 7, n: int = 2000) -> tuple[float, float]:
     """Fit the fixed forest on a target from ``make_target``; return (PI of X1, PDP range of X1).
 
@@ -724,25 +81,91 @@ def q7_measure(make_target, seed: int = 7, n: int = 2000) -> tuple[float, float]
     return float(pi[0]), float(np.ptp(avg))
 
 
-def _q7_check(make_target, seed: int, where: str) -> None:
-    pi, rng_pdp = q7_measure(make_target, seed=seed)
-    measured = f"{where}, X1 has importance {pi:.3g} and a PDP range of {rng_pdp:.3g}"
-    if pi <= _Q7_MIN_PI and rng_pdp >= _Q7_MAX_PDP_RANGE:
-        raise Incorrect(f"{measured}. Both fail: X1 must matter a lot but have a flat PDP.")
-    if pi <= _Q7_MIN_PI:
-        raise Incorrect(
-            f"{measured}. The importance must exceed {_Q7_MIN_PI}: X1 is unused or barely used "
-            "by the target. Make y depend strongly on X1."
-        )
-    if rng_pdp >= _Q7_MAX_PDP_RANGE:
-        raise Incorrect(
-            f"{measured}. The PDP range must stay below {_Q7_MAX_PDP_RANGE}: X1 has a main effect "
-            "(on average, y moves with X1). Let X1's effect change sign with X2, so it averages out."
-        )
+
+class _Q07(OfflineQuestion):
+    aid = "07-global-methods"
+    module = "m07"
+
+
+@question("q1")
+class PermImportance(_Q07):
+    title = "permutation importance by hand"
+    names = ("perm_importance",)
+    hints = (
+        "Compute `base = model.score(X, y)` once. Then, for each repeat and each column j, copy X, "
+        "shuffle only column j, and record `base - model.score(X_perm, y)`.",
+        "Follow the random protocol exactly: `rng = np.random.default_rng(seed)` once; "
+        "`for r in range(n_repeats): for j in range(n_cols): idx = rng.permutation(n_rows)`; "
+        "`X_perm = X.copy(); X_perm[:, j] = X[idx, j]`.",
+        "Store the drops in an array of shape (n_repeats, n_cols) and return "
+        "`(drops.mean(axis=0), drops.std(axis=0))`.",
+    )
+
+
+@question("q2")
+class HeldOutImportance(_Q07):
+    title = "held-out permutation importances, by hand and with scikit-learn"
+    names = ("pi_test", "pi_sklearn")
+    hints = (
+        "Importance must be measured on data the model did not train on: use X_test and y_test.",
+        "`pi_test = perm_importance(model, X_test, y_test, n_repeats=5, seed=0)[0]`; for sklearn, "
+        "`permutation_importance(model, X_test, y_test, n_repeats=5, random_state=0)` and take "
+        "its `.importances_mean`.",
+    )
+
+
+@question("q3")
+class PartialDependence(_Q07):
+    title = "partial dependence by hand (brute force)"
+    names = ("pdp",)
+    hints = (
+        "For each value v in `grid`: copy X, set the whole column `feature` to v, predict, and "
+        "average the predictions over the rows.",
+        "`np.array([model.predict(X_v).mean() for v in grid])` where X_v is the copy with column "
+        "`feature` set to v. The result has one value per grid value.",
+    )
+
+
+@question("q4")
+class SklearnPDP(_Q07):
+    title = "sklearn's partial_dependence and the slope of x3"
+    names = ("grid_x3", "pd_x3", "slope_x3")
+    hints = (
+        "`result = partial_dependence(model, X_test, features=[3], grid_resolution=20, "
+        'method="brute")` returns a Bunch.',
+        "Its keys are 'grid_values' and 'average' (there is no 'values' key any more): "
+        "`grid_x3 = result['grid_values'][0]`, `pd_x3 = result['average'][0]`.",
+        "`slope_x3 = np.polyfit(grid_x3, pd_x3, 1)[0]`.",
+    )
+
+
+@question("q5")
+class CentredICE(_Q07):
+    title = "centred ICE curves"
+    names = ("centred_ice",)
+    hints = (
+        "Build the raw ICE matrix first: for each grid value v, set column `feature` to v in a "
+        "copy of X and keep the whole vector of predictions (one per row).",
+        "Stack them as columns, shape (n_rows, n_grid): `np.column_stack([...])`. Then subtract "
+        "each row's first value: `ice - ice[:, [0]]`.",
+    )
+
+
+@question("q6")
+class Interactions(_Q07):
+    title = "interactions from ICE heterogeneity"
+    names = ("spread_x0", "spread_x3", "feature_with_interaction")
+    hints = (
+        "Use your `centred_ice(model, X_test, f, GRID)` for f = 0 and f = 3.",
+        "The spread is `ice_c.std(axis=0).mean()`: the standard deviation across rows at each "
+        "grid value, averaged over the grid values, as a float.",
+        "Parallel centred curves mean no interaction; the feature whose curves fan out more "
+        "interacts with others.",
+    )
 
 
 @question("q7")
-class FlatButImportant(Question):
+class FlatButImportant(_Q07):
     title = "design: a flat PDP for an important feature"
     names = ("make_target",)
     hints = (
@@ -751,58 +174,9 @@ class FlatButImportant(Question):
         "Try a product of the two features. X1 and X2 are uniform on [-2, 2], centred at 0.",
     )
 
-    def verify(self, make_target):
-        _q7_check(make_target, 7, "On the notebook's data (seed 7)")
-
-    def verify_hidden(self, seed, make_target):
-        _q7_check(make_target, int(seed), "On fresh data")
-
-
-# =================================================================================================
-# q8: first-order ALE
-# =================================================================================================
-def _q8_run(func, model, X, feature, n_bins, where) -> None:
-    before = X.copy()
-    got = call(func, "ale", model, X, feature, n_bins)
-    _unchanged(X, before, "ale", where)
-    e_obj, a_obj = as_tuple(got, "ale", 2)
-    edges = as_array(e_obj, "ale(...)[0] (the edges)", shape=(n_bins + 1,))
-    values = as_array(a_obj, "ale(...)[1] (the ALE values)", shape=(n_bins + 1,))
-    ref_e, ref_a = _ale_ref(model, X, feature, n_bins)
-    if not _near(edges, ref_e):
-        eq_e, _ = _ale_ref(model, X, feature, n_bins, equal_width=True)
-        if _near(edges, eq_e):
-            raise Incorrect(
-                f"{where}, the edges {show(edges)} are equally spaced. ALE uses quantile bins "
-                "(`np.quantile(x, np.linspace(0, 1, n_bins + 1))`), so every bin holds about the "
-                "same number of rows."
-            )
-        raise Incorrect(f"{where}, the edges {show(edges)} are not the quantile bin edges.")
-    if _near(values, ref_a):
-        return
-    said = f"{where}, `ale` returned {show(values)}"
-    unc = _ale_ref(model, X, feature, n_bins, centre="none")[1]
-    if _near(values, unc):
-        raise Incorrect(
-            f"{said}: the accumulated effects are not centred (the curve starts at 0). Subtract "
-            "the count-weighted mean described in the prompt."
-        )
-    if _near(values, _ale_ref(model, X, feature, n_bins, centre="mean")[1]):
-        raise Incorrect(
-            f"{said}: the centring is an unweighted mean of the edge values. Weight each bin's "
-            "midpoint (g[k] + g[k+1]) / 2 by its number of rows."
-        )
-    shift = values - _pdp_ref(model, X, feature, ref_e)
-    if float(np.ptp(shift)) < 1e-6 * max(1.0, float(np.max(np.abs(values)))):
-        raise Incorrect(
-            f"{said}: this is the PDP at the edges, not ALE. ALE averages prediction "
-            "*differences* across each bin using only the rows inside that bin."
-        )
-    raise Incorrect(f"{said}, which are not the centred first-order ALE values.")
-
 
 @question("q8")
-class FirstOrderALE(Question):
+class FirstOrderALE(_Q07):
     title = "first-order ALE with quantile bins"
     names = ("ale",)
     hints = (
@@ -815,27 +189,7 @@ class FirstOrderALE(Question):
         "the number of rows in bin k.",
     )
 
-    def verify(self, ale):
-        rng = np.random.default_rng(73)
-        X = _toy_data(rng, 80, 3)
-        model = _ToyModel([1.0, -2.0, 0.5], c=2.0)
-        where = "On a toy model (80 skewed rows; x1 is correlated with x0), feature=0, n_bins=4"
-        _q8_run(ale, model, X, 0, 4, where)
-        d = _friedman()
-        _q8_run(ale, d.model, d.X_test.copy(), 3, 5, "On the friedman1 model, feature=3, n_bins=5")
 
-    def verify_hidden(self, seed, ale):
-        rng = np.random.default_rng(seed)
-        for _ in range(3):
-            n, p, b = int(rng.integers(40, 120)), int(rng.integers(3, 6)), int(rng.integers(3, 8))
-            X = _toy_data(rng, n, p)
-            model = _ToyModel(rng.normal(0.0, 2.0, p), c=float(rng.uniform(0.5, 2.0)))
-            feature = int(rng.integers(0, 2))
-            where = f"On a fresh toy case ({n} rows, {p} columns, feature={feature}, n_bins={b})"
-            _q8_run(ale, model, X, feature, b, where)
-
-
-# The decorator turns each class into its question instance; export them under their labels.
 q1, q2, q3, q4, q5, q6, q7, q8 = (
     PermImportance,
     HeldOutImportance,

@@ -112,6 +112,9 @@ def canon_forms(value: object, quantum: float | None, neighbours: bool = True) -
         return [f"b:{bool(value)}"]
     if type(value) is tuple and all(type(v) is str for v in value):  # names (see as_names)
         return ["n:" + json.dumps(list(value))]
+    if type(value) is wire.Fitted:  # exact: the same data and seeds fit the same estimator
+        attrs = {k: v for k, v in value.attrs.items() if k != "feature_names_in_"}
+        return ["F:" + value.type + json.dumps(wire.encode(attrs), sort_keys=True)]
     return []
 
 
@@ -167,6 +170,8 @@ def single(q: Question, value: object, spec: dict, name: str) -> object:
         return as_names(value, name, spec.get("ordered", True))
     if kind == "canon":
         return q.canonical(name, value)
+    if kind == "fitted":
+        return conform(value, _FittedType(spec["type"]), name)
     return _AS[kind](value, name)
 
 
@@ -187,6 +192,8 @@ def _kind(ref: object) -> str:
         return "dict"
     if t is pd.Series:
         return "series"
+    if t is wire.Fitted:
+        return "fitted"
     if t is np.ndarray:
         return "array"
     if t is pd.DataFrame:
@@ -226,6 +233,11 @@ def conform(value: object, ref: object, name: str) -> object:
             raise Incorrect(f"`{name}` should be a pandas Series indexed by name, but it is a "
                             f"{type(value).__name__}: {show(value)}.")
         return (_labels(value), as_array(value, name, shape=ref.shape))
+    if kind == "fitted":
+        if type(value) is not wire.Fitted or value.type != ref.type:
+            raise Incorrect(f"`{name}` should be a fitted {ref.type}, but it is a "
+                            f"{type(value).__name__ if type(value) is not wire.Fitted else value.type}.")
+        return value
     if kind == "frame":
         if type(value) is not pd.DataFrame:
             raise Incorrect(f"`{name}` should be a pandas DataFrame, but it is a {type(value).__name__}: "
@@ -276,6 +288,10 @@ def same(a: object, b: object, tol: dict) -> bool:
         if kind == "series":
             index, values = a
             return index == _labels(b) and same(values, b.to_numpy(), tol)
+        if kind == "fitted":  # the fitted attributes the reference has (feature names aside)
+            return a.type == b.type and all(
+                k in a.attrs and _same_fact(a.attrs[k], v, tol)
+                for k, v in b.attrs.items() if k != "feature_names_in_")
         if kind == "array":
             x = np.asarray(a, dtype=float)
             y = np.asarray(b, dtype=float)
@@ -286,6 +302,25 @@ def same(a: object, b: object, tol: dict) -> bool:
     except (TypeError, ValueError, KeyError):
         return False
     return False
+
+
+def _same_fact(a: object, b: object, tol: dict) -> bool:
+    """One fitted attribute (plain, decoded) equals the reference's, numbers within ``tol``."""
+    if type(b) is dict:
+        return type(a) is dict and set(a) == set(b) and all(_same_fact(a[k], b[k], tol) for k in b)
+    if type(b) is np.ndarray:
+        if type(a) is not np.ndarray or a.shape != b.shape:
+            return False
+        if b.dtype.kind in "biuf" and a.dtype.kind in "biuf":
+            return same(a, b, tol)
+        return a.dtype.kind == b.dtype.kind and bool(np.all(a == b))
+    if type(b) in _INT_T + _FLOAT_T and type(a) in _INT_T + _FLOAT_T:
+        return same(float(a), float(b), tol)
+    return type(a) is type(b) and a == b
+
+
+def _FittedType(name: str) -> wire.Fitted:  # noqa: N802 - stands for the reference's type
+    return wire.Fitted(name, {}, {})
 
 
 def _calls(entry: dict) -> list[Call]:
@@ -338,6 +373,15 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
         value = _canon(q, c.name, wire.decode(res["ok"]))
         if value is None:
             raise NotAttempted(f"`{c.name}({shown})` returned None. Did you forget a `return` statement?")
+        if res.get("mutated"):
+            if not with_mutants:
+                return ("call", i)
+            _mismatch(entry, ("call", i), value, with_mutants, tol, mutated=True, q=q, name=c.name)
+            raise Incorrect(
+                f"For {c.name}({shown}), your function changed the inputs it was given (it modifies "
+                "them in place). Work on a copy, e.g. `X_new = X.copy()`, so that the caller's "
+                "data stay untouched."
+            )
         ref = _canon(q, c.name, wire.decode(entry["results"][i]))
         if not with_mutants:
             try:
@@ -417,12 +461,12 @@ def _canon(q: Question, name: str, value: object) -> object:
 
 def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict, *, raised: str | None = None,
               salt: str | None = None, quantum: float | None = None, q: Question | None = None,
-              name: str = "") -> None:
+              name: str = "", mutated: bool = False) -> None:
     """Raise the message of the catalogued mistake whose answer at ``where`` equals ``value``."""
     if not active:
         return
     for m in entry.get("mutants", []):
-        if tuple(m["at"]) != where:
+        if tuple(m["at"]) != where or bool(m.get("mutated")) != mutated:
             continue
         if raised is not None or "raised" in m:
             if m.get("raised") == raised and raised is not None:

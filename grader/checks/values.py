@@ -60,7 +60,10 @@ def show(value: object) -> str:
 
 
 def type_name(value: object) -> str:
-    return type(value).__name__
+    """The class name of a student's value (an estimator read as facts: the estimator's class)."""
+    from .wire import Fitted
+
+    return value.type if type(value) is Fitted else type(value).__name__
 
 
 def as_float(value: object, name: str, *, finite: bool = True) -> float:

@@ -207,6 +207,12 @@ def encode(value: object, _depth: int = 0) -> object:
                     "index": encode(list(value.index), d),
                     "columns": encode(list(value.columns), d),
                     "dtypes": [str(x) for x in value.dtypes]}
+        recipe = _recipe_of(value)
+        if recipe is not None:
+            return recipe
+        facts = _estimator_facts(value, d)
+        if facts is not None:
+            return facts
     except Exception:
         pass
     return _opaque(value)
@@ -333,8 +339,9 @@ def _check_expr(node: object, depth: int, budget: _Budget) -> None:
 
 # --- decoding (runs in the trusted grader: the input is hostile) ------------------------------
 class _Budget:
-    def __init__(self) -> None:
+    def __init__(self, plan: bool = False) -> None:
         self.left = MAX_ELEMENTS
+        self.plan = plan
 
     def take(self, n: int = 1) -> None:
         self.left -= n
@@ -502,6 +509,11 @@ def _decode(data: object, depth: int, budget: _Budget, objects: bool = False) ->
             return cls.from_wire_state(state)
         except (TypeError, ValueError, KeyError, OverflowError):
             raise WireError("bad callable state") from None
+    if t == "fitted":
+        return _decode_fitted(data, d, budget)
+    if t == "recipe":
+        _need(budget.plan, "a recipe is only allowed in a plan")
+        return _build(data)
     if t == "obj":
         name, text = data.get("type"), data.get("repr")
         _need(type(name) is str and type(text) is str, "bad opaque object")
@@ -544,14 +556,16 @@ def _decode_array(data: object, depth: int, budget: _Budget) -> np.ndarray:
         raise WireError("bad array values") from None
 
 
-def decode(data: object, *, objects: bool = False) -> object:
+def decode(data: object, *, objects: bool = False, plan: bool = False) -> object:
     """The value encoded in ``data`` (already parsed JSON); :class:`WireError` if malformed.
 
-    ``objects=True`` (trusted data only: a plan, the package's precomputed data) rebuilds the
-    statistics (``fn``) and estimators (``est``) a check passes as inputs; otherwise they decode
-    as named stand-ins."""
+    ``objects=True`` (trusted data only: a plan, the package's precomputed data; ``plan=True`` is
+    the same) rebuilds the statistics (``fn``) and estimators (``est``) a check passes as inputs,
+    and builds the estimators of ``recipe`` tags (:func:`fitted`); otherwise ``fn`` and ``est``
+    decode as named stand-ins and a ``recipe`` is refused: a collected payload never may."""
+    objects = objects or plan
     try:
-        return _decode(data, 0, _Budget(), objects)
+        return _decode(data, 0, _Budget(objects), objects)
     except RecursionError:
         raise WireError("too deep") from None
 
@@ -573,3 +587,156 @@ def parse(text: str | bytes) -> object:
         return json.loads(text)
     except (ValueError, RecursionError):
         raise WireError("not JSON") from None
+
+
+# --- estimators: sent into the kernel as recipes, read back out of it as plain facts -----------
+#: The attribute of an estimator built by :func:`fitted` that holds its recipe.
+RECIPE_ATTR = "_grader_recipe"
+#: Where a recipe's classes may come from.
+_RECIPE_MODULES = ("sklearn.", "grader.checks.")
+_TREE_FIELDS = ("node_count", "max_depth", "n_outputs", "feature", "threshold", "children_left",
+                "children_right", "value")
+
+
+class Fitted:
+    """Plain facts about an estimator read from the student's kernel (decoded): ``type`` (its
+    class name), ``params`` (``get_params(deep=False)``, plain values only) and ``attrs`` (its
+    public fitted attributes ``name_``, plain values only; a tree's ``tree_`` as a dict of
+    :data:`_TREE_FIELDS`). ``facts.tree_`` reads ``attrs["tree_"]``."""
+
+    __slots__ = ("type", "params", "attrs")
+
+    def __init__(self, type: str, params: dict, attrs: dict):  # noqa: A002 - the class name
+        self.type, self.params, self.attrs = type, params, attrs
+
+    def __getattr__(self, name: str) -> object:
+        try:
+            return object.__getattribute__(self, "attrs")[name]
+        except (KeyError, AttributeError):
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        return f"{self.type}(...)"
+
+
+def _recipe_of(value: object) -> dict | None:
+    try:
+        rec = object.__getattribute__(value, "__dict__").get(RECIPE_ATTR)
+    except Exception:
+        return None
+    return rec if type(rec) is dict and rec.get("t") == "recipe" else None
+
+
+def _estimator_facts(value: object, depth: int) -> dict | None:
+    """The ``fitted`` encoding of a scikit-learn estimator (None for anything else)."""
+    module = type(value).__module__
+    if type(module) is not str or not module.startswith("sklearn.") or depth > MAX_DEPTH - 4:
+        return None
+    state = object.__getattribute__(value, "__dict__")
+    attrs = []
+    for k, v in list(state.items())[:200]:
+        if type(k) is not str or not k.endswith("_") or k.startswith("_"):
+            continue
+        if type(v).__name__ == "Tree" and type(v).__module__.startswith("sklearn."):
+            enc = {"t": "dict", "v": [[encode(f), encode(getattr(v, f), depth + 2)]
+                                      for f in _TREE_FIELDS]}
+        else:
+            enc = encode(v, depth + 1)
+        if enc.get("t") != "obj":
+            attrs.append([k, enc])
+    params = []
+    for k, v in list(value.get_params(deep=False).items())[:200]:
+        enc = encode(v, depth + 1)
+        if type(k) is str and enc.get("t") != "obj":
+            params.append([k, enc])
+    return {"t": "fitted", "type": type(value).__name__[:60], "params": params, "attrs": attrs}
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
+
+
+def _decode_fitted(data: dict, depth: int, budget: _Budget) -> Fitted:
+    name, params, attrs = data.get("type"), data.get("params"), data.get("attrs")
+    _need(type(name) is str and _IDENT.fullmatch(name) is not None, "bad estimator type")
+    out = []
+    for items in (params, attrs):
+        _need(type(items) is list and len(items) <= 200, "bad estimator")
+        got = {}
+        for pair in items:
+            _need(type(pair) is list and len(pair) == 2 and type(pair[0]) is str
+                  and _IDENT.fullmatch(pair[0]) is not None and not pair[0].startswith("__"),
+                  "bad estimator item")
+            got[pair[0]] = _decode(pair[1], depth, budget)
+        out.append(got)
+    return Fitted(name, *out)
+
+
+def facts(value: object) -> object:
+    """``value`` as the judge sees it once read from a kernel: a scikit-learn estimator becomes its
+    :class:`Fitted` facts (an already decoded value is returned as is)."""
+    if type(value) is Fitted:
+        return value
+    return decode(json.loads(json.dumps(encode(value))))
+
+
+def _resolve(path: object) -> type:
+    import importlib
+
+    _need(type(path) is str and path.startswith(_RECIPE_MODULES)
+          and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]{0,200}", path) is not None, "bad recipe class")
+    module, _, name = path.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        raise WireError("bad recipe class") from None
+    _need(isinstance(cls, type), "bad recipe class")
+    return cls
+
+
+_BUILT: dict[str, object] = {}
+
+
+def _build(data: dict) -> object:
+    """The estimator of a recipe: its steps made (a pipeline when several), then fitted on X, y.
+    Built once per recipe and copied (the same library, data and seeds give the same model)."""
+    import copy
+
+    key = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    if key not in _BUILT:
+        steps = data.get("steps")
+        _need(type(steps) is list and 1 <= len(steps) <= 8, "bad recipe")
+        made = []
+        for step in steps:
+            _need(type(step) is list and len(step) == 2, "bad recipe step")
+            params = decode(step[1])
+            _need(type(params) is dict and all(type(k) is str for k in params), "bad recipe step")
+            made.append(_resolve(step[0])(**params))
+        if len(made) == 1:
+            model = made[0]
+        else:
+            from sklearn.pipeline import make_pipeline
+
+            model = make_pipeline(*made)
+        if data.get("fit") is not None:
+            fit = decode(data["fit"])
+            _need(type(fit) is list and len(fit) == 2, "bad recipe fit")
+            model.fit(*fit)
+        object.__getattribute__(model, "__dict__")[RECIPE_ATTR] = data
+        if len(_BUILT) > 64:
+            _BUILT.clear()
+        _BUILT[key] = model
+    return copy.deepcopy(_BUILT[key])
+
+
+def fitted(steps: list[tuple[type, dict]], X: object = None, y: object = None) -> object:
+    """An estimator the key can pass to a student's function: ``steps`` (classes from scikit-learn
+    or ``grader.checks`` with their parameters; several make a pipeline) fitted on ``X``, ``y``
+    (not fitted when ``X`` is None). It travels in a plan as its recipe, and the kernel builds the
+    same estimator again (same library, same data, same seeds)."""
+    data = {
+        "t": "recipe",
+        "steps": [[f"{cls.__module__}.{cls.__qualname__}", encode(dict(params))]
+                  for cls, params in steps],
+        "fit": None if X is None else encode([X, y]),
+    }
+    return _build(data)
