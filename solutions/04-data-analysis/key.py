@@ -36,7 +36,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score, train_test_split
@@ -631,6 +630,11 @@ class TopPairs(Question):
 # =================================================================================================
 # q5: plot_radius_by_diagnosis
 # =================================================================================================
+def _short(value: object) -> str:
+    """A fact as short text: facts come from the student's kernel (hostile data), so bound them."""
+    return str(value)[:80] if type(value) in (str, int, float, bool) else type(value).__name__[:40]
+
+
 def _radius_plot(X: pd.DataFrame, y: pd.Series):
     """The reference q5 answer (the source notebook's solution): it returns the Axes."""
     import matplotlib.pyplot as plt
@@ -656,30 +660,33 @@ def _q5_run(func, X: pd.DataFrame, y: pd.Series, where: str) -> None:
                 X.copy(), y.copy())
     if type(facts) is not dict or type(facts.get("returned")) is not str:
         raise Incorrect(f"{where}: the plot could not be read.")
-    kind = facts["returned"]
+    kind = _short(facts["returned"])
     if kind == "figure" and facts.get("n_axes") != 1:
-        raise Incorrect(f"{where}: the figure returned has {facts.get('n_axes')} axes; draw one plot.")
+        raise Incorrect(
+            f"{where}: the figure returned has {_short(facts.get('n_axes'))} axes; draw one plot."
+        )
     if kind not in ("axes", "figure"):
         raise Incorrect(
             f"{where}, `plot_radius_by_diagnosis` returned a {kind}; it should return the "
             "matplotlib Axes it drew on (`return ax`)."
         )
-    if facts.get("bar_groups", 0) < 2:
-        found = (f"{facts.get('bar_groups')} bar groups, {facts.get('lines')} lines and "
-                 f"{facts.get('collections')} collections")
+    if type(facts.get("bar_groups")) is not int or facts["bar_groups"] < 2:
+        found = (f"{_short(facts.get('bar_groups'))} bar groups, {_short(facts.get('lines'))} lines "
+                 f"and {_short(facts.get('collections'))} collections")
         raise Incorrect(
             f"{where}: the Axes holds {found}. Wrong plot type: draw two histograms, one per "
             "diagnosis, with two calls to `ax.hist`."
         )
     if not facts.get("axis_labels"):
-        xlabel, ylabel = (list(facts.get("labels_drawn") or ["", ""]) + ["", ""])[:2]
+        drawn = facts.get("labels_drawn") if type(facts.get("labels_drawn")) is list else []
+        xlabel, ylabel = (_short(t) for t in (drawn + ["", ""])[:2])
         raise Incorrect(
             f"{where}: the x-axis label is {str(xlabel)!r} and the y-axis label is {str(ylabel)!r}. "
             "Label both axes (what is plotted, with its unit)."
         )
     if not facts.get("xlabel_says_radius"):
         raise Incorrect(
-            f"{where}: the x-axis label {str(facts.get('xlabel'))!r} should say that it shows the "
+            f"{where}: the x-axis label {_short(facts.get('xlabel'))!r} should say that it shows the "
             "mean radius."
         )
     if not facts.get("title"):
@@ -689,7 +696,7 @@ def _q5_run(func, X: pd.DataFrame, y: pd.Series, where: str) -> None:
             f"{where}: the plot has no legend. Call `ax.legend()` after labelling each histogram."
         )
     if not facts.get("legend_names_classes"):
-        texts = [str(t) for t in facts.get("legend_texts") or []]
+        texts = [_short(t) for t in list(facts.get("legend_texts") or [])[:10]]
         if facts.get("legend_shows_codes"):
             raise Incorrect(
                 f"{where}: the legend shows {texts}. Map the target codes to names; "
@@ -699,7 +706,7 @@ def _q5_run(func, X: pd.DataFrame, y: pd.Series, where: str) -> None:
             f'{where}: the legend shows {texts}; it should name "malignant" and "benign".'
         )
     if not facts.get("histograms_name_classes"):
-        labels = [str(t) for t in facts.get("histogram_labels") or []]
+        labels = [_short(t) for t in list(facts.get("histogram_labels") or [])[:10]]
         raise Incorrect(
             f"{where}: the legend names the classes, but the histograms are labelled "
             f'{labels}. Pass `label="malignant"` and `label="benign"` to `ax.hist`.'
@@ -801,10 +808,11 @@ def _q6_pipe(pipe) -> None:
     if not facts.get("pipeline"):
         raise Incorrect(
             f"`pipe` should be a scikit-learn Pipeline (from make_pipeline), but it is a "
-            f"{facts.get('type')}."
+            f"{_short(facts.get('type'))}."
         )
-    steps = [tuple(st) for st in facts.get("steps") or [] if type(st) is list and len(st) == 2]
-    kinds = [str(k) for k, _ in steps]
+    raw = facts.get("steps") if type(facts.get("steps")) is list else []
+    steps = [tuple(st) for st in raw if type(st) is list and len(st) == 2]
+    kinds = [_short(k) for k, _ in steps[:20]]
     if not kinds or kinds[-1] != "LogisticRegression":
         last = kinds[-1].removeprefix("other: ") if kinds else "nothing"
         raise Incorrect(
@@ -824,7 +832,7 @@ def _q6_pipe(pipe) -> None:
         )
     if imputers[0] > scalers[0]:
         raise Incorrect("In `pipe` the scaler comes before the imputer: impute first, then scale.")
-    strategy = str(steps[imputers[0]][1])
+    strategy = _short(steps[imputers[0]][1])
     if strategy != "median":
         raise Incorrect(
             f"The imputer in `pipe` uses strategy={strategy!r}; the question asks for the median."
