@@ -15,6 +15,7 @@ everything below is a forged payload that the trusted grader decodes and judges.
 4. ``call_watching_rng`` believed a ``touched_global_rng`` attribute on any function, so in a
    kernel-side check (stock ``nbgrader autograde``, self-learners) a student's function could
    declare that it left NumPy's global generator alone. Only the judge's replay may say so now.
+5. Opaque objects' type names were kept as classes for the life of the grading process.
 """
 
 from __future__ import annotations
@@ -130,3 +131,15 @@ def test_a_students_function_cannot_declare_the_global_rng_untouched():
     finally:
         np.random.set_state(state)
     assert touched
+
+
+def test_opaque_type_names_do_not_pile_up_in_the_grader():
+    """5. Each new opaque type name made a class that the grader kept for good: one forged cell of
+    80 000 names held about 200 MB until the batch ended, and it took seconds to decode."""
+    names = {"t": "list", "v": [{"t": "obj", "type": f"Junk{i}", "repr": ""} for i in range(3000)]}
+    wire.decode(names)
+    assert len(wire._STANDINS) <= 1024
+    assert type(wire.decode({"t": "obj", "type": "LinearRegression", "repr": "LinearRegression()"})
+                ).__name__ == "LinearRegression"  # feedback still names the type
+    with pytest.raises(wire.WireError, match="too many"):
+        wire.decode({"t": "list", "v": [{"t": "obj", "type": "x", "repr": ""}] * 20_001})

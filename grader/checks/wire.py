@@ -54,6 +54,7 @@ _COLUMN_COST = 5000
 #: What building one pandas object (a Series or a DataFrame) or one data callable costs of it.
 _OBJECT_COST = 500
 _CALLABLE_COST = 20_000
+_STANDIN_COST = 100
 #: The most nodes (and weights) in one formula: a model's cost to evaluate is its size times rows.
 MAX_FORMULA_SIZE = 10_000
 
@@ -352,6 +353,7 @@ class _Budget:
 
 
 _STANDINS: dict[str, type] = {}
+_MAX_STANDINS = 1024
 
 
 def standin(type_name: str) -> type:
@@ -359,9 +361,12 @@ def standin(type_name: str) -> type:
     name = _NAME.sub("_", str(type_name))[:60] or "object"
     if name[0].isdigit():
         name = "_" + name
-    if name not in _STANDINS:
-        _STANDINS[name] = type(name, (), {"__repr__": lambda self: self._repr})
-    return _STANDINS[name]
+    if name in _STANDINS:
+        return _STANDINS[name]
+    cls = type(name, (), {"__repr__": lambda self: self._repr})
+    if len(_STANDINS) < _MAX_STANDINS:  # beyond, not kept: hostile names must not pile up
+        _STANDINS[name] = cls
+    return cls
 
 
 def _need(cond: bool, what: str) -> None:
@@ -523,6 +528,7 @@ def _decode(data: object, depth: int, budget: _Budget, objects: bool = False) ->
     if t == "obj":
         name, text = data.get("type"), data.get("repr")
         _need(type(name) is str and type(text) is str, "bad opaque object")
+        budget.take(_STANDIN_COST)
         obj = standin(name)()
         obj._repr = text[:200]
         return obj
