@@ -203,7 +203,10 @@ def call_watching_rng(func: Any, name: str, *args: Any, **kwargs: Any) -> tuple[
     kernel (the judge's replay) answers this itself, from what the kernel observed."""
     before = global_rng_state()
     result = call(func, name, *args, **kwargs)
-    said = getattr(func, "touched_global_rng", None)
+    from .collect import ViewTarget  # here: collect imports this module
+
+    # only the judge's own replay stand-in may answer; a student's function could carry the flag
+    said = getattr(func, "touched_global_rng", None) if isinstance(func, ViewTarget) else None
     if type(said) is bool:
         return result, said
     return result, global_rng_state() != before

@@ -47,6 +47,16 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 24
 MAX_ELEMENTS = 2_000_000
 MAX_STR = 100_000
+#: The largest str array decoded, in bytes of its declared dtype (4 bytes a character).
+_MAX_STR_ARRAY_BYTES = 4 * MAX_BYTES
+#: What converting one column of a frame to its dtype costs of the element budget.
+_COLUMN_COST = 5000
+#: What building one pandas object (a Series or a DataFrame) or one data callable costs of it.
+_OBJECT_COST = 500
+_CALLABLE_COST = 20_000
+_STANDIN_COST = 100
+#: The most nodes (and weights) in one formula: a model's cost to evaluate is its size times rows.
+MAX_FORMULA_SIZE = 10_000
 
 _INTS = {np.dtype(t).name: t for t in (np.int8, np.int16, np.int32, np.int64,
                                        np.uint8, np.uint16, np.uint32, np.uint64)}
@@ -339,8 +349,8 @@ def _check_expr(node: object, depth: int, budget: _Budget) -> None:
 
 # --- decoding (runs in the trusted grader: the input is hostile) ------------------------------
 class _Budget:
-    def __init__(self, plan: bool = False) -> None:
-        self.left = MAX_ELEMENTS
+    def __init__(self, plan: bool = False, limit: int = MAX_ELEMENTS) -> None:
+        self.left = limit
         self.plan = plan
 
     def take(self, n: int = 1) -> None:
@@ -350,6 +360,7 @@ class _Budget:
 
 
 _STANDINS: dict[str, type] = {}
+_MAX_STANDINS = 1024
 
 
 def standin(type_name: str) -> type:
@@ -357,9 +368,12 @@ def standin(type_name: str) -> type:
     name = _NAME.sub("_", str(type_name))[:60] or "object"
     if name[0].isdigit():
         name = "_" + name
-    if name not in _STANDINS:
-        _STANDINS[name] = type(name, (), {"__repr__": lambda self: self._repr})
-    return _STANDINS[name]
+    if name in _STANDINS:
+        return _STANDINS[name]
+    cls = type(name, (), {"__repr__": lambda self: self._repr})
+    if len(_STANDINS) < _MAX_STANDINS:  # beyond, not kept: hostile names must not pile up
+        _STANDINS[name] = cls
+    return cls
 
 
 def _need(cond: bool, what: str) -> None:
@@ -398,13 +412,13 @@ def _decode(data: object, depth: int, budget: _Budget, objects: bool = False) ->
     if t == "float":
         return _num(v, "float")
     if t == "np.int":
-        _need(data.get("dtype") in _INTS, "bad int dtype")
+        _need(type(data.get("dtype")) is str and data["dtype"] in _INTS, "bad int dtype")
         try:
             return _INTS[data["dtype"]](_intval(v))
         except OverflowError:
             raise WireError("int out of range") from None
     if t == "np.float":
-        _need(data.get("dtype") in _FLOATS, "bad float dtype")
+        _need(type(data.get("dtype")) is str and data["dtype"] in _FLOATS, "bad float dtype")
         return _FLOATS[data["dtype"]](_num(v, "float"))
     if t in ("str", "np.str"):
         _need(type(v) is str and len(v) <= MAX_STR, "bad str")
@@ -434,6 +448,7 @@ def _decode(data: object, depth: int, budget: _Budget, objects: bool = False) ->
     if t == "ndarray":
         return _decode_array(data, d, budget)
     if t == "series":
+        budget.take(_OBJECT_COST)
         values = _decode_array(data.get("values"), d, budget)
         index = _decode(data.get("index"), d, budget)
         _need(type(index) is list and len(index) == len(values) and values.ndim == 1, "bad series")
@@ -443,6 +458,7 @@ def _decode(data: object, depth: int, budget: _Budget, objects: bool = False) ->
         except Exception:
             raise WireError("bad series") from None
     if t == "frame":
+        budget.take(_OBJECT_COST)
         values = _decode_array(data.get("values"), d, budget)
         index = _decode(data.get("index"), d, budget)
         columns = _decode(data.get("columns"), d, budget)
@@ -451,18 +467,24 @@ def _decode(data: object, depth: int, budget: _Budget, objects: bool = False) ->
               and values.shape == (len(index), len(columns)), "bad frame")
         _need(type(dtypes) is list and len(dtypes) == len(columns)
               and all(type(x) is str and len(x) < 40 for x in dtypes), "bad frame dtypes")
+        convert = [(i, dt) for i, dt in enumerate(dtypes) if dt != values.dtype.name
+                   and (dt in _INTS or dt in _FLOATS or dt in ("bool", "object", "category"))]
+        budget.take(_COLUMN_COST * len(convert))  # each costs pandas milliseconds: bound them
         try:
             frame = pd.DataFrame(values, index=index, columns=columns)
-            for col, dt in zip(frame.columns, dtypes, strict=True):
-                if dt in _INTS or dt in _FLOATS or dt in ("bool", "object", "category"):
-                    frame[col] = frame[col].astype(dt)
+            for i, dt in convert:
+                frame.isetitem(i, frame.iloc[:, i].astype(dt))
             return frame
+        except WireError:
+            raise
         except Exception:
             raise WireError("bad frame") from None
     if t == "formula":
         text, classifier = data.get("text"), data.get("classifier")
         _need(type(text) is str and len(text) <= 200 and type(classifier) is bool, "bad formula")
-        _check_expr(data.get("expr"), 0, budget)
+        size = _Budget(limit=MAX_FORMULA_SIZE)
+        _check_expr(data.get("expr"), 0, size)
+        budget.take(MAX_FORMULA_SIZE - size.left)
         return Formula(data["expr"], text, classifier=classifier)
     if t == "fn":
         name = data.get("name")
@@ -503,6 +525,7 @@ def _decode(data: object, depth: int, budget: _Budget, objects: bool = False) ->
             setattr(est, k, v)
         return est
     if t == "dc":
+        budget.take(_CALLABLE_COST)
         cls = _callable_class(data.get("kind"))
         state = _decode(v, d, budget)
         try:
@@ -517,6 +540,7 @@ def _decode(data: object, depth: int, budget: _Budget, objects: bool = False) ->
     if t == "obj":
         name, text = data.get("type"), data.get("repr")
         _need(type(name) is str and type(text) is str, "bad opaque object")
+        budget.take(_STANDIN_COST)
         obj = standin(name)()
         obj._repr = text[:200]
         return obj
@@ -541,6 +565,8 @@ def _decode_array(data: object, depth: int, budget: _Budget) -> np.ndarray:
         elif dtype in _FLOATS:
             arr = np.array([_num(x, "float") for x in vals], dtype=dtype)
         elif re.fullmatch(r"[<>|=]U\d{1,6}", dtype):
+            # the declared width, not the strings sent, sizes the array: bound it
+            _need(np.dtype(dtype).itemsize * size <= _MAX_STR_ARRAY_BYTES, "str array too large")
             _need(all(type(x) is str and len(x) <= MAX_STR for x in vals), "bad str array")
             arr = np.array(vals, dtype=dtype)
         elif dtype == "object":
@@ -568,6 +594,11 @@ def decode(data: object, *, objects: bool = False, plan: bool = False) -> object
         return _decode(data, 0, _Budget(objects), objects)
     except RecursionError:
         raise WireError("too deep") from None
+    except WireError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError,
+            MemoryError) as exc:  # a case the checks above missed: still one WireError
+        raise WireError(f"malformed ({type(exc).__name__})") from None
 
 
 def loads(text: str | bytes) -> object:
