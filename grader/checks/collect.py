@@ -14,7 +14,10 @@ everything with :mod:`grader.checks.wire` under a size cap, and emits one ``disp
 of MIME type :data:`MIME`. It never raises and prints nothing else. Nothing here judges: the
 payload is hostile data to the grader, which compares it with the key outside the kernel.
 
-The same :func:`gather` serves the offline visible check (:mod:`grader.checks.offline`).
+A matplotlib ``Figure`` returned by a call is replaced by its plain description
+(:func:`grader.checks.figures.describe`) and closed, so that chart questions can be judged
+outside the kernel. The same :func:`gather` serves the offline visible check
+(:mod:`grader.checks.offline`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import wire
+from . import figures, wire
 
 MIME = "application/vnd.grader.collected+json"
 #: The largest encoded result kept (bigger ones are sent as an opaque "too large").
@@ -99,6 +102,19 @@ def _capped(value: object) -> object:
     return data
 
 
+def _figure(fig: Any) -> dict:
+    """The plain description of a student's figure (:mod:`grader.checks.figures`), then close it."""
+    try:
+        return figures.describe(fig)
+    finally:
+        try:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+        except Exception:  # noqa: BLE001
+            pass
+
+
 def gather(names: list[str], calls: list[Call], ns: dict[str, Any]) -> dict:
     """Read ``names`` from ``ns`` and make ``calls``; the payload as JSON-ready data."""
     read: dict[str, dict] = {}
@@ -120,6 +136,8 @@ def gather(names: list[str], calls: list[Call], ns: dict[str, Any]) -> dict:
             kwargs = wire.decode(wire.encode(dict(c.kwargs)))
             with _silenced():
                 value = func(*args, **kwargs)
+                if figures.is_figure(value):  # a chart: its description crosses, not the object
+                    value = _figure(value)
             results.append({"ok": _capped(value)})
         except NotImplementedError:
             results.append({"todo": True})
