@@ -111,10 +111,14 @@ def derive_seed(key: bytes, aid: str, student: str, grade_id: str) -> int:
 
 
 # --- plans ------------------------------------------------------------------------------------
-def viewable(ref: object) -> bool:
-    """True if a reference value cannot cross the wire (a model, a figure): the key reads it only
-    through views (:func:`grader.checks.collect.viewed`)."""
-    return not callable(ref) and wire.encode(ref).get("t") == "obj"
+def viewable(ref: object, q: Question | None = None, name: str = "") -> bool:
+    """True if the key reads ``name`` only through views (:func:`grader.checks.collect.viewed`):
+    its reference cannot cross the wire (a figure), or the key's question lists it in ``viewed``
+    (e.g. a fitted pipeline judged by what it does rather than by its fitted attributes, which
+    would otherwise cross as :class:`grader.checks.wire.Fitted` facts)."""
+    if callable(ref):
+        return False
+    return name in getattr(q, "viewed", ()) or wire.encode(ref).get("t") == "obj"
 
 
 class _Recording(ViewTarget):
@@ -146,7 +150,8 @@ def record(q: Question, seed: int | None, *, hidden: bool = False) -> tuple[list
     or ``verify_graded``. Raises RuntimeError if the key's references fail the key's own check."""
     log: list = []
     refs = q.references()
-    values = {n: _Recording(n, r, log) if callable(r) or viewable(r) else r for n, r in refs.items()}
+    values = {n: _Recording(n, r, log) if callable(r) or viewable(r, q, n) else r
+              for n, r in refs.items()}
     try:
         _run_check(q, values, seed, hidden)
     except Incorrect as exc:
@@ -273,7 +278,7 @@ def replay_values(q: Question, key_refs: dict, calls: list[Call], payload: objec
             got = names.get(n)
             if type(got) is not dict or got.get("missing"):
                 continue
-            if viewable(key_refs.get(n)) and (got.get("callable") is True or "value" in got):
+            if viewable(key_refs.get(n), q, n) and (got.get("callable") is True or "value" in got):
                 # an object the key judges through its views only; a placeholder stays one
                 value = wire.decode(got["value"]) if "value" in got else None
                 ns[n] = Ellipsis if value is Ellipsis else _Replay(n, answers)

@@ -63,7 +63,7 @@ def _entry(q, salt: str) -> dict:
     refs = q.references()
     tol = dict(getattr(q, "tolerance", None) or {"rtol": 1e-6, "atol": 1e-9})
     functions = [n for n in q.names if callable(refs[n])]
-    objects = [n for n in q.names if n not in functions and judging.viewable(refs[n])]
+    objects = [n for n in q.names if n not in functions and judging.viewable(refs[n], q, n)]
     reads: dict[str, dict] = {}
     for n in q.names:
         if n in functions or n in objects:

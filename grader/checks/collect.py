@@ -23,7 +23,10 @@ calling the student's object, :func:`gather` calls the view, a function register
 That is how an object that cannot cross the wire is judged: a figure becomes its properties, a
 fitted pipeline its steps or its scores on fresh data. The key asks for one with :func:`viewed`.
 
-The same :func:`gather` serves the offline visible check (:mod:`grader.checks.offline`).
+A matplotlib ``Figure`` returned by a call is replaced by its plain description
+(:func:`grader.checks.figures.describe`) and closed, so that chart questions can be judged
+outside the kernel. The same :func:`gather` serves the offline visible check
+(:mod:`grader.checks.offline`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import wire
+from . import figures, wire
 from .core import global_rng_state
 
 MIME = "application/vnd.grader.collected+json"
@@ -167,6 +170,19 @@ def _capped(value: object) -> object:
     return data
 
 
+def _figure(fig: Any) -> dict:
+    """The plain description of a student's figure (:mod:`grader.checks.figures`), then close it."""
+    try:
+        return figures.describe(fig)
+    finally:
+        try:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+        except Exception:  # noqa: BLE001
+            pass
+
+
 def gather(names: list[str], calls: list[Call], ns: dict[str, Any]) -> dict:
     """Read ``names`` from ``ns`` and make ``calls``; the payload as JSON-ready data."""
     read: dict[str, dict] = {}
@@ -199,6 +215,8 @@ def gather(names: list[str], calls: list[Call], ns: dict[str, Any]) -> dict:
             rng_before = global_rng_state()
             with _silenced():
                 value = func(*args, **kwargs)
+                if figures.is_figure(value):  # a chart: its description crosses, not the object
+                    value = _figure(value)
             result = {"ok": _capped(value)}
             changed = [_json_dumps(wire.encode(a)) != b for a, b in zip(args, before, strict=True)]
             if any(changed):  # it changed its inputs in place: send those back as they are now

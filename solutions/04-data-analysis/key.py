@@ -906,6 +906,7 @@ def _q6_scores(cv_scores, rtol: float) -> None:
 
 @key_for(m04.q6)
 class PipelineCV(Question):
+    viewed = ("pipe",)  # judged by its steps and its scores on fresh data, through m04's views
     def references(self):
         return {"pipe": _reference_pipe(), "cv_scores": _q6_ref().copy()}
 
