@@ -241,7 +241,8 @@ def submission_digest(adir: Path, book: AssignmentGradebook, limits: Limits) -> 
 
 
 def _intake(
-    book: AssignmentGradebook, student_dir: Path, jobs_root: Path, limits: Limits
+    book: AssignmentGradebook, student_dir: Path, jobs_root: Path, limits: Limits,
+    clock: Deadline | None = None,
 ) -> tuple[Job | None, SubmissionResult | None]:
     sid, aid = student_dir.name, book.aid
     result = SubmissionResult(sid, aid, "missing", max_score=book.max_score)
@@ -279,7 +280,10 @@ def _intake(
             submitted.append(nb)
             found = _tamper_in_cells(nb, book, name)
             nb = _sanitize(nb, book, sid, name)
+            started = time.monotonic()
             nb = judging.prepare(nb, book.course, aid, sid)  # converted assignments: collect only
+            if clock is not None:  # the key's own work (its plans) is not the submission's cost
+                clock.extend(time.monotonic() - started)
         except Exception as exc:  # a bug of ours, never the student's doing: say so
             result.status = "error"
             result.flags += [*flags, "intake-failed"]
@@ -317,7 +321,7 @@ def _timed_intake(book: AssignmentGradebook, student_dir: Path, jobs_root: Path,
     the submission an ``error`` with a reason, and the batch goes on."""
     clock = Deadline("intake", budget.intake_s)
     try:
-        job, early = _intake(book, student_dir, jobs_root, limits)
+        job, early = _intake(book, student_dir, jobs_root, limits, clock)
         if job is not None:
             clock.check()
         return job, early

@@ -260,6 +260,28 @@ def test_the_trusted_side_keeps_to_its_time_budget(toy_course, tmp_path):
         assert book["score"] == 0.0 and book["needs_manual_grade"]
 
 
+def test_the_keys_own_work_is_not_charged_to_the_intake_budget(toy_course, tmp_path, monkeypatch):
+    """An answer key whose plans are slow to record (module 11's reference cross-validations on a
+    loaded machine took over a minute) must not turn an honest submission into an intake
+    overrun: that time is the instructor's, not the submission's."""
+    import time
+
+    from grader import judging
+    from grader.config import TrustedBudget
+
+    real = judging.prepare
+
+    def slow_prepare(*args, **kwargs):
+        time.sleep(6)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(judging, "prepare", slow_prepare)
+    subs = tmp_path / "subs"
+    _write(subs, "s1", _notebook(toy_course))
+    (res,) = _grade(toy_course, subs, tmp_path / "out", budget=TrustedBudget(intake_s=5))
+    assert res.status == "graded" and "over-budget:intake" not in res.flags, res
+
+
 def test_an_error_keeps_the_written_answer_for_the_manual_grader(toy_course, tmp_path):
     """Issue 12 "Also": a submission of which nothing could be graded (its first cell kills the
     kernel: status error) still sends its written answer to the manual grader instead of

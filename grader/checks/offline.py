@@ -205,7 +205,7 @@ def _labels(series: pd.Series) -> tuple[str, ...]:
     return tuple(str(k) if type(k) in (str, np.str_) else show(k) for k in series.index)
 
 
-def conform(value: object, ref: object, name: str) -> object:
+def conform(value: object, ref: object, name: str, *, ordered: bool = True) -> object:
     """``value`` made plain in the shape of ``ref``; Incorrect (type or shape tier) if it cannot."""
     kind = _kind(ref)
     if kind == "int":
@@ -216,18 +216,20 @@ def conform(value: object, ref: object, name: str) -> object:
         return as_str(value, name)
     if kind == "seq":
         items = as_tuple(value, name, len(ref))
-        return tuple(conform(v, r, f"{name}[{i}]") for i, (v, r) in enumerate(zip(items, ref, strict=True)))
+        return tuple(conform(v, r, f"{name}[{i}]", ordered=ordered)
+                     for i, (v, r) in enumerate(zip(items, ref, strict=True)))
     if kind == "dict":
         got = as_dict(value, name)
         if set(got) != set(ref) or not all(type(k) is str for k in got):
             keys = ", ".join(sorted(show(k) for k in got))
             want = ", ".join(f'"{k}"' for k in ref)
             raise Incorrect(f"`{name}` returned a dict with keys {keys}; it needs the keys {want}.")
-        return {k: conform(got[k], ref[k], f'{name}["{k}"]') for k in ref}
+        return {k: conform(got[k], ref[k], f'{name}["{k}"]', ordered=ordered) for k in ref}
     if kind == "array":
         return as_array(value, name, shape=np.asarray(ref).shape)
-    if kind == "series":  # its values and its index labels
-        if len(ref) and all(type(k) is str for k in ref.index):  # named: by label, in any order
+    if kind == "series":  # its values and its index labels (in order, unless the key's question
+        # lists the name in ``unordered``)
+        if not ordered and len(ref) and all(type(k) is str for k in ref.index):  # by label, any order
             return (_labels(ref), as_labelled_series(value, name, list(ref.index), "label"))
         if type(value) is not pd.Series:
             raise Incorrect(f"`{name}` should be a pandas Series indexed by name, but it is a "
@@ -355,6 +357,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
     for n in functions:
         if ns[n] is not _FUNCTION:
             raise Incorrect(f"`{n}` should be a function, but it is a {type(ns[n]).__name__}.")
+    unordered = set(entry.get("unordered", ()))
     calls = _calls(entry)
     for i, (c, res) in enumerate(zip(calls, payload.get("calls", []), strict=False)):
         shown = _shown_call(c.name, c)
@@ -385,14 +388,14 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
         ref = _canon(q, c.name, wire.decode(entry["results"][i]))
         if not with_mutants:
             try:
-                plain = conform(value, ref, f"{c.name}(...)")
+                plain = conform(value, ref, f"{c.name}(...)", ordered=c.name not in unordered)
             except Incorrect:
                 return ("call", i)
             if not same(plain, ref, tol):
                 return ("call", i)
             continue
         try:
-            plain = conform(value, ref, f"{c.name}(...)")
+            plain = conform(value, ref, f"{c.name}(...)", ordered=c.name not in unordered)
         except Incorrect:
             _mismatch(entry, ("call", i), value, with_mutants, tol, q=q, name=c.name)
             raise
@@ -410,7 +413,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
             ref = wire.decode(spec["value"])
             ok = False
             try:
-                plain = conform(value, ref, n)
+                plain = conform(value, ref, n, ordered=n not in unordered)
                 ok = same(plain, ref, tol)
             except Incorrect:
                 if with_mutants:
@@ -480,8 +483,9 @@ def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict,
         ref = wire.decode(m["value"])
         if q is not None:
             ref = _canon(q, name, ref)
+        label = where[1] if where[0] == "read" else name
         try:
-            plain = conform(value, ref, "x")
+            plain = conform(value, ref, "x", ordered=label not in set(entry.get("unordered", ())))
         except Incorrect:
             continue
         if same(plain, ref, tol):
