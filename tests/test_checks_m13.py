@@ -201,6 +201,7 @@ MISTAKES = [
     ("q4", _mistake("q4", m13._ref_problems, "overall_only"), "only recomputes the overall entry"),
     ("q4", _mistake("q4", m13._ref_problems, "fixed_threshold"), "the card's own threshold"),
     ("q4", _mistake("q4", m13._ref_problems, "count_entries"), "counts the entries"),
+    ("q4", _mistake("q4", m13._ref_problems, "groups_only"), "but not \"overall\""),
     ("q4", _mistake("q4", m13._ref_problems, "oos_key"), "empty `out_of_scope` list"),
     ("q4", _mistake("q4", m13._ref_problems, "rates_only"), "does not compare `n`"),
     ("q5", _mistake("q5", m13._ref_rows, "legacy"), "legacy global stream"),

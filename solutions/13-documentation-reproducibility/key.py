@@ -386,6 +386,9 @@ def _ref_problems(card: dict, y, p, group, *, mistake: str = "") -> list[str]:
     if mistake == "count_entries":
         if len(results) < 2:
             found.add("not_disaggregated")
+    elif mistake == "groups_only":
+        if any(e not in results for e in truth if e != "overall"):
+            found.add("not_disaggregated")
     elif mistake != "no_groups" and any(e not in results for e in truth):
         found.add("not_disaggregated")
     tol = 1e-12 if mistake == "exact" else 1e-3
@@ -460,6 +463,9 @@ def _q4_cards(y, p, group, t) -> list[tuple[str, dict]]:
         (f"a card that leaves out the '{g}' entry",
          _with_results(full, {e: r for e, r in full["quantitative_analyses"]["results"].items()
                               if e != g})),
+        ("a card without the 'overall' entry",
+         _with_results(full, {e: r for e, r in full["quantitative_analyses"]["results"].items()
+                              if e != "overall"})),
         ("a card whose overall n is from an older data set, and without 'intended_use'",
          _stale(_card(y, p, group, t, intended_use=None), "overall", "n", 40)),
         ("a card without 'factors', evaluated on 'train'",
@@ -477,6 +483,8 @@ _Q4_MISTAKES = (
      "missing"),
     ("train_only", "only flags the 'train' split; a card must report the held-out *test* split, so "
      "any other split is wrong"),
+    ("groups_only", "checks the groups' entries but not \"overall\": a card must report the "
+     "overall numbers too, next to each group's"),
     ("count_entries", "counts the entries of `results` instead of checking that \"overall\" and "
      "*every* group have one: a card that leaves out one group is not disaggregated"),
     ("no_groups", "does not check that \"overall\" and every group have an entry: a card that "
