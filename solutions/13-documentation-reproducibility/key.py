@@ -163,8 +163,8 @@ def _ref_fingerprint(X: pd.DataFrame, y: pd.Series, *, mistake: str = "") -> str
 _Q2_MISTAKES = (
     ("features", "hashes the features only: the labels are part of the data the model was fitted "
      "on, and a relabelled row must change the fingerprint"),
-    ("no_index", "leaves the row labels out (`index=False`): two tables with the same values in "
-     "other rows would get the same fingerprint, and the split picks rows by label"),
+    ("no_index", "leaves the row labels out (`index=False`): the same values under other row "
+     "labels would get the same fingerprint, yet the split picks rows by label"),
     ("order", "puts the label column first; the prompt fixes the order: the features, then `y`"),
     ("csv", "hashes the CSV text of the table; the prompt asks for the bytes of pandas' row hashes, "
      "which do not depend on how numbers are printed"),
