@@ -93,6 +93,11 @@ def group_rates_pandas(y_true, y_pred, group):
     return out
 
 
+def group_rates_numpy_keys(y_true, y_pred, group):
+    """The loop over np.unique(group) without str(): the keys are np.str_, also accepted."""
+    return {np.str_(g): row for g, row in group_rates(y_true, y_pred, group).items()}
+
+
 def fairness_gaps(y_true, y_pred, group):
     rates = group_rates(y_true, y_pred, group).values()
     sel = [r["selection_rate"] for r in rates]
@@ -167,7 +172,8 @@ def q5_values(**over):
 
 
 RIGHT = {
-    "q1": [dict(group_rates=group_rates), dict(group_rates=group_rates_pandas)],
+    "q1": [dict(group_rates=group_rates), dict(group_rates=group_rates_pandas),
+           dict(group_rates=group_rates_numpy_keys)],
     "q2": [dict(fairness_gaps=fairness_gaps)],
     "q3": [q3_values()],
     "q4": [q4_values(), q4_values(gap_by_feature=gap_by_feature_shap)],
@@ -247,6 +253,7 @@ MISTAKES = [
     ("q2", dict(fairness_gaps=_gaps_mistake("tpr_only")), "only the TPR gap"),
     ("q2", dict(fairness_gaps=_gaps_mistake("mean")), "mean of the TPR and FPR gaps"),
     ("q2", dict(fairness_gaps=_gaps_mistake("base_rate")), "computed from `y_true`"),
+    ("q2", dict(fairness_gaps=_gaps_mistake("two")), "only the first two groups"),
     ("q3", q3_values(forced_fpr=lambda p, ppv, tpr: (1 - p) / p * (1 - ppv) / ppv * tpr), "upside down"),
     ("q3", q3_values(forced_fpr=lambda p, ppv, tpr: p / (1 - p) * ppv / (1 - ppv) * tpr), "precision factor"),
     ("q3", q3_values(forced_fpr=lambda p, ppv, tpr: p / (1 - p) * (1 - ppv) / ppv * (1 - tpr)), "miss rate"),
@@ -262,6 +269,8 @@ MISTAKES = [
     ("q5", q5_values(tpr_matching_threshold=_matching_mistake("closest")), "*closest*"),
     ("q5", q5_values(threshold_B=_q5_numbers(split="test")[0]), "tuned on the test split"),
     ("q5", q5_values(threshold_B=_q5_numbers(target="all")[0]), "TPR of all applicants"),
+    ("q5", q5_values(tpr_matching_threshold=_matching_mistake("above")), "strictly above the target"),
+    ("q5", q5_values(threshold_B=m12._q5_values(target_from="A-test")[0]), "measured on the *test* split"),
 ]  # fmt: skip
 
 

@@ -121,6 +121,16 @@ def test_right_answers_pass_visible_and_hidden(label):
         question.verify_hidden(seed=seed, **RIGHT[label])
 
 
+def test_numpy_string_group_keys_pass():
+    """A loop over np.unique(group) without str() gives np.str_ keys: the labels all the same."""
+    def card_metrics_numpy_keys(y_true, p, group, threshold):
+        out = card_metrics(y_true, p, group, threshold)
+        return {(k if k == "overall" else np.str_(k)): v for k, v in out.items()}
+
+    QUESTIONS["q3"].verify(card_metrics=card_metrics_numpy_keys)
+    QUESTIONS["q3"].verify_hidden(seed=5, card_metrics=card_metrics_numpy_keys)
+
+
 def test_references_pass_their_own_checks():
     for question in QUESTIONS.values():
         refs = question.references()
@@ -157,6 +167,11 @@ def _global_seed(seed):
     return _train_mistake("none", "none")(seed)
 
 
+def _shared_state(seed):
+    state = np.random.RandomState(seed)
+    return _train_mistake(state, state)(seed)
+
+
 def _mistake(label, fn, kind):
     name = QUESTIONS[label].names[0]
     return {**RIGHT[label], name: lambda *a: fn(*a, mistake=kind)}
@@ -165,6 +180,7 @@ def _mistake(label, fn, kind):
 MISTAKES = [
     ("q1", dict(train_reproducibly=_train_mistake(0, 0)), "ignores its seed"),
     ("q1", dict(train_reproducibly=_global_seed), "np.random.seed"),
+    ("q1", dict(train_reproducibly=_shared_state), "one `RandomState(seed)` shared"),
     ("q1", dict(train_reproducibly=_train_mistake("none", "seed")), "split is a random step"),
     ("q1", dict(train_reproducibly=_train_mistake(42, "seed")), "split is a random step"),
     ("q1", dict(train_reproducibly=_train_mistake("seed", "none")), "the model is a random step too"),
@@ -183,12 +199,18 @@ MISTAKES = [
     ("q4", _mistake("q4", m13._ref_problems, "train_only"), "only flags the 'train' split"),
     ("q4", _mistake("q4", m13._ref_problems, "no_groups"), "not disaggregated"),
     ("q4", _mistake("q4", m13._ref_problems, "overall_only"), "only recomputes the overall entry"),
+    ("q4", _mistake("q4", m13._ref_problems, "fixed_threshold"), "the card's own threshold"),
+    ("q4", _mistake("q4", m13._ref_problems, "count_entries"), "counts the entries"),
+    ("q4", _mistake("q4", m13._ref_problems, "groups_only"), "but not \"overall\""),
+    ("q4", _mistake("q4", m13._ref_problems, "oos_key"), "empty `out_of_scope` list"),
+    ("q4", _mistake("q4", m13._ref_problems, "rates_only"), "does not compare `n`"),
     ("q5", _mistake("q5", m13._ref_rows, "legacy"), "legacy global stream"),
     ("q5", _mistake("q5", m13._ref_rows, "replace"), "*with* replacement"),
     ("q5", _mistake("q5", m13._ref_rows, "unsorted"), "not sorted"),
     ("q5", _mistake("q5", m13._ref_rows, "first"), "first `size` rows"),
     ("q5", {**RIGHT["q5"], "base_value_card": _base_value(probability=True)}, "mean probability"),
     ("q5", {**RIGHT["q5"], "base_value_card": m13._whole_background_base()}, "whole training split"),
+    ("q5", {**RIGHT["q5"], "base_value_card": m13._path_dependent_base()}, "without background data"),
 ]  # fmt: skip
 
 

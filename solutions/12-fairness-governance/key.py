@@ -115,10 +115,14 @@ def _ref_gaps(y, yhat, group, *, mistake: str = "") -> dict[str, float]:
         vals = [r[g][k] for g in keys]
         if mistake == "signed":
             return vals[-1] - vals[0]
+        if mistake == "two":
+            return abs(vals[1] - vals[0])
         return max(vals) - min(vals)
 
     sel = [r[g]["selection_rate"] for g in keys]
     tpr_gap, fpr_gap = spread("tpr"), spread("fpr")
+    if mistake == "two":
+        sel = sel[:2]
     out = {
         "demographic_parity_diff": spread("selection_rate"),
         "disparate_impact_ratio": min(sel) / max(sel),
@@ -159,6 +163,9 @@ def _ref_matching(p, y, target: float, grid, *, mistake: str = "") -> float:
         tprs = [float(np.mean(p >= t)) for t in grid]
     else:
         tprs = [_tpr_at(p, y, t, strict=mistake == "strict") for t in grid]
+    if mistake == "above":
+        ok = [t for t, v in zip(grid, tprs, strict=True) if v > target]
+        return float(max(ok)) if ok else float(min(grid))
     if mistake == "closest":
         return float(grid[int(np.argmin([abs(v - target) for v in tprs]))])
     ok = [t for t, v in zip(grid, tprs, strict=True) if v >= target]
@@ -168,7 +175,9 @@ def _ref_matching(p, y, target: float, grid, *, mistake: str = "") -> float:
 def _q5_values(split: str = "calib", target_from: str = "A") -> tuple[float, float]:
     d = _lending()
     p, y, g = (d.p_calib, d.y_calib, d.g_calib) if split == "calib" else (d.p_test, d.y_test, d.g_test)
-    if target_from == "A":
+    if target_from == "A-test":  # the target read off the test split (a leak)
+        target = _tpr_at(d.p_test[d.g_test == "A"], d.y_test[d.g_test == "A"], 0.5)
+    elif target_from == "A":
         target = _tpr_at(p[g == "A"], y[g == "A"], 0.5)
     else:
         target = _tpr_at(p, y, 0.5)
@@ -214,6 +223,8 @@ def _q1_values(func, y, yhat, group, where: str) -> dict:
     got = as_dict(call(func, "group_rates", y.copy(), yhat.copy(), group.copy()), "group_rates(...)")
     want = sorted(set(group.tolist()))
     keys = sorted(show(k) for k in got)
+    # NumPy string labels (the keys of a loop over np.unique(group)) count as the labels
+    got = {(str(k.item()) if type(k) is np.str_ else k): v for k, v in got.items()}
     if sorted(k for k in got if type(k) is str) != want or len(got) != len(want):
         raise Incorrect(
             f"{where}, `group_rates` returned a dict with keys {', '.join(keys)}; it needs one key "
@@ -306,6 +317,8 @@ _Q2_CASES = (
     ),
 )
 _Q2_MISTAKES = (
+    ("two", None, "the gaps compare only the first two groups: with more than two groups, each "
+     "criterion is the largest group value minus the smallest over *all* the groups"),
     ("inverted", "disparate_impact_ratio", "the disparate impact ratio is inverted (largest over "
      "smallest selection rate, so it is above 1); the four-fifths rule reads min / max"),
     ("signed", None, "a gap is signed (the last group minus the first): the criteria report "
@@ -336,7 +349,9 @@ def _q2_diagnose(got: dict, y, yhat, group, where: str) -> None:
     for mistake, key, text in _Q2_MISTAKES:
         alt = _ref_gaps(y, yhat, group, mistake=mistake)
         keys = [key] if key else [k for k in ref if not _eq(alt[k], ref[k])]
-        if keys and all(_eq(got[k], alt[k]) for k in keys) and not all(_eq(got[k], ref[k]) for k in keys):
+        others_right = all(_eq(got[k], ref[k]) for k in ref if k not in keys)  # no coincidences
+        if (keys and others_right and all(_eq(got[k], alt[k]) for k in keys)
+                and not all(_eq(got[k], ref[k]) for k in keys)):
             raise Incorrect(f"{where}: {text}.")
     if any(got[k] < 0 for k in m12.GAP_KEYS):
         raise Incorrect(f"{where}: a gap is negative ({show(got)}): a signed difference. The criteria "
@@ -575,6 +590,9 @@ _Q5_CASES = (
      [1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0], 0.52),
     # the target is out of reach at every grid threshold but the smallest
     ([0.9, 0.75, 0.58, 0.35, 0.25, 0.7, 0.5, 0.1], [1, 1, 1, 1, 1, 0, 0, 0], 0.9),
+    # the target is exactly the TPR at 0.5 (5 of 8 positives): reaching it means >=, not >
+    ([0.92, 0.81, 0.7, 0.64, 0.5, 0.44, 0.38, 0.25, 0.95, 0.9, 0.85, 0.8],
+     [1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0], 0.625),
 )
 
 
@@ -592,6 +610,9 @@ def _q5_function(func, p, y, target, grid, where: str) -> float:
     if close(t, _ref_matching(p, y, target, grid, mistake="selection")):
         raise Incorrect(f"{said}: that TPR counts every row scored at least t (a selection rate). "
                         "TPR only looks at the actual positives, y == 1.")
+    if close(t, _ref_matching(p, y, target, grid, mistake="above")):
+        raise Incorrect(f"{said}: you keep a threshold only when its TPR is strictly above the "
+                        "target. A TPR equal to the target reaches it (TPR >= target_tpr).")
     if close(t, _ref_matching(p, y, target, grid, mistake="strict")):
         raise Incorrect(f"{said}: you count a positive as selected only when its score is strictly "
                         "greater than t; the rule is score >= t.")
@@ -616,6 +637,10 @@ def _q5_variables(threshold_B, tpr_gap_after, tol: float) -> None:
             raise Incorrect(f"{said} was tuned on the test split. Tune on the calibration split "
                             "(`p_calib`, `y_calib`, `group_calib`): the test split must stay "
                             "untouched by every choice, or its result is optimistic.")
+        if close(t, _q5_values(target_from="A-test")[0]):
+            raise Incorrect(f"{said} reaches group A's TPR measured on the *test* split. Take the "
+                            "target from the calibration split too: the test split must stay "
+                            "untouched by every choice, including the target.")
         if close(t, _q5_values(target_from="all")[0]):
             raise Incorrect(f"{said} matches the TPR of all applicants at 0.5. The target is group "
                             "A's TPR at 0.5 (equal opportunity with the group that keeps 0.5).")
@@ -657,13 +682,16 @@ class TprMatchingThreshold(Question):
 
     def verify_hidden(self, seed, tpr_matching_threshold, threshold_B, tpr_gap_after):
         rng = np.random.default_rng(seed)
-        for _ in range(6):
+        for k in range(6):
             n = int(rng.integers(30, 80))
             y = (rng.random(n) < 0.5).astype(int)
             y[:2] = (1, 0)
             p = np.clip(np.round(rng.normal(0.35 + 0.3 * y, 0.2), 2), 0.0, 1.0)
             grid = np.round(np.arange(0.1, 0.91, rng.choice([0.05, 0.1])), 2)
             target = float(np.round(rng.uniform(0.5, 0.95), 3))
+            if k % 2:  # every other case: the target is a TPR that the grid achieves exactly
+                tprs = [_tpr_at(p, y, t) for t in grid]
+                target = float(tprs[int(rng.integers(1, len(grid) - 1))])
             where = f"On a fresh random case (n={n}, target_tpr={target})"
             _q5_function(tpr_matching_threshold, p, y, target, grid, where)
         unrounded(lambda tol: _q5_variables(threshold_B, tpr_gap_after, tol), 1e-6, 1e-9,

@@ -103,9 +103,11 @@ def _q1_diagnose(seed: int, idx, p, earlier: dict) -> None:
                             "step must take `seed` itself.")
     glob = _fit(None, None, global_seed=seed)
     if np.array_equal(idx, glob.index) and allclose(p, glob.p, rtol=0, atol=1e-9):
-        raise Incorrect(f"{said} relies on `np.random.seed(seed)`: the steps draw from NumPy's "
-                        "global stream, which any other code (or a re-run cell) moves. Pass "
-                        "`random_state=seed` to each random step instead.")
+        raise Incorrect(f"{said} draws every step from one stream seeded once (`np.random.seed(seed)`"
+                        ", or one `RandomState(seed)` shared by the steps): the model's draws then "
+                        "depend on how many numbers the steps before it took, and NumPy's global "
+                        "stream moves with any other code. Pass `random_state=seed` itself to each "
+                        "random step.")
     if not np.array_equal(idx, ref_idx):
         if np.array_equal(np.sort(idx), np.sort(ref_idx)):
             raise Incorrect(f"{said} returned the right test rows in another order: keep the order "
@@ -161,8 +163,8 @@ def _ref_fingerprint(X: pd.DataFrame, y: pd.Series, *, mistake: str = "") -> str
 _Q2_MISTAKES = (
     ("features", "hashes the features only: the labels are part of the data the model was fitted "
      "on, and a relabelled row must change the fingerprint"),
-    ("no_index", "leaves the row labels out (`index=False`): two tables with the same values in "
-     "other rows would get the same fingerprint, and the split picks rows by label"),
+    ("no_index", "leaves the row labels out (`index=False`): the same values under other row "
+     "labels would get the same fingerprint, yet the split picks rows by label"),
     ("order", "puts the label column first; the prompt fixes the order: the features, then `y`"),
     ("csv", "hashes the CSV text of the table; the prompt asks for the bytes of pandas' row hashes, "
      "which do not depend on how numbers are printed"),
@@ -287,6 +289,8 @@ _Q3_MISTAKES = (
 def _q3_values(func, y, p, group, t, where: str) -> dict:
     got = as_dict(call(func, "card_metrics", y.copy(), p.copy(), group.copy(), t), "card_metrics(...)")
     want = ["overall", *sorted(set(group.tolist()))]
+    # NumPy string labels (the keys of a loop over np.unique(group)) count as the labels
+    got = {(str(k.item()) if type(k) is np.str_ else k): v for k, v in got.items()}
     keys = [k for k in got if type(k) is str]
     if keys == ["overall"] or (set(keys) == {"overall"} and len(got) == 1):
         raise Incorrect(f"{where}, `card_metrics` reports only the overall numbers: a model card "
@@ -368,20 +372,30 @@ def _ref_problems(card: dict, y, p, group, *, mistake: str = "") -> list[str]:
     if not all(present(s) for s in SECTIONS):
         found.add("missing_section")
     use = card.get("intended_use")
-    if not (isinstance(use, dict) and use.get("out_of_scope")):
+    if mistake == "oos_key":
+        if not (isinstance(use, dict) and "out_of_scope" in use):
+            found.add("no_out_of_scope")
+    elif not (isinstance(use, dict) and use.get("out_of_scope")):
         found.add("no_out_of_scope")
     split = card["evaluation_data"].get("split")
     if (split == "train") if mistake == "train_only" else (split != "test"):
         found.add("wrong_split")
     qa = card["quantitative_analyses"]
     results = qa["results"]
-    truth = _ref_card_metrics(y, p, group, qa["threshold"])
-    if mistake != "no_groups" and any(e not in results for e in truth):
+    truth = _ref_card_metrics(y, p, group, 0.3 if mistake == "fixed_threshold" else qa["threshold"])
+    if mistake == "count_entries":
+        if len(results) < 2:
+            found.add("not_disaggregated")
+    elif mistake == "groups_only":
+        if any(e not in results for e in truth if e != "overall"):
+            found.add("not_disaggregated")
+    elif mistake != "no_groups" and any(e not in results for e in truth):
         found.add("not_disaggregated")
     tol = 1e-12 if mistake == "exact" else 1e-3
     entries = ["overall"] if mistake == "overall_only" else list(results)
+    keys = METRIC_KEYS[1:] if mistake == "rates_only" else METRIC_KEYS
     for e in entries:
-        if e in results and any(abs(results[e][k] - truth[e][k]) > tol for k in METRIC_KEYS):
+        if e in results and any(abs(results[e][k] - truth[e][k]) > tol for k in keys):
             found.add("stale_numbers")
     return sorted(found)
 
@@ -418,7 +432,11 @@ def _card(y, p, group, t, **changes) -> dict:
 
 def _stale(card: dict, entry: str, key: str, delta: float) -> dict:
     results = {e: dict(r) for e, r in card["quantitative_analyses"]["results"].items()}
-    results[entry][key] = round(results[entry][key] + delta, 3)
+    results[entry][key] = round(results[entry][key] + delta, 3) if key != "n" else results[entry][key] + delta
+    return {**card, "quantitative_analyses": {**card["quantitative_analyses"], "results": results}}
+
+
+def _with_results(card: dict, results: dict) -> dict:
     return {**card, "quantitative_analyses": {**card["quantitative_analyses"], "results": results}}
 
 
@@ -426,6 +444,11 @@ def _q4_cards(y, p, group, t) -> list[tuple[str, dict]]:
     full = _card(y, p, group, t)
     only = {"overall": full["quantitative_analyses"]["results"]["overall"]}
     g = sorted(set(np.asarray(group).tolist()))[-1]
+    truth = _ref_card_metrics(y, p, group, t)
+    t_other = round(t + 0.1, 2)
+    cut = {e: {k: (v if k == "n" else np.floor(v * 1000 + 1e-9) / 1000)
+               for k, v in row.items()}
+           for e, row in truth.items()}  # 3 decimals, cut instead of rounded: within 0.001
     return [
         ("a card whose numbers are rounded to 3 decimals", full),
         ("a card with an empty 'caveats' section and no out-of-scope uses",
@@ -435,6 +458,16 @@ def _q4_cards(y, p, group, t) -> list[tuple[str, dict]]:
         ("a card that reports the overall entry only",
          {**full, "quantitative_analyses": {"threshold": t, "results": only}}),
         (f"a card whose '{g}' recall was not updated", _stale(full, g, "recall", 0.05)),
+        ("a card whose numbers are cut (not rounded) to 3 decimals", _with_results(full, cut)),
+        (f"a card made at the threshold {t_other:g}", _card(y, p, group, t_other)),
+        (f"a card that leaves out the '{g}' entry",
+         _with_results(full, {e: r for e, r in full["quantitative_analyses"]["results"].items()
+                              if e != g})),
+        ("a card without the 'overall' entry",
+         _with_results(full, {e: r for e, r in full["quantitative_analyses"]["results"].items()
+                              if e != "overall"})),
+        ("a card whose overall n is from an older data set, and without 'intended_use'",
+         _stale(_card(y, p, group, t, intended_use=None), "overall", "n", 40)),
         ("a card without 'factors', evaluated on 'train'",
          _stale(_card(y, p, group, t, factors=None, evaluation_data__split="train"),
                 "overall", "auc", -0.04)),
@@ -442,16 +475,26 @@ def _q4_cards(y, p, group, t) -> list[tuple[str, dict]]:
 
 
 _Q4_MISTAKES = (
+    ("fixed_threshold", "recomputes the numbers at 0.3 whatever the card says; recompute them at "
+     "the card's own threshold (`card[\"quantitative_analyses\"][\"threshold\"]`)"),
     ("exact", "compares the numbers exactly: a card rounds them (to 3 decimals here), so compare "
      "within 0.001"),
     ("present", "counts a section that is present but empty as present; an empty section is "
      "missing"),
     ("train_only", "only flags the 'train' split; a card must report the held-out *test* split, so "
      "any other split is wrong"),
-    ("no_groups", "does not check that every group has an entry: a card that reports only overall "
-     "numbers is not disaggregated"),
+    ("groups_only", "checks the groups' entries but not \"overall\": a card must report the "
+     "overall numbers too, next to each group's"),
+    ("count_entries", "counts the entries of `results` instead of checking that \"overall\" and "
+     "*every* group have one: a card that leaves out one group is not disaggregated"),
+    ("no_groups", "does not check that \"overall\" and every group have an entry: a card that "
+     "reports only overall numbers, or leaves out a group, is not disaggregated"),
     ("overall_only", "only recomputes the overall entry; every entry the card reports must match "
      "its recomputed numbers, the groups' too"),
+    ("oos_key", "counts an empty `out_of_scope` list as stated out-of-scope uses; the rule needs a "
+     "non-empty list"),
+    ("rates_only", "does not compare `n`: a count that differs from the data is a stale number "
+     "too (the card then describes other data)"),
 )
 
 
@@ -558,6 +601,15 @@ def _whole_background_base() -> float:
     return float(np.ravel(explainer.expected_value)[0])
 
 
+@functools.lru_cache(maxsize=1)
+def _path_dependent_base() -> float:
+    """shap's base value without a background (``feature_perturbation="tree_path_dependent"``):
+    the trees' training cover decides it, not the stored rows."""
+    import shap
+
+    return float(np.ravel(shap.TreeExplainer(_fit(_SEED, _SEED).model).expected_value)[0])
+
+
 def _q5_variable(base_value_card, tol: float) -> None:
     run = _fit(_SEED, _SEED)
     rows = _ref_rows(len(run.X_train), *_CARD_BACKGROUND)
@@ -575,6 +627,10 @@ def _q5_variable(base_value_card, tol: float) -> None:
             v, _whole_background_base(), rtol=0, atol=1e-6):
         raise Incorrect(f"{said} uses the whole training split as background. The card stores a "
                         "100-row background: use exactly those rows.")
+    if close(v, _path_dependent_base(), rtol=0, atol=1e-6):
+        raise Incorrect(f"{said} comes from an explainer without background data (shap's "
+                        "tree-path-dependent default): nobody can regenerate it from the card. Pass "
+                        "`data=background` with `feature_perturbation=\"interventional\"`.")
     X, _ = _hospital_data()
     if close(v, float(np.mean(run.model.decision_function(X.iloc[rows]))), rtol=0, atol=1e-6):
         raise Incorrect(f"{said}: the positions were applied to the whole data set `X`. They are "
