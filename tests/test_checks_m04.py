@@ -466,16 +466,14 @@ def test_placeholders_and_crashes():
         m04.q1.verify(group_summary=lambda df, by, value: df.groupby(by)[value].mean())
 
 
-def test_checks_are_fast():
-    import time
-
-    m04.q6.verify(pipe=right_pipe(), cv_scores=CV)  # warm the caches
-    start = time.perf_counter()
-    m04.q1.verify(group_summary=group_summary)
-    m04.q2.verify(pivot_mean=pivot_mean)
-    m04.q4.verify(top_pairs=top_pairs)
-    m04.q6.verify(pipe=right_pipe(), cv_scores=CV)
-    assert time.perf_counter() - start < 2.0
+def test_checks_pass_right_answers_repeatedly():
+    """The checks' caches give the same verdict on a second run (no wall-clock assertion: the
+    checks' speed is measured by benchmarks, not by unit tests)."""
+    for _ in range(2):
+        m04.q1.verify(group_summary=group_summary)
+        m04.q2.verify(pivot_mean=pivot_mean)
+        m04.q4.verify(top_pairs=top_pairs)
+        m04.q6.verify(pipe=right_pipe(), cv_scores=CV)
 
 
 # --- the module's seeded data --------------------------------------------------------------------
