@@ -89,8 +89,8 @@ def _entry(q, salt: str) -> dict:
         else:
             reads[n] = {"value": wire.encode(ref)}
     extra = {"rng_message": q.global_rng_message} if getattr(q, "global_rng_message", "") else {}
-    if getattr(q, "unordered", ()):  # names whose Series (or list of names) may come in any order
-        extra["unordered"] = sorted(q.unordered)
+    if getattr(q, "ordered", ()):  # names whose labelled Series must come in the key's order
+        extra["ordered"] = sorted(q.ordered)
     return {
         **extra,
         "names": names, "functions": functions, "tolerance": tol, "reads": reads,

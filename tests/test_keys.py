@@ -63,10 +63,10 @@ def _float_forms(value) -> list[str]:
     recognised (a short one like 0.5 could be anything in the data)."""
     if not isinstance(value, float) or isinstance(value, bool) or not math.isfinite(value):
         return []
-    if value == round(value, 2):
-        return []
-    return [re.escape(t) + r"(?!\d)" for t in {repr(value), f"{value:.6f}".rstrip("0"),
-                                                f"{value:.4f}".rstrip("0")}]
+    forms = {repr(value), f"{value:.6f}".rstrip("0"), f"{value:.4f}".rstrip("0")}
+    # at least four significant digits after the point: 0.82 or 0.8200 could be anything
+    return [re.escape(t) + r"(?!\d)" for t in forms
+            if len(t.split(".")[-1].lstrip("0")) >= 4 and "e" not in t]
 
 
 @pytest.mark.parametrize("aid", KEYED)

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import figures, wire
-from .core import global_rng_state
+from .core import ViewTarget, global_rng_state
 
 MIME = "application/vnd.grader.collected+json"
 #: The largest encoded result kept (bigger ones are sent as an opaque "too large").
@@ -77,13 +77,6 @@ def view_function(name: str) -> Callable:
         with contextlib.suppress(ImportError):
             importlib.import_module(f"grader.checks.{m.group(1)}")
     return _VIEWS[name]
-
-
-class ViewTarget:
-    """Base of the grader's recording and replaying stand-ins, which answer :func:`viewed`."""
-
-    def view(self, name: str) -> Callable:  # pragma: no cover - abstract
-        raise NotImplementedError
 
 
 def viewed(target: Any, name: str) -> Callable:

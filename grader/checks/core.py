@@ -187,6 +187,14 @@ def call(func: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     return result
 
 
+class ViewTarget:
+    """Base of the grader's recording and replaying stand-ins, which answer
+    :func:`grader.checks.collect.viewed` (and, for the replay, the global-generator flag)."""
+
+    def view(self, name: str) -> Callable:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
 def global_rng_state() -> tuple:
     """A comparable snapshot of NumPy's global generator (``np.random.seed`` or any draw from
     ``np.random.*`` changes it)."""
@@ -203,8 +211,6 @@ def call_watching_rng(func: Any, name: str, *args: Any, **kwargs: Any) -> tuple[
     kernel (the judge's replay) answers this itself, from what the kernel observed."""
     before = global_rng_state()
     result = call(func, name, *args, **kwargs)
-    from .collect import ViewTarget  # here: collect imports this module
-
     # only the judge's own replay stand-in may answer; a student's function could carry the flag
     said = getattr(func, "touched_global_rng", None) if isinstance(func, ViewTarget) else None
     if type(said) is bool:

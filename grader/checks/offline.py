@@ -205,7 +205,7 @@ def _labels(series: pd.Series) -> tuple[str, ...]:
     return tuple(str(k) if type(k) in (str, np.str_) else show(k) for k in series.index)
 
 
-def conform(value: object, ref: object, name: str, *, ordered: bool = True) -> object:
+def conform(value: object, ref: object, name: str, *, ordered: bool = False) -> object:
     """``value`` made plain in the shape of ``ref``; Incorrect (type or shape tier) if it cannot."""
     kind = _kind(ref)
     if kind == "int":
@@ -227,8 +227,8 @@ def conform(value: object, ref: object, name: str, *, ordered: bool = True) -> o
         return {k: conform(got[k], ref[k], f'{name}["{k}"]', ordered=ordered) for k in ref}
     if kind == "array":
         return as_array(value, name, shape=np.asarray(ref).shape)
-    if kind == "series":  # its values and its index labels (in order, unless the key's question
-        # lists the name in ``unordered``)
+    if kind == "series":  # its values and its index labels (by label in any order, unless the
+        # key's question lists the name in ``ordered``: a ranking must come sorted)
         if not ordered and len(ref) and all(type(k) is str for k in ref.index):  # by label, any order
             return (_labels(ref), as_labelled_series(value, name, list(ref.index), "label"))
         if type(value) is not pd.Series:
@@ -357,7 +357,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
     for n in functions:
         if ns[n] is not _FUNCTION:
             raise Incorrect(f"`{n}` should be a function, but it is a {type(ns[n]).__name__}.")
-    unordered = set(entry.get("unordered", ()))
+    ordered = set(entry.get("ordered", ()))
     calls = _calls(entry)
     for i, (c, res) in enumerate(zip(calls, payload.get("calls", []), strict=False)):
         shown = _shown_call(c.name, c)
@@ -388,14 +388,14 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
         ref = _canon(q, c.name, wire.decode(entry["results"][i]))
         if not with_mutants:
             try:
-                plain = conform(value, ref, f"{c.name}(...)", ordered=c.name not in unordered)
+                plain = conform(value, ref, f"{c.name}(...)", ordered=c.name in ordered)
             except Incorrect:
                 return ("call", i)
             if not same(plain, ref, tol):
                 return ("call", i)
             continue
         try:
-            plain = conform(value, ref, f"{c.name}(...)", ordered=c.name not in unordered)
+            plain = conform(value, ref, f"{c.name}(...)", ordered=c.name in ordered)
         except Incorrect:
             _mismatch(entry, ("call", i), value, with_mutants, tol, q=q, name=c.name)
             raise
@@ -413,7 +413,7 @@ def compare(q: Question, entry: dict, payload: dict, *, with_mutants: bool = Tru
             ref = wire.decode(spec["value"])
             ok = False
             try:
-                plain = conform(value, ref, n, ordered=n not in unordered)
+                plain = conform(value, ref, n, ordered=n in ordered)
                 ok = same(plain, ref, tol)
             except Incorrect:
                 if with_mutants:
@@ -485,7 +485,7 @@ def _mismatch(entry: dict, where: tuple, value: object, active: bool, tol: dict,
             ref = _canon(q, name, ref)
         label = where[1] if where[0] == "read" else name
         try:
-            plain = conform(value, ref, "x", ordered=label not in set(entry.get("unordered", ())))
+            plain = conform(value, ref, "x", ordered=label in set(entry.get("ordered", ())))
         except Incorrect:
             continue
         if same(plain, ref, tol):

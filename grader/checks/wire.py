@@ -210,6 +210,9 @@ def encode(value: object, _depth: int = 0) -> object:
         if t is functools.partial and _function_name(value.func) and not value.args:
             return {"t": "fn", "name": _function_name(value.func),
                     "kw": encode(dict(value.keywords), d)}
+        recipe = _recipe_of(value)  # a model the key built with fitted(): rebuilt from its recipe
+        if recipe is not None:
+            return recipe
         if t.__module__.startswith("sklearn.") and (est := _encode_estimator(value, d)):
             return est
         if t is pd.DataFrame:
@@ -217,9 +220,6 @@ def encode(value: object, _depth: int = 0) -> object:
                     "index": encode(list(value.index), d),
                     "columns": encode(list(value.columns), d),
                     "dtypes": [str(x) for x in value.dtypes]}
-        recipe = _recipe_of(value)
-        if recipe is not None:
-            return recipe
         facts = _estimator_facts(value, d)
         if facts is not None:
             return facts

@@ -328,7 +328,6 @@ _series_by_label = as_labelled_series
 @key_for(m01.q3)
 class LeakDetective(Question):
     tolerance = {"rtol": 0.0, "atol": 1e-4}
-    unordered = ("test_importance",)  # a Series by feature name: sorted or not, as the key accepts
 
     def references(self):
         columns = _readmission()[1].columns

@@ -473,6 +473,7 @@ def _q3_imputed(X_test_imputed, data: SimpleNamespace, rtol: float) -> None:
 
 @key_for(m04.q3)
 class Imputation(Question):
+    ordered = ("missing_pct",)  # a ranking: the offline check compares its labels in order
     def references(self):
         data = _missing()
         imputer = SimpleImputer(strategy="median").set_output(transform="pandas")

@@ -743,6 +743,7 @@ def _mean_abs_shap(values, feature_names) -> pd.Series:
 @key_for(m08.q5)
 class GlobalImportance(Question):
     unordered = ("top5",)  # compared as a set
+    ordered = ("mean_abs_shap",)  # a ranking: the offline check compares its labels in order
 
     def references(self):
         d = _friedman()
