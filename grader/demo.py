@@ -99,8 +99,9 @@ def grade_written_answers(db_url: str) -> int:
 
 
 def summary_table(results: dict[str, list[SubmissionResult]], width: int = 100) -> str:
-    """The per-student summary: one short column per assignment (its two-digit label), notes and
-    a legend of the full names below; every line at most ``width`` columns."""
+    """The per-student summary: one short column per assignment (its two-digit label), in as
+    many blocks of columns as ``width`` needs, then notes and a legend of the full names; every
+    line at most ``width`` columns."""
     students = sorted({r.student_id for rs in results.values() for r in rs})
     aids = list(results)
     labels = _labels(aids)
@@ -123,10 +124,14 @@ def summary_table(results: dict[str, list[SubmissionResult]], width: int = 100) 
                 notes.setdefault(sid, {}).setdefault(kind, (why, []))[1].append(labels[aid])
     sw = max(7, *(len(s) for s in students)) if students else 7
     cw = max(5, *(len(m) for m in marks.values())) + 1 if marks else 6
-    head = f"{'student':<{sw}}" + "".join(f"{labels[a]:>{cw}}" for a in aids)
-    lines = [head, "-" * len(head)]
-    for sid in students:
-        lines.append(f"{sid:<{sw}}" + "".join(f"{marks[sid, a]:>{cw}}" for a in aids))
+    per_block = max(1, (width - sw) // cw)  # as many assignment columns as fit; then a new block
+    lines: list[str] = []
+    for start in range(0, len(aids), per_block):
+        block = aids[start:start + per_block]
+        head = f"{'student':<{sw}}" + "".join(f"{labels[a]:>{cw}}" for a in block)
+        lines += ([""] if lines else []) + [head, "-" * len(head)]
+        for sid in students:
+            lines.append(f"{sid:<{sw}}" + "".join(f"{marks[sid, a]:>{cw}}" for a in block))
     lines.append("* written answers await manual grading (formgrader)")
     if notes:
         lines += ["", "notes:"]

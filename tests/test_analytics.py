@@ -61,7 +61,9 @@ def test_demo_summary_fits_a_100_column_terminal():
     from grader.grading import SubmissionResult
 
     aids = ["01-why-interpret", "02-statistics", "03-linear-algebra-calculus", "04-data-analysis",
-            "05-evaluation-metrics", "06-interpretable-models", "07-global-methods", "08-shap", "09-lime"]
+            "05-evaluation-metrics", "06-interpretable-models", "07-global-methods", "08-shap", "09-lime",
+            "10-counterfactuals-gradients", "11-simplification", "12-fairness-governance",
+            "13-documentation-reproducibility", "14-monitoring", "15-communication-capstone"]
     results = {aid: [
         SubmissionResult("ada", aid, "graded", 17.5, 22.0, needs_manual_grade=True),
         SubmissionResult("gus", aid, "error", 0, 22.0, reason=f"gus/{aid}/{aid}.ipynb is not valid notebook JSON " + "x" * 200),
@@ -71,7 +73,9 @@ def test_demo_summary_fits_a_100_column_terminal():
     assert max(len(line) for line in text.splitlines()) <= 100
     for aid in aids:
         assert f"{aid[:2]} {aid}" in text  # the legend
-    assert "17.5/22*" in text and "gus (01-09)" in text
+    assert "17.5/22*" in text and "gus (01-15)" in text
+    # all 15 columns are there, in blocks that fit (each student once per block)
+    assert sum(line.startswith("ada ") for line in text.splitlines()) >= 2
 
 
 # --- a graded example class --------------------------------------------------------------------
