@@ -252,3 +252,19 @@ def test_offline_check_passes_the_right_answers_and_names_a_mistake(monkeypatch,
     ns.update(q5_values(frozen=(4,)))
     with pytest.raises(Incorrect, match="That is history"):
         student.q5.check()
+
+
+def test_q3_coverage_per_decision_is_named_not_called_a_count():
+    """Dividing the covered rows by the rows with the same decision can exceed 1: the feedback
+    must name that mistake, not call the coverage a count (found by the integrated verify)."""
+    from grader.checks.core import Incorrect
+
+    def per_decision(X_pool, pred_pool, lower, upper, decision):
+        X_pool, pred_pool = np.asarray(X_pool, dtype=float), np.asarray(pred_pool)
+        inside = np.all((X_pool > lower) & (X_pool <= upper), axis=1)
+        n = int(inside.sum())
+        precision = float(np.mean(pred_pool[inside] == decision)) if n else float("nan")
+        return precision, n / int(np.sum(pred_pool == decision)), n
+
+    with pytest.raises(Incorrect, match="divides by the rows with the same decision"):
+        key.QUESTIONS["q3"].verify(precision_coverage=per_decision)
