@@ -83,21 +83,27 @@ def release(ctx: click.Context, assignments: tuple[str, ...]) -> None:
 @click.argument("assignments", nargs=-1)
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Parallel executions (default: cores).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--rounds", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Grade each mutant this many times with other hidden seeds; it must be caught every time.")
 @click.pass_context
-def verify(ctx: click.Context, assignments: tuple[str, ...], workers: int | None, quiet: bool) -> None:
+def verify(ctx: click.Context, assignments: tuple[str, ...], workers: int | None, quiet: bool,
+           rounds: int) -> None:
     """Prove each assignment grades what it claims.
 
     The solution earns full autograded marks, the untouched release earns zero, every
     catalogued mutant loses points, assignments/ is in sync with solutions/, and the notebook
-    executes warning-free within its time budget. Exits 1 on any failure.
+    executes warning-free within its time budget. With --rounds N each mutant is graded N times
+    with other hidden seeds and must be caught every time. Exits 1 on any failure.
 
     \b
     Example:
         grader verify 01-why-interpret 05-evaluation-metrics
+        grader verify --rounds 5 11-simplification
     """
     from .verify import verify as do_verify
 
-    report = do_verify(_course(ctx), list(assignments), workers=workers, progress=not quiet)
+    report = do_verify(_course(ctx), list(assignments), workers=workers, progress=not quiet,
+                       rounds=rounds)
     for line in report.lines:
         click.echo(line)
     for failure in report.failures:

@@ -14,6 +14,11 @@ same pipeline as ``grader grade`` (so it also proves that pipeline):
   (``grader/checks/data/mNN.json``) must be up to date, and each mutant that the key's visible
   check names must be named the same way by the offline check (:func:`grader.precompute.build`).
 
+With ``rounds`` above 1 each mutant is graded that many times as differently named students, so
+its hidden tests draw that many different secret seeds; a mutant counts as caught only if every
+round catches it. A hidden test that catches a mistake for most seeds but not all makes the grade
+depend on luck (issue 14; 11 q2 missed the raw-units mistake for about one seed in eleven).
+
 It also reports, per question, which catalogued mutants each of the question's test cells catches
 (``coverage``), so that a test cell that catches none of them is visible (issue 14): a visible
 check whose fixed inputs let every catalogued mistake through teaches nothing.
@@ -90,7 +95,12 @@ def _stderr_or_errors(path: Path) -> list[str]:
     return problems
 
 
-def verify_assignment(course: Course, aid: str, report: Report, workers: int | None, progress: bool) -> None:
+def _round_id(sid: str, r: int) -> str:
+    return sid if r == 0 else f"{sid}-round{r + 1}"
+
+
+def verify_assignment(course: Course, aid: str, report: Report, workers: int | None, progress: bool,
+                      rounds: int = 1) -> None:
     sources = course.source_notebooks(aid)
     if len(sources) != 1:
         report.failures.append(f"{aid}: expected exactly one source notebook, found {len(sources)}")
@@ -139,7 +149,8 @@ def verify_assignment(course: Course, aid: str, report: Report, workers: int | N
             except ValueError as exc:
                 fail(f"{aid}: mutant {m.id}: {exc}")
                 continue
-            _write_student(subs, m.student_id, aid, src_path.name, nb)
+            for r in range(rounds):
+                _write_student(subs, _round_id(m.student_id, r), aid, src_path.name, nb)
             runnable.append(m)
         report.mutants += len(mutants)
         from .sandbox import bwrap
@@ -162,7 +173,8 @@ def verify_assignment(course: Course, aid: str, report: Report, workers: int | N
             tests = [c.grade_id for c in (sol.cells if sol else []) if c.grade_id.startswith(prefix)]
             report.coverage[(aid, prefix)] = {gid: set() for gid in tests}
         for m in runnable:
-            _check_mutant(aid, m, results.get(m.student_id), full, report)
+            _check_mutant(aid, m, [results.get(_round_id(m.student_id, r)) for r in range(rounds)],
+                          full, report)
         report.lines.extend(report.coverage_lines(aid))
         shutil.rmtree(tmp / "out", ignore_errors=True)
 
@@ -186,37 +198,49 @@ def _check_solution(aid: str, res: SubmissionResult | None, report: Report) -> f
     return full
 
 
-def _check_mutant(aid: str, m: Mutant, res: SubmissionResult | None, full: float, report: Report) -> None:
-    if res is None or res.status != "graded":
-        report.failures.append(f"{aid}: mutant {m.id} could not be graded ({res.reason if res else 'no result'})")
-        return
+def _check_mutant(aid: str, m: Mutant, rounds: list[SubmissionResult | None], full: float,
+                  report: Report) -> None:
+    """Count ``m`` caught if every round's result loses points in its own question (naming
+    ``m.expect`` where set); otherwise add one failure naming the first round that let it through."""
     prefix = question_of(m.cell)
-    own = [c for c in res.cells if c.grade_id.startswith(prefix)]
-    lost = [c for c in own if (c.points or 0) < c.max_points]
     cells = report.coverage.setdefault((aid, prefix), {})
-    for c in own:
-        cells.setdefault(c.grade_id, set())
-        if (c.points or 0) < c.max_points:
-            cells[c.grade_id].add(m.id)
-    if res.auto_score >= full or not lost:
-        report.failures.append(
-            f"{aid}: mutant {m.id} ({m.why or 'no description'}) is not caught by the {prefix[:-1]} tests "
-            f"(scores {res.auto_score:g}/{full:g})"
-        )
-        return
-    if m.expect:
-        said = " ".join(c.message or "" for c in lost)
-        if m.expect.lower() not in said.lower():
-            report.failures.append(
-                f"{aid}: mutant {m.id} loses points but the feedback does not name the mistake "
-                f"(expected it to mention {m.expect!r}; it said: {said[:200]!r})"
+    problems = []
+    for r, res in enumerate(rounds, 1):
+        if res is None or res.status != "graded":
+            problems.append(f"mutant {m.id} could not be graded ({res.reason if res else 'no result'})")
+            continue
+        own = [c for c in res.cells if c.grade_id.startswith(prefix)]
+        lost = [c for c in own if (c.points or 0) < c.max_points]
+        for c in own:
+            cells.setdefault(c.grade_id, set())
+            if (c.points or 0) < c.max_points and r == 1:
+                cells[c.grade_id].add(m.id)
+        where = f" in round {r} of {len(rounds)}" if len(rounds) > 1 else ""
+        if res.auto_score >= full or not lost:
+            problems.append(
+                f"mutant {m.id} ({m.why or 'no description'}) is not caught by the {prefix[:-1]} tests"
+                f"{where} (scores {res.auto_score:g}/{full:g})"
             )
-            return
-    report.caught += 1
+            continue
+        if m.expect:
+            said = " ".join(c.message or "" for c in lost)
+            if m.expect.lower() not in said.lower():
+                problems.append(
+                    f"mutant {m.id} loses points{where} but the feedback does not name the mistake "
+                    f"(expected it to mention {m.expect!r}; it said: {said[:200]!r})"
+                )
+    if problems:
+        report.failures.append(f"{aid}: {problems[0]}")
+    else:
+        report.caught += 1
 
 
-def verify(course: Course, ids: list[str] | None = None, *, workers: int | None = None, progress: bool = True) -> Report:
+def verify(course: Course, ids: list[str] | None = None, *, workers: int | None = None,
+           progress: bool = True, rounds: int = 1) -> Report:
+    """Verify each assignment of ``ids`` (all if None); ``rounds`` >= 1 gradings of every mutant,
+    each with other hidden seeds. Returns the :class:`Report`; raises nothing for a bad
+    assignment (its problems are failures of the report)."""
     report = Report()
     for aid in course.resolve(ids):
-        verify_assignment(course, aid, report, workers, progress)
+        verify_assignment(course, aid, report, workers, progress, rounds)
     return report

@@ -10,6 +10,7 @@ values a student would define (no notebook is executed).
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -151,6 +152,18 @@ def test_mistakes_are_named_and_the_answer_is_not_shown(label, values, named):
     assert named in message
     if label == "q4" and "min_depth" in message:
         assert f"= {MIN_DEPTH}" not in message
+
+
+@pytest.mark.parametrize("mistake", [m for m in MISTAKES if m[0] == "q2"], ids=["raw", "best"])
+def test_q2_hidden_test_catches_each_named_mistake_for_every_seed(mistake):
+    """A fresh table can make a named mistake pick the right C (seeds 15, 30, 32 and 39 did for
+    the raw-units rule before the hidden test drew tables until each mistake is separated; the
+    grader and stock nbgrader then disagreed on a demo student)."""
+    label, values, named = mistake
+    q = key.QUESTIONS[label]
+    for seed in (15, 30, 32, 39, 0, 1, 2, 3):
+        with pytest.raises(Incorrect, match=re.escape(named)):
+            q.verify_hidden(seed=seed, **values)
 
 
 def test_mistakes_are_different_answers_on_the_designed_cases():
