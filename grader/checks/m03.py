@@ -66,7 +66,7 @@ class CurvedFunction:
 @data_callable
 class Game:
     """A cooperative game on players 0..p-1: ``v(S)`` is the worth of the coalition ``S`` (any
-    iterable of player indices). The input of ``shapley_value`` in q7."""
+    iterable of player indices), for your own experiments with Shapley values."""
 
     def __init__(self, p: int, worth: dict) -> None:
         if type(p) is not int or not 1 <= p <= 10:
