@@ -555,6 +555,7 @@ class Softmax(Question):
 
     def verify(self, softmax):
         _q4_run(softmax, _Q4_MODERATE, "On 3 cases with 4 classes")
+        _q4_run(softmax, _Q4_LARGE, "On 4 cases with scores far from 0")
 
     def verify_hidden(self, seed, softmax):
         rng = np.random.default_rng(seed)
@@ -570,9 +571,6 @@ class Softmax(Question):
         for _ in range(3):
             (Z,) = _draw(make, mistakes, rng)
             _q4_run(softmax, Z, f"On {Z.shape[0]} fresh cases with {Z.shape[1]} classes")
-        # Scores far from 0 (hidden only: an overflow makes NaN, which the offline visible check
-        # cannot tell apart from other NaN; the graded visible test runs this part too).
-        _q4_run(softmax, _Q4_LARGE, "On 4 cases with scores far from 0")
         Z = rng.normal(0, 3, (int(rng.integers(3, 7)), int(rng.integers(2, 6))))
         Z[0] += rng.uniform(720, 1500)
         Z[1] -= rng.uniform(760, 1500)
