@@ -1,22 +1,24 @@
 """Checks for assignment 03, "Linear algebra and calculus" (``solutions/03-linear-algebra-calculus``).
 
 ==== ========================================== ===============================================
-q1   ``ols(X, y)``                              least squares with an intercept, via ``lstsq``
+q1   ``ols(X, y, w=None)``                      (weighted) least squares with an intercept
 q2   ``vif(X)``                                 variance inflation factor of every column
-q3   ``condition_number(X)``                    condition number of the standardised design
-q4   ``sigmoid(z)``, ``logit(p)``               the link functions of logistic regression
-q5   ``prob_after_shift(p0, beta)``             probability after a one-unit step of a feature
-q6   ``num_grad(f, x, h)``                      gradient by central differences
-q7   ``shapley_weight(p, s)``,                  Shapley weights and exact Shapley values of a
-     ``shapley_value(v, p, i)``                 small cooperative game
+q3   ``condition_indices(X)``                   Belsley's condition indices, standardised design
+q4   ``softmax(Z)``                             class probabilities from scores, overflow-safe
+q5   ``step_to_reach(p0, p1, beta)``            the feature step that moves p0 to p1
+q6   ``logloss_grad(beta, X, y)``               gradient of the mean logistic log-loss
+q7   ``shapley_weight(p, s)``,                  Shapley weights, and exact Shapley values of a
+     ``shapley_values(f, x, baseline)``         model's prediction against a baseline row
+q8   ``most_sensitive``, ``largest_share``      which explanation answers which question
 ==== ========================================== ===============================================
 
-This is the student side: titles, names and hints, and the two kinds of input the checks pass to
-your functions (:class:`CurvedFunction` for ``num_grad``, :class:`Game` for ``shapley_value``).
+This is the student side: titles, names and hints, the kind of model the checks pass to your
+functions (:class:`CurvedFunction`, for ``shapley_values``; :class:`Game` is a cooperative game
+given by a table, for your own experiments), and q8's model, row and baseline.
 ``qN.check()`` compares your answers with data precomputed from the instructor's key for the
 check's fixed inputs (``grader/checks/data/m03.json``, written by ``grader release``); the key,
-and the hidden tests, stay with the instructor. Every answer here is a function, so nothing is
-small enough to guess: grading calls your functions on fresh inputs.
+and the hidden tests, stay with the instructor. Grading calls your functions on fresh inputs; q8's
+two answers are feature indices on the fixed model below.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ import numpy as np
 from .offline import OfflineQuestion, question
 from .wire import data_callable
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7"]
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
 
 
 @data_callable
 class CurvedFunction:
     """f(x) = exp(a . x) + x[0] * x[-1]**2 + sin(x[1]): a smooth test function of len(a) >= 2
-    variables, curved in every direction (the input of ``num_grad`` in q6)."""
+    variables, curved in every direction (the model of ``shapley_values`` in q7 and of q8)."""
 
     def __init__(self, a) -> None:
         a = np.array(a, dtype=float)
@@ -64,7 +66,7 @@ class CurvedFunction:
 @data_callable
 class Game:
     """A cooperative game on players 0..p-1: ``v(S)`` is the worth of the coalition ``S`` (any
-    iterable of player indices). The input of ``shapley_value`` in q7."""
+    iterable of player indices), for your own experiments with Shapley values."""
 
     def __init__(self, p: int, worth: dict) -> None:
         if type(p) is not int or not 1 <= p <= 10:
@@ -101,6 +103,12 @@ class Game:
         return cls(p, {frozenset(j for j in range(p) if k >> j & 1): v for k, v in enumerate(worths)})
 
 
+#: q8's model, ``CurvedFunction(RISK_WEIGHTS)``, the row it explains and the baseline row.
+RISK_WEIGHTS = (0.3, 0.7, 0.2, -0.7)
+X_PATIENT = (-0.4, -1.7, -1.7, -1.4)
+X_BASELINE = (-0.5, -0.4, 0.1, -0.3)
+
+
 class _Q03(OfflineQuestion):
     aid = "03-linear-algebra-calculus"
     module = "m03"
@@ -108,15 +116,14 @@ class _Q03(OfflineQuestion):
 
 @question("q1")
 class OLS(_Q03):
-    title = "least squares with an intercept"
+    title = "weighted least squares with an intercept"
     names = ("ols",)
     hints = (
-        "Build the design matrix with a first column of ones: "
-        "`X1 = np.column_stack([np.ones(len(X)), X])`.",
-        "`np.linalg.lstsq(X1, y, rcond=None)` returns a tuple; its first item is beta, "
-        "(intercept, coef_1, ..., coef_p).",
-        "Do not form `np.linalg.inv(X1.T @ X1)`: on nearly collinear columns it loses most of "
-        "the digits that lstsq keeps.",
+        "Weighted least squares is ordinary least squares on a changed problem: find the "
+        "factor by which to scale each row so that its squared residual counts w_i times.",
+        "Scaling a residual by c scales its square by c^2. Scale the whole row of the design "
+        "(the column of ones included) and that row's y by the same factor, then solve as in "
+        "the lecture; with no weights, every factor is 1.",
     )
 
 
@@ -125,69 +132,90 @@ class VIF(_Q03):
     title = "variance inflation factors"
     names = ("vif",)
     hints = (
-        "For each column j: regress X[:, j] on all the *other* columns (with an intercept), "
-        "compute the R^2_j of that fit, then VIF_j = 1 / (1 - R^2_j).",
-        "`others = np.delete(X, j, axis=1)`; fit with your `ols`; R^2 = 1 - SSE / SST with "
-        "SST = sum((x_j - mean(x_j))^2).",
+        "The lecture's two-feature VIF used r^2, the R^2 of one feature regressed on the "
+        "other. With p features, column j is regressed on all the others at once.",
+        "For each column: fit it on the other columns (with an intercept; your ols will do), "
+        "compute that fit's R^2 from its residuals (one minus SSE over SST), and turn it into "
+        "the VIF.",
     )
 
 
 @question("q3")
-class ConditionNumber(_Q03):
-    title = "condition number of the standardised design"
-    names = ("condition_number",)
+class ConditionIndices(_Q03):
+    title = "condition indices of the standardised design"
+    names = ("condition_indices",)
     hints = (
-        "Standardise first: `Z = (X - X.mean(axis=0)) / X.std(axis=0)`.",
-        "Then `np.linalg.cond(Z)`: the ratio of the largest to the smallest singular value of "
-        "Z (not of Z.T @ Z). Return it as a float.",
+        "The condition number is one ratio of singular values; the condition indices are the "
+        "same ratio for every singular value, so you need all the singular values.",
+        "Standardise the columns (mean 0, standard deviation 1), take the singular values of "
+        "that matrix (not of its Gram matrix), divide the largest by each, and sort.",
     )
 
 
 @question("q4")
-class SigmoidLogit(_Q03):
-    title = "sigmoid and logit"
-    names = ("sigmoid", "logit")
+class Softmax(_Q03):
+    title = "softmax: class probabilities from scores"
+    names = ("softmax",)
     hints = (
-        "sigmoid(z) = 1 / (1 + exp(-z)) turns log-odds into a probability; logit(p) = "
-        "log(p / (1 - p)) turns a probability into log-odds. Each undoes the other.",
-        "Use NumPy (`np.exp`, `np.log`, the natural log) so both work on arrays, and check "
-        "`logit(sigmoid(z))` gives back z.",
+        "Each row is one case: exponentiate its K scores and divide by their sum, so the row "
+        "sums to 1. With K = 2 and one score fixed at 0 this is the sigmoid.",
+        "Adding the same number to every score of a row does not change its softmax: use that "
+        "to keep exp from overflowing, with a different number for each row. Keep the row sums "
+        "as a column when you divide.",
     )
 
 
 @question("q5")
-class ProbAfterShift(_Q03):
-    title = "probability after a one-unit step of a feature"
-    names = ("prob_after_shift",)
+class StepToReach(_Q03):
+    title = "the step of a feature that reaches a target probability"
+    names = ("step_to_reach",)
     hints = (
-        "A logistic-regression coefficient adds beta to the log-odds for each unit of its feature.",
-        "Go to the log-odds, add, come back: `sigmoid(logit(p0) + beta)`. Return a float.",
+        "Each unit of the feature adds beta on one scale only: the log-odds. Work on that scale.",
+        "Convert p0 and p1 to log-odds, take the difference, and ask how many steps of size "
+        "beta make it up. A negative answer means the feature must go down.",
     )
 
 
 @question("q6")
-class NumGrad(_Q03):
-    title = "gradient by central differences"
-    names = ("num_grad",)
+class LogLossGrad(_Q03):
+    title = "gradient of the mean logistic log-loss"
+    names = ("logloss_grad",)
     hints = (
-        "Partial derivative i: move only coordinate i, by +h and by -h, and divide the change "
-        "in f by the distance between the two points.",
-        "`e = np.zeros_like(x); e[i] = h; g[i] = (f(x + e) - f(x - e)) / (2 * h)`, for each i. "
-        "Make x a float array first.",
+        "Differentiate one row's loss with respect to its log-odds z = x_i beta first (use "
+        "sigma'(z) = sigma(z)(1 - sigma(z))), then apply the chain rule for beta, then average.",
+        "The result is a matrix-vector product of the design's transpose with one vector of "
+        "per-row errors, divided by n. Check it against central differences of your own loss "
+        "function, one coefficient at a time.",
     )
 
 
 @question("q7")
 class Shapley(_Q03):
-    title = "Shapley weights and exact Shapley values"
-    names = ("shapley_weight", "shapley_value")
+    title = "Shapley values of a prediction against a baseline"
+    names = ("shapley_weight", "shapley_values")
     hints = (
-        "The weight of a coalition S of size s (not containing i) among p players is the share of "
-        "orderings in which exactly S comes before i: s! (p - s - 1)! / p!.",
-        "For shapley_value, loop over r = 0..p-1 (r = 0 is the empty coalition) and "
-        "`itertools.combinations(others, r)`, adding `shapley_weight(p, r) * (v(S + (i,)) - v(S))`.",
-        "Check: the values of all players add up to v(all players) - v(empty set).",
+        "Turn the prediction into a game: the worth of a coalition S is the model's output on a "
+        "row that takes x's values on the features in S and the baseline's elsewhere. Then the "
+        "lecture's weighted average applies.",
+        "For each feature i, loop over every coalition of the *other* features (sizes 0 to "
+        "p - 1, the empty one included), and weight what adding i changes by the size's weight. "
+        "Check that the values add up to f(x) - f(baseline).",
     )
 
 
-q1, q2, q3, q4, q5, q6, q7 = OLS, VIF, ConditionNumber, SigmoidLogit, ProbAfterShift, NumGrad, Shapley
+@question("q8")
+class SensitivityOrShare(_Q03):
+    title = "sensitivity or attribution: which explanation answers which question"
+    names = ("most_sensitive", "largest_share")
+    hints = (
+        "The two questions differ in the size of the change: a small nudge at x, or the whole "
+        "move from the baseline to x. Which of the lecture's explanations is local, and which "
+        "adds up exactly over the whole move?",
+        "Compute the gradient at x (central differences) and the Shapley values against the "
+        "baseline (q7), and compare a third reading, gradient x (x - baseline), with both. "
+        "Answer with feature indices (0 to 3).",
+    )
+
+
+q1, q2, q3, q4 = OLS, VIF, ConditionIndices, Softmax
+q5, q6, q7, q8 = StepToReach, LogLossGrad, Shapley, SensitivityOrShare
