@@ -464,7 +464,7 @@ def main() -> int:
         ap.error(f"--keep {args.keep}: directory is not empty")
 
     if not args.no_sandbox:
-        from grader.sandbox import bwrap
+        from grader.engine.sandbox import bwrap
 
         if bwrap() is None:
             print("benchmark: bubblewrap (bwrap) is not available here, so `grader grade` cannot sandbox; "

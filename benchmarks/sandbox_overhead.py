@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.config import Course  # noqa: E402
+from grader.engine.sandbox import bwrap  # noqa: E402
 from grader.grading import grade  # noqa: E402
-from grader.sandbox import bwrap  # noqa: E402
 
 
 def main() -> int:

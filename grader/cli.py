@@ -159,15 +159,16 @@ def grade(ctx, assignment, submissions, out, workers, scheduler, cold, db_url, c
         grader grade 05-evaluation-metrics --submissions submitted --out graded \\
             --scheduler tcp://10.0.0.5:8786 --db postgresql+psycopg://grader@db/course
     """
+    from .engine.sandbox import Limits
+    from .grading import GradeOptions
     from .grading import grade as do_grade
-    from .sandbox import Limits
 
-    db_url = check_db_url(db_url) if db_url else None
     limits = Limits(cell_timeout=cell_timeout, submission_timeout=submission_timeout, memory_mb=memory_mb,
                     max_processes=max_procs, max_output_kb=max_output_kb)
-    results = do_grade(_course(ctx), assignment, submissions, out, workers=workers, db_url=db_url,
-                       warm=False if cold else None, scheduler=scheduler, limits=limits,
-                       sandbox=not no_sandbox, force=force, progress=not quiet)
+    options = GradeOptions(workers=workers, warm=False if cold else None, scheduler=scheduler,
+                           db_url=check_db_url(db_url) if db_url else None, limits=limits,
+                           sandbox=not no_sandbox, force=force, progress=not quiet)
+    results = do_grade(_course(ctx), assignment, submissions, out, options)
     counts = {s: sum(r.status == s for r in results) for s in ("graded", "error", "missing")}
     for r in results:
         if r.status != "graded" or r.flags:

@@ -33,7 +33,7 @@ def run_demo(course: Course, out: Path, *, workers: int | None = None, progress:
     for aid in ids:
         for problem in out_of_sync(course, aid):
             echo(f"warning: {aid}: {problem}")
-    from .sandbox import bwrap
+    from .engine.sandbox import bwrap
 
     sandboxed = bwrap() is not None
     if not sandboxed:

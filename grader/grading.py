@@ -11,7 +11,7 @@ The pipeline per submission, with who runs each step:
 2. *sanitize* (parent): nbgrader's own preprocessors, in nbgrader's order: ClearOutput,
    DeduplicateIds, OverwriteKernelspec, OverwriteCells (test and read-only cells restored from the
    gradebook's source copy, hidden tests inserted, deleted test cells put back), CheckCellMetadata;
-3. *execute* (a worker process per submission, :mod:`grader.worker`): runs the student's code in a
+3. *execute* (a worker process per submission, :mod:`grader.engine.worker`): runs the student's code in a
    job directory holding only the sanitized notebook and the assignment's data files, under a
    per-cell and a per-submission time limit;
 4. *record* (parent, the single writer): LimitOutput, nbgrader's SaveAutoGrades into the gradebook,
@@ -29,17 +29,16 @@ import re
 import stat
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import nbformat
 
-from . import cluster, judging, misconceptions
+from . import judging, misconceptions
 from .config import (
     CELL_TIMEOUT_S,
     MAX_NOTEBOOK_BYTES,
@@ -52,6 +51,8 @@ from .config import (
     ensure_env_bin_on_path,
     sqlite_url,
 )
+from .engine import Engine, Job, isolation
+from .engine.sandbox import Limits
 from .notebooks import (
     NotebookError,
     Recovery,
@@ -64,26 +65,12 @@ from .notebooks import (
     recover_cells,
     whole,
 )
-from .pool import ALWAYS, SlotFailed, WarmPool, imports_of, pool_size, run_cold, write_files
 from .release import generate
 from .results import CSV_COLUMNS, CellResult, SubmissionResult
 from .safetext import clean_flags, clean_strings, clean_text, csv_cell
-from .sandbox import Limits
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}$")
 _log = logging.getLogger("grader")
-
-
-@dataclass
-class Job:
-    student_id: str
-    jobdir: Path
-    notebooks: list[str]
-    flags: list[str]
-    started: float
-    payload: dict[str, str] = field(default_factory=dict)  # name -> sanitized notebook JSON
-    digest: str = ""
-    notes: list[str] = field(default_factory=list)  # what intake repaired, in plain words
 
 
 def _quiet() -> None:
@@ -860,211 +847,141 @@ def _finish(book: AssignmentGradebook, result: SubmissionResult) -> SubmissionRe
     return result
 
 
-def grade(
-    course: Course,
-    aid: str,
-    submissions: Path,
-    out_dir: Path,
-    *,
-    workers: int | None = None,
-    warm: bool | None = None,
-    scheduler: str | None = None,
-    db_url: str | None = None,
-    cell_timeout: int = CELL_TIMEOUT_S,
-    submission_timeout: int = SUBMISSION_TIMEOUT_S,
-    limits: Limits | None = None,
-    sandbox: bool | None = None,
-    force: bool = False,
-    progress: bool = True,
-    on_result: Callable[[SubmissionResult], None] | None = None,
-    budget: TrustedBudget | None = None,
-) -> list[SubmissionResult]:
+@dataclass
+class GradeOptions:
+    """How :func:`grade` grades a batch; every field has the default ``grader grade`` uses.
+
+    - ``workers``: submissions executing at once (default: the machine's cores);
+    - ``warm``: warm sandboxes (``None``/``True``: where this machine can isolate forked kernels;
+      ``False``: a cold sandbox per submission);
+    - ``scheduler``: a Dask scheduler's address: execute on that cluster, record here;
+    - ``sandbox``: ``None`` requires bubblewrap (one-line error without it), ``False`` runs
+      trusted notebooks without isolation;
+    - ``cell_timeout``, ``submission_timeout`` (seconds), or ``limits`` (all of
+      :class:`grader.engine.Limits`, overriding both);
+    - ``db_url``: the gradebook's SQLAlchemy URL (default: sqlite in ``out_dir``);
+    - ``force``: re-grade what the journal says was recorded;
+    - ``progress``: a progress bar on stderr; ``on_result``: called with each result as it is
+      recorded;
+    - ``budget``: the trusted process's time per submission (:class:`grader.config.TrustedBudget`).
+    """
+
+    workers: int | None = None
+    warm: bool | None = None
+    scheduler: str | None = None
+    db_url: str | None = None
+    cell_timeout: int = CELL_TIMEOUT_S
+    submission_timeout: int = SUBMISSION_TIMEOUT_S
+    limits: Limits | None = None
+    sandbox: bool | None = None
+    force: bool = False
+    progress: bool = True
+    on_result: Callable[[SubmissionResult], None] | None = None
+    budget: TrustedBudget | None = None
+
+
+def grade(course: Course, aid: str, submissions: Path, out_dir: Path,
+          options: GradeOptions | None = None, **overrides) -> list[SubmissionResult]:
     """Grade every ``submissions/STUDENT/aid/`` and write ``out_dir``; return one result each.
 
-    ``workers`` submissions execute at once (default: the machine's cores), each in its own
-    sandbox (``sandbox=None``: required, and an error if bubblewrap is missing; ``False``: no
-    isolation, for trusted notebooks only). Sandboxed grading uses warm sandboxes
-    (:class:`grader.pool.WarmPool`: a fresh kernel forked per student from a pre-imported one)
-    unless ``warm`` is False or this machine cannot isolate forked kernels, in which case each
-    submission gets a cold sandbox of its own. With ``scheduler`` (a Dask scheduler's address) the
-    executions run on that cluster instead (:mod:`grader.cluster`), still recorded here. Results are written by this process alone, so the
+    ``options`` (a :class:`GradeOptions`; keyword ``overrides`` replace its fields, e.g.
+    ``grade(..., workers=2)``) says how. Each submission is read and sanitized here (intake),
+    executed by the :class:`grader.engine.Engine` (a warm or cold bubblewrap sandbox, or a Dask
+    cluster), then judged and recorded here: results are written by this process alone, so the
     gradebook never sees concurrent writers. A journal in ``out_dir`` makes the batch resumable:
     after a crash or a kill, the same command re-grades only what was not recorded (``force``
-    re-grades everything). ``budget`` bounds the time this (trusted) process spends on each
-    submission's intake, recording and feedback (default :class:`grader.config.TrustedBudget`):
-    an overrun makes that submission an ``error``, withheld for review, and the batch goes on.
+    re-grades everything). An overrun of ``budget`` in this (trusted) process makes that
+    submission an ``error``, withheld for review, and the batch goes on. Raises
+    :class:`UserError` (one line) for a missing ``submissions`` folder or a machine that cannot
+    sandbox; never for one bad submission. Unknown ``overrides`` raise ``TypeError``.
     """
-    from . import sandbox as sb
-
+    opt = replace(options or GradeOptions(), **overrides)
     _quiet()
     (aid,) = course.resolve([aid])
     submissions, out_dir = Path(submissions), Path(out_dir)
     if not submissions.is_dir():
         raise UserError(f"{submissions}: no such directory; pass --submissions DIR holding STUDENT_ID/{aid}/*.ipynb")
-    limits = limits or Limits(cell_timeout=cell_timeout, submission_timeout=submission_timeout)
-    if sandbox is None or sandbox:
-        if sb.bwrap() is None:
-            raise UserError(
-                "bubblewrap (bwrap) is not available here, so student code cannot be isolated; install it "
-                "(Debian/Ubuntu: apt-get install bubblewrap) or pass --no-sandbox to grade trusted submissions"
-            )
-        sb.seccomp_program()  # a machine whose system calls the filter does not know: one line
-        sandboxed = True
-    else:
-        sandboxed = False
+    limits = opt.limits or Limits(cell_timeout=opt.cell_timeout, submission_timeout=opt.submission_timeout)
+    sandboxed = isolation(opt.sandbox)
     out_dir.mkdir(parents=True, exist_ok=True)
-    db_url = db_url or sqlite_url(out_dir / "gradebook.db")
-    workers = max(1, workers or os.cpu_count() or 1)
+    db_url = opt.db_url or sqlite_url(out_dir / "gradebook.db")
+    workers = max(1, opt.workers or os.cpu_count() or 1)
     journal = out_dir / ".journal" / aid
     journal.mkdir(parents=True, exist_ok=True)
     results: list[SubmissionResult] = []
 
     def done(res: SubmissionResult) -> None:
         results.append(res)
-        if on_result:
-            on_result(res)
+        if opt.on_result:
+            opt.on_result(res)
 
+    student_dirs = sorted(
+        p for p in submissions.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+    )
+    sources = [c.source for p in course.source_notebooks(aid) for c in read_notebook(p).cells
+               if c.cell_type == "code"]
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         tmp = Path(tmp)
         os.chmod(tmp, 0o755)
-        jobs_root = tmp / "jobs"
-        jobs_root.mkdir()
-        pool = None
-        client = cluster.connect(scheduler) if scheduler else None
-        sources = [c.source for p in course.source_notebooks(aid) for c in read_notebook(p).cells
-                   if c.cell_type == "code"]
-        modules = list(dict.fromkeys([*ALWAYS, *imports_of(sources)]))
-        student_dirs = sorted(
-            p for p in submissions.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
-        )
-        if sandboxed and warm is not False and client is None and student_dirs:
-            template = tmp / "data"
-            template.mkdir()
-            # a sandbox's start-up pays off only over several submissions (pool_size)
-            pool = WarmPool(template, modules, limits, pool_size(workers, len(student_dirs)), jobs_root)
-            pool.prestart()  # the sandboxes warm up while the gradebook is prepared
-        ensure_env_bin_on_path()
-        book = AssignmentGradebook(course, aid, db_url, tmp)
-        if pool is not None:
-            write_files(template, book.data_files)
-        budget = budget or TrustedBudget()
-        bar = _progress(len(student_dirs), aid, progress)
-        warm_pool: dict = {"pool": pool, "checked": pool is None}
-        check_once = threading.Lock()
+        # warm sandboxes start warming now, while the gradebook is prepared
+        engine = Engine(tmp, sources, limits, workers=workers, submissions=len(student_dirs),
+                        sandboxed=sandboxed, warm=opt.warm, scheduler=opt.scheduler)
+        with engine:
+            ensure_env_bin_on_path()
+            book = AssignmentGradebook(course, aid, db_url, tmp)
+            engine.provide(book.data_files)
+            budget = opt.budget or TrustedBudget()
+            bar = _progress(len(student_dirs), aid, opt.progress)
 
-        def usable_pool() -> WarmPool | None:
-            """The warm pool, checked once (by the first job that needs it), or None (cold)."""
-            with check_once:
-                if not warm_pool["checked"]:
-                    warm_pool["checked"] = True
-                    warm_pool["pool"] = _usable(warm_pool["pool"])
-                return warm_pool["pool"]
+            def record(job: Job, outcome: dict) -> None:
+                try:
+                    res = _record(book, job, outcome, out_dir, limits, budget)
+                    _journal(journal, job, res)
+                except Exception as exc:  # never let one submission stop the batch
+                    res = _record_failed(book, job, exc, out_dir)  # not journaled: retried next run
+                    (journal / f"{job.student_id}.json").unlink(missing_ok=True)
+                done(res)
+                bar.update(1)
 
-        # as many jobs at once as warm sandboxes (a thread that waited for a busy one would time
-        # out into a cold sandbox); ``workers`` at once if grading falls back to cold sandboxes
-        turns = threading.Semaphore(pool.size if pool is not None else workers)
-
-        def execute(job: Job) -> tuple[Job, dict]:
-            slots = usable_pool()
-            if slots is not None:
-                with turns:
-                    try:
-                        return job, slots.run(job)
-                    except SlotFailed:  # no student code ran: grade it in a cold sandbox instead
-                        pass
-            write_files(job.jobdir, book.data_files)
-            return job, run_cold(job, limits, sandboxed)
-
-        def record(job: Job, outcome: dict) -> None:
+            # Each submission starts executing as soon as its intake is done (the first result
+            # must not wait for every intake), and what has finished is recorded between intakes.
+            threads = None if engine.remote else ThreadPoolExecutor(max_workers=workers)
+            running: set = set()
+            remote: list[Job] = []
             try:
-                res = _record(book, job, outcome, out_dir, limits, budget)
-                _journal(journal, job, res)
-            except Exception as exc:  # never let one submission stop the batch
-                res = _record_failed(book, job, exc, out_dir)  # not journaled: retried next run
-                (journal / f"{job.student_id}.json").unlink(missing_ok=True)
-            done(res)
-            bar.update(1)
-
-        # Each submission starts executing as soon as its intake is done (the first result must
-        # not wait for every intake), and what has finished is recorded between intakes.
-        threads = ThreadPoolExecutor(max_workers=workers) if client is None else None
-        running: set = set()
-        jobs: list[Job] = []
-        try:
-            for sdir in student_dirs:
-                job, early = _timed_intake(book, sdir, jobs_root, limits, budget)
-                if early is not None:
-                    _register(book, early, sdir / aid)
-                    misconceptions.forget(book.db_url, aid, early.student_id)  # nothing ran: no codes
-                    done(early)
-                    bar.update(1)
-                elif not force and (previous := _journaled(journal, job, book)) is not None:
-                    done(previous)
-                    bar.update(1)
-                elif threads is None:
-                    jobs.append(job)
+                for sdir in student_dirs:
+                    job, early = _timed_intake(book, sdir, engine.jobs_root, limits, budget)
+                    if early is not None:
+                        _register(book, early, sdir / aid)
+                        misconceptions.forget(book.db_url, aid, early.student_id)  # nothing ran: no codes
+                        done(early)
+                        bar.update(1)
+                    elif not opt.force and (previous := _journaled(journal, job, book)) is not None:
+                        done(previous)
+                        bar.update(1)
+                    elif threads is None:
+                        remote.append(job)
+                    else:
+                        running.add(threads.submit(lambda j: (j, engine.run(j)), job))
+                    for fut in [f for f in running if f.done()]:
+                        running.discard(fut)
+                        record(*fut.result())
+                if threads is None:
+                    for job, outcome in engine.run_remote(remote, aid):
+                        record(job, outcome)
                 else:
-                    running.add(threads.submit(execute, job))
-                for fut in [f for f in running if f.done()]:
-                    running.discard(fut)
-                    record(*fut.result())
-            if client is not None:
-                for job, outcome in _on_cluster(client, jobs, book, modules, limits, sandboxed, warm is not False):
-                    record(job, outcome)
-            else:
-                for fut in as_completed(running):
-                    record(*fut.result())
-        finally:
-            if pool is not None:
-                pool.close()
-            if client is not None:
-                client.close()
-            else:
-                threads.shutdown(cancel_futures=True)
-        bar.close()
+                    for fut in as_completed(running):
+                        record(*fut.result())
+            finally:
+                if threads is not None:
+                    threads.shutdown(cancel_futures=True)
+            bar.close()
     results.sort(key=lambda r: r.student_id)
     from .formgrader import after_grade  # timestamps, late penalties, zeros explained (formgrader)
 
     after_grade(course, aid, submissions, out_dir, db_url, results)
     write_csv(out_dir / "grades.csv", results)
     return results
-
-
-def _on_cluster(client, jobs: list[Job], book: AssignmentGradebook, modules: list[str],
-                limits: Limits, sandboxed: bool, warm: bool):
-    """Run the jobs on a Dask cluster; yield (job, outcome) as each one finishes."""
-    from distributed import as_completed as dask_completed
-
-    by_key, futures = {}, []
-    for job in jobs:
-        remote = cluster.RemoteJob(job.student_id, job.payload, book.data_files, modules, limits, sandboxed, warm)
-        fut = client.submit(cluster.execute, remote, pure=False,
-                            key=f"grade-{book.aid}-{job.student_id}-{os.urandom(4).hex()}")
-        by_key[fut.key] = job
-        futures.append(fut)
-    for fut in dask_completed(futures, loop=client.loop):
-        job = by_key[fut.key]
-        try:
-            outcome = fut.result()
-        except Exception as exc:  # the task itself failed (a worker died twice, say)
-            outcome = {"ok": False, "error": f"the cluster could not run it ({type(exc).__name__}: {str(exc)[:160]})"}
-        yield job, outcome
-
-
-def _usable(pool: WarmPool) -> WarmPool | None:
-    """The pool, if its first sandbox came up and can isolate forked kernels; else None (cold)."""
-    try:
-        slot = pool.first_ready()
-    except SlotFailed as exc:
-        why = str(exc)
-    else:
-        if slot.isolated:
-            return pool
-        why = "this kernel does not let a sandbox create user namespaces of its own"
-    pool.close()
-    print(f"grader: warm kernels unavailable ({why}); grading each submission in a cold sandbox",
-          file=sys.stderr)
-    return None
 
 
 def _journal(journal: Path, job: Job, res: SubmissionResult) -> None:

@@ -153,7 +153,7 @@ def verify_assignment(course: Course, aid: str, report: Report, workers: int | N
                 _write_student(subs, _round_id(m.student_id, r), aid, src_path.name, nb)
             runnable.append(m)
         report.mutants += len(mutants)
-        from .sandbox import bwrap
+        from .engine.sandbox import bwrap
 
         results = {r.student_id: r for r in grade(course, aid, subs, tmp / "out", workers=workers,
                                                   progress=progress, sandbox=bwrap() is not None)}

@@ -66,7 +66,7 @@ def postgres_url(postgres_server) -> str:
 def sandbox_args() -> list[str]:
     """`grade` isolates student code with bubblewrap; where it is missing, tests grade trusted
     fixtures with --no-sandbox (tests/test_hostile.py needs the sandbox and skips instead)."""
-    from grader.sandbox import bwrap
+    from grader.engine.sandbox import bwrap
 
     return [] if bwrap() else ["--no-sandbox"]
 

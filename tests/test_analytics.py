@@ -82,9 +82,9 @@ def test_demo_summary_fits_a_100_column_terminal():
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, course):
     """The example class on one assignment, graded; its seeded mistakes."""
+    from grader.engine.sandbox import bwrap
     from grader.example_class import generate
     from grader.grading import grade
-    from grader.sandbox import bwrap
 
     root = tmp_path_factory.mktemp("analytics")
     seeded: dict = {}

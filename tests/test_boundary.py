@@ -26,7 +26,7 @@ import nbformat
 import pytest
 from conftest import run_grader
 
-from grader.sandbox import bwrap
+from grader.engine.sandbox import bwrap
 
 AID = "99-toy"
 pytestmark = pytest.mark.skipif(bwrap() is None, reason="the sandbox needs bubblewrap")
@@ -135,7 +135,7 @@ for pid, got in fds.items():
         except OSError:
             pass
         os.close(r)
-warm = b"grader.warm" in open("/proc/1/cmdline", "rb").read()  # the zygote is pid 1
+warm = b"grader.engine.warm" in open("/proc/1/cmdline", "rb").read()  # the zygote is pid 1
 print("SEEN " + json.dumps({{"found": found, "host_files": host, "own": fds["self"], "warm": warm}}))
 '''
 
@@ -222,7 +222,7 @@ def test_seccomp_program_shape():
     """The filter: whole sock_filter entries, every keyring call of each table denied."""
     import struct
 
-    from grader.sandbox import KEYRING_SYSCALLS, seccomp_program
+    from grader.engine.sandbox import KEYRING_SYSCALLS, seccomp_program
 
     prog = seccomp_program()
     assert len(prog) % 8 == 0 and 0 < len(prog) // 8 < 4096
@@ -232,8 +232,8 @@ def test_seccomp_program_shape():
 
 
 def test_unknown_architecture_fails_closed(monkeypatch):
-    from grader import sandbox as sb
     from grader.config import UserError
+    from grader.engine import sandbox as sb
 
     sb.seccomp_program.cache_clear()
     monkeypatch.setattr(sb.platform, "machine", lambda: "ppc64le")
@@ -271,7 +271,7 @@ def test_output_floods_are_cut_inside_the_sandbox(toy_course, tmp_path, mode):
 
 def test_output_caps_count_what_remains():
     """Unit: prints continue one output; a cleared cell stops counting; errors always stay."""
-    from grader.worker import OutputCaps
+    from grader.engine.worker import OutputCaps
 
     caps = OutputCaps({"cell_bytes": 1000, "notebook_bytes": 5000, "cell_outputs": 3,
                        "notebook_outputs": 10})

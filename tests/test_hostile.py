@@ -30,7 +30,7 @@ MARK = uuid.uuid4().hex[:10]
 
 
 def _needs_bwrap():
-    from grader.sandbox import bwrap
+    from grader.engine.sandbox import bwrap
 
     if bwrap() is None:
         pytest.skip("bubblewrap is not installed (CI installs it)")

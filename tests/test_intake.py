@@ -141,8 +141,8 @@ def test_links_directories_and_oversized_files_are_refused_unread(tmp_path):
 
 def test_the_digest_hashes_notebooks_in_chunks_and_never_reads_other_files(tmp_path):
     """A 2 GiB sparse file beside the notebook was read into memory twice (4.3 GB)."""
+    from grader.engine.sandbox import Limits
     from grader.grading import _shipped_code, submission_digest
-    from grader.sandbox import Limits
 
     adir = tmp_path / AID
     adir.mkdir()
@@ -339,7 +339,7 @@ def test_an_internal_error_is_never_reported_as_tampering(toy_course, tmp_path, 
     `tamper:cell-metadata`, "altered beyond repair"."""
     from grader import grading
     from grader.config import ensure_env_bin_on_path, sqlite_url
-    from grader.sandbox import Limits
+    from grader.engine.sandbox import Limits
 
     ensure_env_bin_on_path()
     book = grading.AssignmentGradebook(toy_course, AID, sqlite_url(tmp_path / "gb.db"), tmp_path)

@@ -1,6 +1,8 @@
 """The install story: pins agree, the README's commands are the ones CI and users run."""
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -109,3 +111,33 @@ def test_the_package_has_no_import_cycle():
         if mod not in state:
             visit(mod, [mod])
     assert not cycles, cycles
+
+
+def test_the_sandboxed_side_imports_nothing_of_the_trusted_side():
+    """Issue 19: the execution engine is a folder of its own, and what runs inside a sandbox (the
+    worker, the zygote, the probe the student's kernel imports) loads neither the trusted runner
+    nor the judging code nor the course configuration."""
+    code = ("import sys, grader.engine.probe, grader.engine.worker, grader.engine.warm; "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('grader'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = set(out.split())
+    assert {"grader.engine.probe", "grader.engine.worker", "grader.engine.warm"} <= loaded
+    trusted = {"grader.engine.runner", "grader.engine.pool", "grader.engine.cluster", "grader.grading",
+               "grader.judging", "grader.config", "grader.precompute"}
+    assert not loaded & trusted, sorted(loaded & trusted)
+
+
+def test_grade_options_are_one_object_and_an_unknown_option_is_refused(tmp_path):
+    """Issue 19: grade() takes a GradeOptions; keyword overrides replace its fields, a misspelt
+    one is a TypeError, not silently ignored."""
+    import dataclasses
+
+    import pytest
+
+    from grader.config import Course
+    from grader.grading import GradeOptions, grade
+
+    fields = {f.name for f in dataclasses.fields(GradeOptions)}
+    assert {"workers", "warm", "scheduler", "sandbox", "limits", "db_url", "force", "budget"} <= fields
+    with pytest.raises(TypeError):
+        grade(Course(ROOT), "05-evaluation-metrics", tmp_path, tmp_path / "out", wokers=2)

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from grader import pool as P
-from grader.sandbox import Limits
+from grader.engine import pool as P
+from grader.engine.sandbox import Limits
 
 
 @pytest.mark.parametrize(("workers", "submissions", "expected"), [

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import bwrap
+from grader.engine.sandbox import bwrap
 
 ROOT = Path(__file__).resolve().parent.parent
 DEBIAN_PYTHON = Path("/usr/bin/python3.11")
@@ -111,11 +111,11 @@ def test_a_sandbox_that_cannot_start_is_noticed_at_once(tmp_path, monkeypatch):
     the pool says so, with the last line of the sandbox's log, long before READY_TIMEOUT_S."""
     import threading
 
-    from grader import pool as P
-    from grader.sandbox import Limits
+    from grader.engine import pool as P
+    from grader.engine.sandbox import Limits
 
     monkeypatch.setattr(P, "READY_TIMEOUT_S", 3600)
-    monkeypatch.setattr(P.sys, "executable", "/bin/sh")  # `sh -m grader.warm ...`: no such file
+    monkeypatch.setattr(P.sys, "executable", "/bin/sh")  # `sh -m grader.engine.warm ...`: no such file
     (tmp_path / "data").mkdir()
     pool = P.WarmPool(tmp_path / "data", [], Limits(), 1, tmp_path)
     failure: list[str] = []
@@ -132,5 +132,5 @@ def test_a_sandbox_that_cannot_start_is_noticed_at_once(tmp_path, monkeypatch):
     waiter.join(timeout=300)  # a regression waits READY_TIMEOUT_S, an hour here
     pool.close()
     assert failure, "the pool still waits for a sandbox that has exited"
-    assert "did not start" in failure[0] and "grader.warm" in failure[0], failure[0]
+    assert "did not start" in failure[0] and "grader.engine.warm" in failure[0], failure[0]
     assert "\n" not in failure[0]

@@ -1,4 +1,4 @@
-"""Warm sandboxes (grader/warm.py, grader/pool.py): fast, and nothing passes between students.
+"""Warm sandboxes (grader/engine/warm.py, grader/engine/pool.py): fast, and nothing passes between students.
 
 One warm sandbox (``--workers 1``) grades, in this order:
 
@@ -24,20 +24,20 @@ import nbformat
 import pytest
 from conftest import run_grader
 
-from grader.sandbox import bwrap
+from grader.engine.sandbox import bwrap
 
 AID = "99-toy"
 pytestmark = pytest.mark.skipif(bwrap() is None, reason="warm sandboxes need bubblewrap")
 
 ZYGOTE = r'''
-def _zygote():  # the oldest process running grader.warm (its forks share its command line)
+def _zygote():  # the oldest process running grader.engine.warm (its forks share its command line)
     import os
     for pid in sorted(int(p) for p in os.listdir("/proc") if p.isdigit()):
         try:
             cmd = open(f"/proc/{pid}/cmdline", "rb").read()
         except OSError:
             continue
-        if b"grader.warm" in cmd:
+        if b"grader.engine.warm" in cmd:
             return f"{pid}:" + open(f"/proc/{pid}/stat").read().split()[21]
 '''
 

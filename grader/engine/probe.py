@@ -1,6 +1,6 @@
 """Fingerprint the machinery that grading relies on, from inside the student's kernel.
 
-The worker (:mod:`grader.worker`) evaluates :func:`state` through the kernel's
+The worker (:mod:`grader.engine.worker`) evaluates :func:`state` through the kernel's
 ``user_expressions`` (which bypass input transformers) once before the first cell and again
 before every graded test cell, and compares the results with :func:`compare`. A fingerprint
 records the identity of each object, so replacing ``numpy.allclose`` or a check's ``verify``
@@ -165,7 +165,7 @@ def check_modules(sources: list[str]) -> tuple[str, ...]:
 
 
 def probe_expression(nonce: str, extra: tuple[str, ...] = (), digest: bool = False) -> str:
-    return f"__import__('grader.probe', fromlist=['state']).state({nonce!r}, {extra!r}, {digest!r})"
+    return f"__import__('grader.engine.probe', fromlist=['state']).state({nonce!r}, {extra!r}, {digest!r})"
 
 
 def _category(key: str) -> str:

@@ -1,6 +1,6 @@
 """Isolation and resource limits for the process that runs a student's code.
 
-Each submission's worker (:mod:`grader.worker`, which starts the Jupyter kernel) runs inside
+Each submission's worker (:mod:`grader.engine.worker`, which starts the Jupyter kernel) runs inside
 bubblewrap (``bwrap``) with:
 
 - its own user, PID, network, IPC, UTS and cgroup namespaces (``--unshare-all``): no network but
@@ -15,7 +15,7 @@ bubblewrap (``bwrap``) with:
   (``add_key``, ``request_key``, ``keyctl``): the sandbox's uid maps onto the grader's own host
   uid, whose keyrings would otherwise be shared with every sandbox;
 - no host descriptor beyond stdin, stdout and stderr; student code (the kernel) gets none of
-  them (:mod:`grader.warm`, :mod:`grader.worker`).
+  them (:mod:`grader.engine.warm`, :mod:`grader.engine.worker`).
 
 Limits: wall time (per cell, and per submission, enforced by the parent), memory and process
 count (a cgroup per submission where the host lets the grader create one, else ``RLIMIT_AS``),
@@ -36,7 +36,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import (
+from ..config import (
     CELL_TIMEOUT_S,
     MAX_CELL_OUTPUT_KB,
     MAX_NOTEBOOK_OUTPUT_MB,
@@ -190,7 +190,7 @@ def command(argv: list[str], jobdir: Path | None, template: Path | None = None,
     ``jobdir`` (a host folder) is bound writable at ``/submission``, the one writable folder
     besides ``/tmp``. With ``jobdir`` None, ``/submission`` is a private tmpfs instead, and
     ``template`` (a host folder of data files, read-only) appears at
-    :data:`grader.warm.DATA_TEMPLATE`: the layout of a warm sandbox, which outlives one student.
+    :data:`grader.engine.warm.DATA_TEMPLATE`: the layout of a warm sandbox, which outlives one student.
     The root and ``/dev`` are remounted read-only, so ``/tmp``, ``/dev/shm`` and ``/submission``
     are all a student can write to.
     """

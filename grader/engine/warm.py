@@ -3,10 +3,10 @@
 A fresh Jupyter kernel spends most of its start-up importing: the Python interpreter, ipykernel
 and IPython, then numpy, pandas, scikit-learn and friends when the first cell runs (about 2 s
 here, per submission). This module is a fork server, the *zygote*, that runs inside one
-long-lived bubblewrap sandbox per grading worker (:mod:`grader.pool` starts it with
-``python -m grader.warm``). It imports that machinery once and then, for each submission:
+long-lived bubblewrap sandbox per grading worker (:mod:`grader.engine.pool` starts it with
+``python -m grader.engine.warm``). It imports that machinery once and then, for each submission:
 
-1. forks a *worker* (the role :mod:`grader.worker` plays in a cold sandbox), which forks one
+1. forks a *worker* (the role :mod:`grader.engine.worker` plays in a cold sandbox), which forks one
    *kernel* per notebook **before** it reads the job, so no kernel ever holds the hidden tests
    or another student's notebook in memory. The next worker and kernel are forked as soon as
    the previous student's are gone, so they are ready when the job arrives;
@@ -64,7 +64,7 @@ HOME = "/tmp/home"
 MACHINERY = (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "zmq", "tornado",
     "jupyter_client", "jupyter_client.manager", "jupyter_client.provisioning", "nbclient",
-    "nbformat", "nbgrader.preprocessors", "grader.worker", "grader.probe",
+    "nbformat", "nbgrader.preprocessors", "grader.engine.worker", "grader.engine.probe",
 )
 
 #: How long a forked kernel may take to answer its first request.
@@ -451,7 +451,7 @@ def _mounts() -> list[tuple[str, str, bool]]:
 def _scratch_mounts() -> list[str]:
     """The writable file systems of this sandbox: all a student could leave anything behind in.
 
-    The sandbox's root and ``/dev`` are remounted read-only (:func:`grader.sandbox.command`),
+    The sandbox's root and ``/dev`` are remounted read-only (:func:`grader.engine.sandbox.command`),
     so these are the tmpfs mounts ``/tmp``, ``/dev/shm`` and ``/submission``.
     """
     return sorted(point for point, fstype, rw in _mounts() if fstype == "tmpfs" and rw)

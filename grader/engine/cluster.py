@@ -5,7 +5,7 @@ The trusted grading process stays where it is: it sanitizes every submission, se
 the cluster as one task, and records the outcomes as they come back, as the single writer of
 the gradebook. A Dask worker runs the job exactly as ``grader grade`` does locally: in a
 bubblewrap sandbox, through a pool of warm sandboxes it keeps per assignment
-(:class:`grader.pool.WarmPool`, one per worker process, as many slots as the worker has
+(:class:`grader.engine.pool.WarmPool`, one per worker process, as many slots as the worker has
 threads), or a cold sandbox per submission.
 
 Every machine of the cluster needs the course environment (``./run.sh`` makes it) and
@@ -25,7 +25,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import UserError
+from ..config import UserError
 from .sandbox import Limits
 
 CONNECT_TIMEOUT_S = 10

@@ -1,7 +1,7 @@
-"""Execute one submission's notebooks (``python -m grader.worker RESULT_FD``).
+"""Execute one submission's notebooks (``python -m grader.engine.worker RESULT_FD``).
 
 This is the only part of grading that runs student code, so it runs in a process of its own,
-normally inside the sandbox (:mod:`grader.sandbox`), which the trusted parent times out and
+normally inside the sandbox (:mod:`grader.engine.sandbox`), which the trusted parent times out and
 kills with everything it started. The protocol keeps the student's code away from the grading
 data:
 
@@ -13,10 +13,10 @@ data:
 - the worker makes itself non-dumpable, so the kernel cannot read its memory.
 
 Before the first cell and before every graded test cell it asks the kernel for a fingerprint
-of the machinery that grading relies on (:mod:`grader.probe`) and reports any change.
+of the machinery that grading relies on (:mod:`grader.engine.probe`) and reports any change.
 
 Outputs are capped here, as they arrive from the kernel and before anything leaves the sandbox
-(:class:`OutputCaps`; the caps are :class:`grader.sandbox.Limits`'): beyond them an output is
+(:class:`OutputCaps`; the caps are :class:`grader.engine.sandbox.Limits`'): beyond them an output is
 dropped, the cell gets one line saying so, and the result says ``output_capped``.
 """
 
@@ -38,7 +38,7 @@ RETRY_WAITS_S = (0.02, 0.04, 0.08, 0.16, 0.25)
 
 async def connected(client, timeout: float) -> None:
     """Wait until a warm kernel answers on IOPub (the idle status of its kernel_info reply),
-    for nbclient's client of a kernel forked by :mod:`grader.warm` (the async twin of the loop
+    for nbclient's client of a kernel forked by :mod:`grader.engine.warm` (the async twin of the loop
     in ``warm._idle_seen``); RuntimeError after ``timeout`` seconds."""
     from queue import Empty
 
@@ -317,7 +317,7 @@ class _Watchdog:
 
 def run_job(job: dict, kernels: list | None = None, started: float | None = None) -> dict:
     """Execute the job's notebooks, each in a new kernel (``kernels``: already started ones,
-    :class:`grader.warm.ForkedKernel`, one per notebook; default: start them here).
+    :class:`grader.engine.warm.ForkedKernel`, one per notebook; default: start them here).
 
     A notebook whose kernel dies (a memory limit, ``os._exit``, a segfault) or that runs past the
     job's ``time_budget_s`` is sent as far as it ran, with ``stopped[name] = {"cell": INDEX,

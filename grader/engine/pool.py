@@ -4,9 +4,9 @@ Both runners take a job (the sanitized notebooks with their hidden tests) and re
 *outcome* dict (``ok``, ``notebooks``, ``findings``, ``limits``, or ``error``/``timeout``):
 
 - :func:`run_cold` starts bubblewrap, a fresh Python and a fresh kernel for one submission
-  (:mod:`grader.worker`), as stock nbgrader does, plus the sandbox;
+  (:mod:`grader.engine.worker`), as stock nbgrader does, plus the sandbox;
 - :class:`WarmPool` keeps one long-lived sandbox per grading worker, each running the zygote of
-  :mod:`grader.warm`, which has imported the kernel machinery and the assignment's libraries
+  :mod:`grader.engine.warm`, which has imported the kernel machinery and the assignment's libraries
   once and forks a fresh, isolated kernel per submission. A sandbox that a student left in a
   state the zygote cannot restore, or that died, or ran past its time, is thrown away and a new
   one started; the student it was grading gets the same outcome as in a cold sandbox.
@@ -33,7 +33,7 @@ from . import sandbox as sb
 from .sandbox import Limits
 from .worker import kill_after  # the worker stops the student's code in time to report
 
-#: Libraries worth importing ahead whatever the notebook says (besides grader.probe.WATCHED,
+#: Libraries worth importing ahead whatever the notebook says (besides grader.engine.probe.WATCHED,
 #: which the zygote always imports because every kernel's first probe does).
 ALWAYS = ("numpy", "pandas", "sklearn")
 READY_TIMEOUT_S = 180
@@ -112,7 +112,7 @@ def _parse_result(chunks: list[bytes], hits: list[str], ended: str) -> dict:
         return {"ok": False, "limits": hits, "error": f"the grading process {what}"}
     if not isinstance(outcome, dict):
         return {"ok": False, "limits": hits, "error": "the grading process returned no result"}
-    # the worker capped the outputs inside the sandbox (grader.worker)
+    # the worker capped the outputs inside the sandbox (grader.engine.worker)
     outcome["limits"] = [*hits, "output"] if outcome.pop("output_capped", False) is True else hits
     return outcome
 
@@ -135,7 +135,7 @@ def job_spec(job, limits: Limits) -> bytes:
 def run_cold(job, limits: Limits, sandboxed: bool) -> dict:
     """One submission in a sandbox (and kernel) of its own, started for it and torn down after."""
     read_fd, write_fd = os.pipe()
-    argv = [os.path.abspath(sys.executable), "-m", "grader.worker", str(write_fd)]
+    argv = [os.path.abspath(sys.executable), "-m", "grader.engine.worker", str(write_fd)]
     if sandboxed:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     else:
@@ -212,12 +212,12 @@ class WarmSlot:
         self.proc: subprocess.Popen | None = None
         self.cgroup = sb.Cgroup(limits)
         self.sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        argv = [os.path.abspath(sys.executable), "-m", "grader.warm", str(child.fileno()),
+        argv = [os.path.abspath(sys.executable), "-m", "grader.engine.warm", str(child.fileno()),
                 json.dumps(modules)]
         if kernel_modules is not None:
             argv.append(json.dumps(kernel_modules))
         # The log is the zygote's own stdout and stderr (what it prints before any student's
-        # code runs); kernels never hold it (grader.warm._run_kernel).
+        # code runs); kernels never hold it (grader.engine.warm._run_kernel).
         with open(log, "ab") as out:
             try:
                 self.proc = sb.popen(
