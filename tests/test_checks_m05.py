@@ -293,6 +293,16 @@ def _ravel(y_true, y_pred, pos_label):
     return tuple(confusion_matrix(y_true, y_pred).ravel())
 
 
+def _q1_two_labels(y_true, y_pred, pos_label):
+    """'Negative' taken as the label 1 - pos_label: a third (or string) label is lost."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    neg = 1 - pos_label
+    return (int(np.sum((y_true == pos_label) & (y_pred == pos_label))),
+            int(np.sum((y_true == neg) & (y_pred == pos_label))),
+            int(np.sum((y_true == pos_label) & (y_pred == neg))),
+            int(np.sum((y_true == neg) & (y_pred == neg))))
+
+
 def _q2_mistake(kind):
     def f(y_true, y_pred, pos_label):
         pos = 1 if kind == "pos" else pos_label
@@ -373,6 +383,7 @@ MISTAKES = [
     ("q1", dict(confusion_counts=_ravel), "confusion_matrix(y_true, y_pred).ravel()"),
     ("q1", dict(confusion_counts=_q1_mistake(("tn", "fp", "fn", "tp"))), "tp/tn swapped"),
     ("q1", dict(confusion_counts=_q1_mistake(other=True)), "*other* class as positive"),
+    ("q1", dict(confusion_counts=_q1_two_labels), "anything other than pos_label"),
     ("q2", dict(precision_recall_f1=_q2_mistake("swap")), "precision and recall are swapped"),
     ("q2", dict(precision_recall_f1=_q2_mistake("mean")), "arithmetic mean"),
     ("q2", dict(precision_recall_f1=_q2_mistake("pos")), "`pos_label` is ignored"),

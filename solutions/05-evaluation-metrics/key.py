@@ -89,7 +89,8 @@ def _friedman() -> SimpleNamespace:
 # --- small helpers -----------------------------------------------------------------------------
 def _lst(a: np.ndarray) -> str:
     """A short literal for a small input array, e.g. ``[1, 0, 0.45]``."""
-    vals = [f"{v:g}" for v in np.asarray(a).ravel()[:20]]
+    vals = [f"{v:g}" if isinstance(v, (int, float, np.number)) else repr(str(v))
+            for v in np.asarray(a).ravel()[:20]]
     more = ", ..." if np.asarray(a).size > 20 else ""
     return "[" + ", ".join(vals) + more + "]"
 
@@ -180,11 +181,23 @@ _Q1_CASES = (
     ([1, 1, 1, 1, 1, 0, 0, 0, 0, 0], [1, 1, 1, 0, 0, 1, 0, 0, 0, 0], 1),
     ([1, 1, 1, 1, 1, 0, 0, 0, 0, 0], [1, 1, 1, 0, 0, 1, 0, 0, 0, 0], 0),
     ([0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1], [0, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1], 0),
+    # Three string labels, one against the rest: tp=3, fp=2, fn=1, tn=5 for "dog".
+    (["dog", "cat", "dog", "bird", "dog", "cat", "bird", "dog", "cat", "bird", "cat"],
+     ["dog", "dog", "dog", "bird", "cat", "cat", "dog", "dog", "bird", "cat", "cat"], "dog"),
 )
 
 
 def _q1_run(func, y_true: np.ndarray, y_pred: np.ndarray, pos, where: str) -> None:
-    got = call(func, "confusion_counts", y_true.copy(), y_pred.copy(), pos)
+    try:
+        got = call(func, "confusion_counts", y_true.copy(), y_pred.copy(), pos)
+    except Incorrect as exc:
+        if y_true.dtype.kind != "U" or "raised" not in str(exc):
+            raise
+        raise Incorrect(
+            f"{where}: {exc} The labels here are strings: a negative is a sample whose label is "
+            "anything other than pos_label, so compare with pos_label instead of computing the "
+            "negative label from it."
+        ) from None
     items = as_tuple(got, "confusion_counts", 4)
     got = tuple(
         as_int(v, f"confusion_counts(...)[{i}] ({n})")
@@ -220,7 +233,8 @@ def _q1_run(func, y_true: np.ndarray, y_pred: np.ndarray, pos, where: str) -> No
     if sum(got) != n:
         raise Incorrect(
             f"{said}, but the four counts should add up to the number of samples ({n}) and yours "
-            f"add up to {sum(got)}. Every sample falls in exactly one cell."
+            f"add up to {sum(got)}. Every sample falls in exactly one cell: with more than two "
+            "labels, a negative is a sample whose label is anything other than pos_label."
         )
     raise Incorrect(f"{said}; these are not the right counts. Check each of tp, fp, fn and tn.")
 
@@ -249,7 +263,11 @@ class ConfusionCounts(Question):
             y_true = (rng.random(n) < rng.uniform(0.2, 0.6)).astype(int)
             y_pred = np.where(rng.random(n) < 0.75, y_true, 1 - y_true)
             pos = k % 2 if k < 6 else int(rng.integers(0, 2))
-            where = f"On a fresh random case (n={n}, pos_label={pos})"
+            if k == 6:  # three labels, one against the rest (each label occurs)
+                y_true = np.resize(np.arange(3), n)[rng.permutation(n)]
+                y_pred = np.where(rng.random(n) < 0.7, y_true, rng.integers(0, 3, n))
+                pos = int(rng.choice([0, 2]))
+            where = f"On a fresh random case (n={n}, labels {sorted(set(y_true.tolist()))}, pos_label={pos})"
             _q1_run(confusion_counts, y_true, y_pred, pos, where)
 
 
@@ -258,6 +276,7 @@ class ConfusionCounts(Question):
 # =================================================================================================
 _Q2_CASES = _Q1_CASES[:2] + (
     ([0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1], [0, 1, 0, 0, 1, 1, 0, 1, 1, 0, 0, 1], 0),
+    _Q1_CASES[3],
 )
 # Zero denominators: nothing predicted positive; no actual positive; neither.
 _Q2_ZERO_CASES = (
