@@ -7,11 +7,7 @@ Stock nbgrader 0.9.6 (`nbgrader autograde`, default settings) on the same notebo
 comparison: copycheck and foreign fail ("Cell with id ... exists multiple times", then "Removing
 failed assignment"); stripped scores 0 (no graded cells left to score); memonometa scores 18 but
 the written answer is not attached to its graded cell; minor4ids, noexeccount and vscodemd log
-"Notebook JSON is invalid" and are graded 18; v3 and delmemo are graded 18. (Measured on the
-first edition of 05, where a correct notebook scored 18 autograded points. For the second edition
-(issue 14: q7 and q8 added, new data in the locked setup cell) every notebook was carried over
-mechanically: each cell takes the new source and metadata, each damage is kept as it was, and
-the new cells are inserted in the case's own format; a correct notebook now scores 24.)
+"Notebook JSON is invalid" and are graded 18; v3 and delmemo are graded 18.
 """
 
 from __future__ import annotations
@@ -28,6 +24,45 @@ AID = "05-evaluation-metrics"
 CASES = Path(__file__).resolve().parent / "fixtures" / "cases"
 STUDENTS = {p.stem: p for p in sorted(CASES.glob("*/*.ipynb"))}
 SPARSE_BYTES = 2 * 2**30
+
+
+#: The real submissions, frozen: they were written against the released 05-evaluation-metrics
+#: and must keep the grades their READMEs state. A new edition of the assignment that would need
+#: them rewritten breaks real students' submissions (it happened: issue 14's rework of 05 made
+#: every one of them score 0 with a tamper flag, and the copies here were regenerated to hide it).
+FROZEN = {
+    "all-cell-metadata-stripped/stripped.ipynb": "5cb39088fe6cb341",
+    "cell-pasted-from-other-assignment/foreign.ipynb": "c6a6c2fe9847525f",
+    "code-cell-missing-execution-count/noexeccount.ipynb": "9b218b5a9ab9cea1",
+    "deleted-written-answer-cell/delmemo.ipynb": "92d8067a024040f2",
+    "dup-grade-id-copied-check/copycheck.ipynb": "7256259a735443d3",
+    "kernel-killed-out-of-memory/submitted/ok/05-evaluation-metrics/05-evaluation-metrics.ipynb": "05ba04075296f7ef",
+    "kernel-killed-out-of-memory/submitted/oom/05-evaluation-metrics/05-evaluation-metrics.ipynb": "386cec8599a02684",
+    "markdown-cell-with-execution-count/vscodemd.ipynb": "c801edccb606437a",
+    "nbformat-minor4-with-cell-ids/minor4ids.ipynb": "d1db4a3042b197c5",
+    "nbformat-v3-notebook/v3.ipynb": "c901633a59ec2821",
+    "ok.ipynb": "05ba04075296f7ef",
+    "submission-time-limit/submitted/ok/05-evaluation-metrics/05-evaluation-metrics.ipynb": "05ba04075296f7ef",
+    "submission-time-limit/submitted/slow/05-evaluation-metrics/05-evaluation-metrics.ipynb": "b39d17562c3350b4",
+    "written-answer-metadata-lost/memonometa.ipynb": "c36cdd91ff923993",
+}
+SHARED = ROOT.parent / "shared" / "cases" / "submissions"
+
+
+def test_the_real_submissions_are_the_originals_unedited():
+    import hashlib
+
+    found = {str(p.relative_to(CASES)): hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+             for p in sorted(CASES.rglob("*.ipynb"))}
+    assert found == FROZEN
+    if SHARED.is_dir():  # beside the checkout: byte for byte the bug reports' own notebooks
+        for case in sorted(p for p in SHARED.iterdir() if p.is_dir()):
+            for nb in (case / "submitted").glob("*/05-evaluation-metrics/*.ipynb"):
+                sid = nb.parent.parent.name
+                mine = [CASES / "ok.ipynb"] if sid == "ok" else [
+                    *(CASES / case.name).glob("*.ipynb"),
+                    *(CASES / case.name / "submitted" / sid).glob("*/*.ipynb")]
+                assert mine and mine[0].read_bytes() == nb.read_bytes(), f"{case.name}/{sid}"
 
 
 @pytest.fixture(scope="module")
@@ -69,29 +104,29 @@ def test_the_batch_runs_and_prints_no_traceback(batch):
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
-def test_every_case_has_a_row_and_the_baseline_scores_24(batch):
+def test_every_case_has_a_row_and_the_baseline_scores_18(batch):
     rows = batch["rows"]
     assert set(STUDENTS) | {"ok", "renamed", "bom", "fifo", "sparse", "huge"} <= set(rows)
-    assert rows["ok"]["score"] == "24" and rows["ok"]["status"] == "graded" and rows["ok"]["flags"] == ""
+    assert rows["ok"]["score"] == "18" and rows["ok"]["status"] == "graded" and rows["ok"]["flags"] == ""
 
 
 # each student: (README's expectation, flags allowed, words the reason must hold)
 EXPECTED = {
-    "copycheck": ("copied the q1 check cell to the end: graded 24, no tamper flag", "", "plain code"),
-    "foreign": ("a cell pasted from assignment 04 (grade_id q1_answer): runs as plain code; 24", "", "plain code"),
-    "noexeccount": ("a code cell without execution_count: repaired on read; 24", "", "execution_count"),
-    "delmemo": ("the written answer deleted: 24 kept, the answer recorded as missing", "missing-answer",
+    "copycheck": ("copied the q1 check cell to the end: graded 18, no tamper flag", "", "plain code"),
+    "foreign": ("a cell pasted from assignment 04 (grade_id q1_answer): runs as plain code; 18", "", "plain code"),
+    "noexeccount": ("a code cell without execution_count: repaired on read; 18", "", "execution_count"),
+    "delmemo": ("the written answer deleted: 18 kept, the answer recorded as missing", "missing-answer",
                 "written answer 'written_triage' is missing"),
-    "memonometa": ("the written answer lost its metadata: 24, still reaches the manual grader", "", "answer"),
-    "stripped": ("every cell's nbgrader metadata dropped, ids kept: matched by id; 24", "", "cell id"),
-    "vscodemd": ("a markdown cell with execution_count and outputs: repaired on read; 24", "", "markdown"),
-    "minor4ids": ("nbformat_minor 4 with cell ids: read as nbformat does; 24", "", "nbformat_minor 4"),
-    "v3": ("an nbformat 3 notebook: upgraded on read; 24", "", "nbformat 3"),
+    "memonometa": ("the written answer lost its metadata: 18, still reaches the manual grader", "", "answer"),
+    "stripped": ("every cell's nbgrader metadata dropped, ids kept: matched by id; 18", "", "cell id"),
+    "vscodemd": ("a markdown cell with execution_count and outputs: repaired on read; 18", "", "markdown"),
+    "minor4ids": ("nbformat_minor 4 with cell ids: read as nbformat does; 18", "", "nbformat_minor 4"),
+    "v3": ("an nbformat 3 notebook: upgraded on read; 18", "", "nbformat 3"),
     "renamed": ("the only notebook renamed '... (1).ipynb' by the browser: graded with a note", "misnamed",
                 "(1).ipynb"),
-    "bom": ("a UTF-8 byte order mark: read as Jupyter does; 24; timestamp.txt is nbgrader's", "",
+    "bom": ("a UTF-8 byte order mark: read as Jupyter does; 18; timestamp.txt is nbgrader's", "",
             "byte order mark"),
-    "sparse": ("a 2 GiB sparse file beside the notebook: ignored unread; 24", "ignored-files", ""),
+    "sparse": ("a 2 GiB sparse file beside the notebook: ignored unread; 18", "ignored-files", ""),
 }
 
 
@@ -100,7 +135,7 @@ def test_each_case_scores_like_the_baseline(batch, sid):
     what, flags, words = EXPECTED[sid]
     row = batch["rows"][sid]
     assert row["status"] == "graded", (what, row)
-    assert row["score"] == "24", (what, row)
+    assert row["score"] == "18", (what, row)
     assert row["flags"] == flags, (what, row)
     assert words in row["reason"], (what, row)
     assert "tamper" not in row["reason"] and "withheld" not in row["reason"]
