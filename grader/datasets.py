@@ -524,3 +524,59 @@ def make_crop_yield(n: int = 500, seed: int = 0) -> tuple[pd.DataFrame, pd.Serie
     )
     y = 4.0 + crop_shapes(X).sum(axis=1).to_numpy() + rng.normal(0.0, 0.45, n)
     return X, pd.Series(y, name="yield_t_ha")
+
+
+#: Ground truth of :func:`make_energy_use`: kWh per month per unit of each feature.
+ENERGY_TRUE_COEF = {
+    "floor_area_m2": 1.5,
+    "occupants": 25.0,
+    "outdoor_temp_c": -18.0,
+    "heat_pump": -60.0,
+    "insulation_cm": -3.0,
+}
+
+
+def make_energy_use(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Monthly household electricity use with a known linear model, on very different units.
+
+    Columns: ``floor_area_m2``, ``occupants`` (1 to 6), ``outdoor_temp_c`` (the month's mean),
+    ``heat_pump`` (0 or 1) and ``insulation_cm`` (wall insulation). ``y`` (named ``kwh``) is
+    ``400 + sum of ENERGY_TRUE_COEF[f] * f`` plus normal noise of SD 40 kWh. The largest raw
+    coefficient (``heat_pump``, per switch from 0 to 1) is not the largest per standard deviation
+    (``outdoor_temp_c``, a negative effect).
+    """
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "floor_area_m2": np.clip(rng.normal(110.0, 35.0, n), 30.0, 300.0).round(0),
+            "occupants": rng.integers(1, 7, n),
+            "outdoor_temp_c": rng.normal(9.0, 4.5, n).round(1),
+            "heat_pump": (rng.random(n) < 0.3).astype(int),
+            "insulation_cm": rng.uniform(5.0, 30.0, n).round(0),
+        }
+    )
+    y = 400.0 + sum(c * X[f] for f, c in ENERGY_TRUE_COEF.items()) + rng.normal(0.0, 40.0, n)
+    return X, pd.Series(np.asarray(y, dtype=float), name="kwh")
+
+
+def make_dosage_rule(n: int = 1000, noise: float = 0.05, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Adverse reactions labelled by a known two-condition rule, with label noise (module 06).
+
+    Features (independent, uniform): ``dose_mg`` (0 to 100), ``age`` (18 to 90 years),
+    ``weight_kg`` (45 to 120) and ``creatinine`` (0.5 to 2.0 mg/dL, kidney function). The clean
+    label is ``1 if (creatinine > 1.4 and dose_mg > 40) else 0`` (a high dose that failing kidneys
+    cannot clear); then a share ``noise`` of the labels is flipped. ``age`` and ``weight_kg`` play
+    no part. Returns ``(X, y)`` with ``y`` a Series named ``adverse``.
+    """
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "dose_mg": rng.uniform(0.0, 100.0, n),  # not rounded: a learnt threshold falls
+            "age": rng.uniform(18.0, 90.0, n).round(0),  # between two values, never on 40.0
+            "weight_kg": rng.uniform(45.0, 120.0, n).round(1),
+            "creatinine": rng.uniform(0.5, 2.0, n),
+        }
+    )
+    clean = ((X["creatinine"] > 1.4) & (X["dose_mg"] > 40.0)).to_numpy().astype(int)
+    y = np.where(rng.random(n) < noise, 1 - clean, clean)
+    return X, pd.Series(y, name="adverse")
