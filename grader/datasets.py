@@ -431,3 +431,152 @@ def make_tenancy(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     logit = TENANCY_INTERCEPT + (X - TENANCY_CENTRE) @ TENANCY_TRUE_COEF
     y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
     return X, y
+
+
+# --- module 06 ---
+#: Ground truth of :func:`make_heat_illness`: the log-odds of a heat-related admission are
+#: ``HEAT_INTERCEPT`` plus one shape function per feature (each centred on its population mean).
+HEAT_FEATURES = ("temp_c", "humidity_pct", "age", "pm25")
+HEAT_INTERCEPT = -0.6
+#: Coefficient of the one interaction in :func:`make_heat_illness`:
+#: ``max(temp_c - 28, 0) * (humidity_pct - 57.5) / 10``.
+HEAT_INTERACTION = 0.6
+
+
+def heat_shapes(X: pd.DataFrame) -> pd.DataFrame:
+    """The true (uncentred) shape functions of :func:`make_heat_illness`, one column per feature.
+
+    ``temp_c``: a U shape with its minimum at 18 °C; ``humidity_pct``: a smooth step of +1.6 at
+    70 %; ``age``: linear, +0.03 per year; ``pm25``: +0.9 per doubling above 10 µg/m³ (log).
+    """
+    return pd.DataFrame(
+        {
+            "temp_c": 0.012 * (X["temp_c"] - 18.0) ** 2,
+            "humidity_pct": 1.6 / (1.0 + np.exp(-(X["humidity_pct"] - 70.0) / 2.5)),
+            "age": 0.03 * (X["age"] - 50.0),
+            "pm25": 0.9 * np.log2(X["pm25"] / 10.0),
+        }
+    )
+
+
+def make_heat_illness(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Daily records of people exposed to heat, with a known *additive* but non-linear logit.
+
+    Columns: ``temp_c`` (daily maximum, uniform 0 to 40 °C), ``humidity_pct`` (uniform 20 to 95 %),
+    ``age`` (years, 18 to 90) and ``pm25`` (fine particles, µg/m³, log-normal). ``y`` (named
+    ``admitted``) is 1 when the person was admitted for a heat-related illness, drawn from the
+    logistic model ``HEAT_INTERCEPT + sum of heat_shapes(X) centred`` plus one heat-index
+    interaction (:data:`HEAT_INTERACTION`: humidity adds risk on hot days only). A GAM can recover
+    every shape but not the interaction; a linear logit recovers neither (the temperature effect
+    is U-shaped, the humidity effect a step).
+    """
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "temp_c": rng.uniform(0.0, 40.0, n).round(1),
+            "humidity_pct": rng.uniform(20.0, 95.0, n).round(0),
+            "age": np.clip(rng.normal(50.0, 17.0, n), 18.0, 90.0).round(0),
+            "pm25": np.exp(rng.normal(np.log(12.0), 0.5, n)).round(1),
+        }
+    )
+    shapes = heat_shapes(X)
+    # the heat-index interaction: humid air adds risk only on hot days (no GAM can express it)
+    hot_and_humid = np.clip(X["temp_c"] - 28.0, 0.0, None) * (X["humidity_pct"] - 57.5) / 10.0
+    logit = (HEAT_INTERCEPT + (shapes - shapes.mean()).sum(axis=1).to_numpy()
+             + HEAT_INTERACTION * hot_and_humid.to_numpy())
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+    return X, pd.Series(y, name="admitted")
+
+
+def crop_shapes(X: pd.DataFrame) -> pd.DataFrame:
+    """The true (uncentred) shape functions of :func:`make_crop_yield`, in tonnes per hectare.
+
+    ``rainfall_mm``: a hump, +2.5 t/ha at 700 mm falling off on both sides (drought and
+    waterlogging); ``nitrogen_kg``: saturating, ``2.2 (1 - exp(-N / 60))``; ``temp_c``: linear,
+    -0.15 per °C; ``soil_ph``: none (a feature with no effect).
+    """
+    return pd.DataFrame(
+        {
+            "rainfall_mm": 2.5 * np.exp(-(((X["rainfall_mm"] - 700.0) / 220.0) ** 2)),
+            "nitrogen_kg": 2.2 * (1.0 - np.exp(-X["nitrogen_kg"] / 60.0)),
+            "temp_c": -0.15 * X["temp_c"],
+            "soil_ph": 0.0 * X["soil_ph"],
+        }
+    )
+
+
+def make_crop_yield(n: int = 500, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Field trials of a cereal with a known additive, non-linear yield model (module 06).
+
+    Columns: ``rainfall_mm`` (season total, uniform 200 to 1300 mm), ``nitrogen_kg`` (fertiliser,
+    uniform 0 to 250 kg/ha), ``temp_c`` (season mean, normal around 17 °C) and ``soil_ph``
+    (uniform 5 to 8, no effect). ``y`` (named ``yield_t_ha``) is ``4 + sum of crop_shapes(X)``
+    plus normal noise of SD 0.45 t/ha.
+    """
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "rainfall_mm": rng.uniform(200.0, 1300.0, n).round(0),
+            "nitrogen_kg": rng.uniform(0.0, 250.0, n).round(0),
+            "temp_c": rng.normal(17.0, 2.5, n).round(1),
+            "soil_ph": rng.uniform(5.0, 8.0, n).round(2),
+        }
+    )
+    y = 4.0 + crop_shapes(X).sum(axis=1).to_numpy() + rng.normal(0.0, 0.45, n)
+    return X, pd.Series(y, name="yield_t_ha")
+
+
+#: Ground truth of :func:`make_energy_use`: kWh per month per unit of each feature.
+ENERGY_TRUE_COEF = {
+    "floor_area_m2": 1.5,
+    "occupants": 25.0,
+    "outdoor_temp_c": -18.0,
+    "heat_pump": -60.0,
+    "insulation_cm": -3.0,
+}
+
+
+def make_energy_use(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Monthly household electricity use with a known linear model, on very different units.
+
+    Columns: ``floor_area_m2``, ``occupants`` (1 to 6), ``outdoor_temp_c`` (the month's mean),
+    ``heat_pump`` (0 or 1) and ``insulation_cm`` (wall insulation). ``y`` (named ``kwh``) is
+    ``400 + sum of ENERGY_TRUE_COEF[f] * f`` plus normal noise of SD 40 kWh. The largest raw
+    coefficient (``heat_pump``, per switch from 0 to 1) is not the largest per standard deviation
+    (``outdoor_temp_c``, a negative effect).
+    """
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "floor_area_m2": np.clip(rng.normal(110.0, 35.0, n), 30.0, 300.0).round(0),
+            "occupants": rng.integers(1, 7, n),
+            "outdoor_temp_c": rng.normal(9.0, 4.5, n).round(1),
+            "heat_pump": (rng.random(n) < 0.3).astype(int),
+            "insulation_cm": rng.uniform(5.0, 30.0, n).round(0),
+        }
+    )
+    y = 400.0 + sum(c * X[f] for f, c in ENERGY_TRUE_COEF.items()) + rng.normal(0.0, 40.0, n)
+    return X, pd.Series(np.asarray(y, dtype=float), name="kwh")
+
+
+def make_dosage_rule(n: int = 1000, noise: float = 0.05, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Adverse reactions labelled by a known two-condition rule, with label noise (module 06).
+
+    Features (independent, uniform): ``dose_mg`` (0 to 100), ``age`` (18 to 90 years),
+    ``weight_kg`` (45 to 120) and ``creatinine`` (0.5 to 2.0 mg/dL, kidney function). The clean
+    label is ``1 if (creatinine > 1.4 and dose_mg > 40) else 0`` (a high dose that failing kidneys
+    cannot clear); then a share ``noise`` of the labels is flipped. ``age`` and ``weight_kg`` play
+    no part. Returns ``(X, y)`` with ``y`` a Series named ``adverse``.
+    """
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "dose_mg": rng.uniform(0.0, 100.0, n),  # not rounded: a learnt threshold falls
+            "age": rng.uniform(18.0, 90.0, n).round(0),  # between two values, never on 40.0
+            "weight_kg": rng.uniform(45.0, 120.0, n).round(1),
+            "creatinine": rng.uniform(0.5, 2.0, n),
+        }
+    )
+    clean = ((X["creatinine"] > 1.4) & (X["dose_mg"] > 40.0)).to_numpy().astype(int)
+    y = np.where(rng.random(n) < noise, 1 - clean, clean)
+    return X, pd.Series(y, name="adverse")

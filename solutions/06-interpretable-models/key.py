@@ -17,9 +17,15 @@ threshold) so that each classic mistake gives a different answer from the right 
 mistake is named in the feedback. A near miss is diagnosed as a known mistake (pandas'
 ddof=1 standard deviation) before it is called rounding.
 
-Guessable single answers (stored hashed, but a small space): ``most_influential`` (10 feature
-names), ``root_feature`` and ``second_feature`` (4 names), the ranks of q6 (1 to 6). Each shares
-its question with numbers or functions that are not guessable, so guessing alone earns nothing.
+Guessable single answers (stored hashed, but a small space): ``most_influential`` (5 feature
+names), ``root_feature`` and ``second_feature`` (4 names), the ranks of q6 (1 to 7),
+``best_glass_box`` (3 names). Each shares its question with numbers or functions that are not
+guessable, so guessing alone earns nothing.
+
+Every question applies lecture 06 to data the lecture did not use (issue 14): household energy
+(q1), hospital readmissions (q2, q3, q6), a breast-cancer tree (q4), a dosage rule (q5) and crop
+trials (q7, q8). The function questions (q1, q2, q4, q7) are graded on fresh inputs; q7 redraws
+its inputs until every catalogued mistake is separated from the right answer.
 """
 
 from __future__ import annotations
@@ -29,18 +35,20 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from sklearn.datasets import load_diabetes, load_wine
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.datasets import load_wine
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.inspection import permutation_importance
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import SplineTransformer, StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from grader.checks import m06, wire
 from grader.checks.core import Incorrect, Question, call, key_for
 from grader.checks.values import (
     allclose,
+    as_array,
     as_float,
     as_int,
     as_labelled_series,
@@ -50,24 +58,27 @@ from grader.checks.values import (
     show,
     type_name,
 )
-from grader.datasets import breast_cancer_split, diabetes_raw, make_credit_noise, make_rule_data
+from grader.datasets import (
+    breast_cancer_split,
+    make_crop_yield,
+    make_dosage_rule,
+    make_energy_use,
+    make_readmission,
+)
 
 #: The key's questions, by label.
 __all__ = ["QUESTIONS"]
 
-#: The five breast-cancer features of q2 and q3 (the notebook's ``CANCER_FEATURES``).
-CANCER_FEATURES = [
-    "mean radius",
-    "mean texture",
-    "mean smoothness",
-    "mean concave points",
-    "mean symmetry",
-]
-#: The test-split row (by position) of the patient in q3, and the feature that q2 and q3 move.
-PATIENT = 17
-TEXTURE = "mean texture"
-#: The wine row of ``rules_74`` in q4.
-WINE_ROW = 74
+#: The five legitimate features of the readmission table (q2, q3 and q6; the leaky
+#: ``followup_billing`` is dropped).
+READMIT_FEATURES = ["age", "prior_admissions", "length_of_stay", "num_medications",
+                    "discharged_weekend"]  # fmt: skip
+#: q2: the odds ratio of *not* being readmitted for a stay longer by ``STAY_DAYS`` days.
+STAY, STAY_DAYS = "length_of_stay", 7.0
+#: q3: the test-split row (by position) of the patient, and the feature moved by one SD.
+PATIENT, PRIOR = 23, "prior_admissions"
+#: q4: the test-split row (by position) of the breast-cancer patient whose path is asked for.
+CASE_ROW = 40
 _NAME_POOL = (
     "height", "weight", "dose", "pressure", "glucose", "income", "tenure", "clicks", "rainfall",
     "speed", "visits", "score", "volume", "latency", "density", "humidity", "load", "yield",
@@ -76,41 +87,47 @@ _NAME_POOL = (
 
 # --- reference data, rebuilt from seeds (cached) -------------------------------------------------
 @functools.lru_cache(maxsize=1)
-def _diabetes() -> SimpleNamespace:
-    X, y = diabetes_raw()
-    scaled = load_diabetes(as_frame=True)  # the default, pre-scaled loader (the q1 trap)
-    return SimpleNamespace(
-        X=X,
-        y=y,
-        names=list(X.columns),
-        prescaled=LinearRegression().fit(scaled.data, scaled.target).coef_,
-    )
+def _energy() -> SimpleNamespace:
+    X, y = make_energy_use()
+    return SimpleNamespace(X=X, y=y, names=list(X.columns))
+
+
+def _readmit_split():
+    X, y = make_readmission()
+    return train_test_split(X[READMIT_FEATURES], y, test_size=0.3, stratify=y, random_state=0)
 
 
 @functools.lru_cache(maxsize=1)
-def _cancer() -> SimpleNamespace:
-    """The notebook's small logistic model: 5 features, standardised, benign (1) = positive class."""
-    split = breast_cancer_split()
-    X_train, X_test = split.X_train[CANCER_FEATURES], split.X_test[CANCER_FEATURES]
-    model = wire.fitted([(StandardScaler, {}), (LogisticRegression, {})], X_train, split.y_train)
-    coef = model[-1].coef_[0].copy()
+def _hospital() -> SimpleNamespace:
+    """The notebook's logistic model of readmission: 5 features, standardised, 1 = readmitted."""
+    X_train, X_test, y_train, _ = _readmit_split()
+    model = wire.fitted([(StandardScaler, {}), (LogisticRegression, {})], X_train, y_train)
+    coef, scale = model[-1].coef_[0].copy(), model[0].scale_.copy()
+    s, j = READMIT_FEATURES.index(STAY), READMIT_FEATURES.index(PRIOR)
     x = X_test.iloc[[PATIENT]].copy()
-    p_before = float(model.predict_proba(x)[0, 0])
-    x_after = x.copy()
-    j = CANCER_FEATURES.index(TEXTURE)
-    x_after[TEXTURE] = x_after[TEXTURE] + model[0].scale_[j]
-    p_after = float(model.predict_proba(x_after)[0, 0])
-    x_unit = x.copy()
-    x_unit[TEXTURE] = x_unit[TEXTURE] + 1.0
-    p_unit = float(model.predict_proba(x_unit)[0, 0])
-    x_ddof1 = x.copy()  # the sample standard deviation (pandas' .std(), ddof=1): a near miss
-    x_ddof1[TEXTURE] = x_ddof1[TEXTURE] + X_train[TEXTURE].std(ddof=1)
-    p_ddof1 = float(model.predict_proba(x_ddof1)[0, 0])
+
+    def p_after(step: float) -> float:
+        moved = x.copy()
+        moved[PRIOR] = moved[PRIOR] + step
+        return float(model.predict_proba(moved)[0, 1])
+
     return SimpleNamespace(
-        model=model, coef=coef, scale=model[0].scale_.copy(), j=j,
-        p_before=p_before, p_after=p_after, p_unit=p_unit, p_ddof1=p_ddof1,
-        sd1=float(X_train[TEXTURE].std(ddof=1)),
+        model=model, coef=coef, scale=scale, s=s, j=j,
+        b_stay=float(coef[s]), scale_stay=float(scale[s]),
+        sd1_stay=float(X_train[STAY].std(ddof=1)),
+        b_prior=float(coef[j]),
+        p_before=p_after(0.0), p_after=p_after(float(scale[j])), p_unit=p_after(1.0),
+        p_ddof1=p_after(float(X_train[PRIOR].std(ddof=1))),
     )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1)
+def _cancer_tree() -> SimpleNamespace:
+    """q4's depth-3 tree on all 30 breast-cancer features (NumPy arrays), and its test rows."""
+    split = breast_cancer_split()
+    tree = wire.fitted([(DecisionTreeClassifier, {"max_depth": 3, "random_state": 0})],
+                       split.X_train.to_numpy(), split.y_train.to_numpy())  # fmt: skip
+    return SimpleNamespace(X=split.X_test.to_numpy(), names=list(split.X_train.columns), tree=tree)
 
 
 @functools.lru_cache(maxsize=1)
@@ -124,14 +141,23 @@ def _wine() -> SimpleNamespace:
 
 @functools.lru_cache(maxsize=1)
 def _rule() -> SimpleNamespace:
-    X, y = make_rule_data()
+    X, y = make_dosage_rule()
     tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y)
     return SimpleNamespace(X=X, y=y, tree=tree, names=list(X.columns))
 
 
 @functools.lru_cache(maxsize=1)
+def _noisy_hospital():
+    """q6's table: the readmission features plus two pure-noise columns (seeded)."""
+    X, y = make_readmission()
+    X = X[READMIT_FEATURES]
+    rng = np.random.default_rng(6)
+    return X.assign(random_num=rng.normal(size=len(X)), random_cat=rng.integers(0, 3, len(X))), y
+
+
+@functools.lru_cache(maxsize=1)
 def _credit() -> SimpleNamespace:
-    X, y = make_credit_noise()
+    X, y = _noisy_hospital()
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
     rf = RandomForestClassifier(n_estimators=100, random_state=0).fit(X_train, y_train)
     pi_test = permutation_importance(rf, X_test, y_test, n_repeats=10, random_state=0)
@@ -184,7 +210,6 @@ def _q1_refs(X: pd.DataFrame, y) -> dict[str, np.ndarray]:
         "ddof1": std * sd1 / sd0,
         "y_too": std / yv.std(),
         "y_too1": raw * sd1 / yv.std(ddof=1),
-        "sqrt_n": std * np.sqrt(A.shape[0]),
     }
 
 
@@ -195,15 +220,9 @@ def _q1_diagnose(got: np.ndarray, refs: dict[str, np.ndarray], labels, name: str
     if _near(got, refs["raw"]):
         raise Incorrect(
             f"{said}: these are the raw coefficients, not standardised. A raw coefficient is "
-            "per *unit* of its feature, and the units differ (years, mm Hg, a log-scaled lab "
-            "value), so don't compare weights of features with different scales. Standardise X "
-            "first: `make_pipeline(StandardScaler(), LinearRegression())`."
-        )
-    if _near(got, refs["sqrt_n"]):
-        raise Incorrect(
-            f"{said}: you used the pre-scaled loader. `load_diabetes()` divides each column by "
-            "std * sqrt(n), so its coefficients are the standardised ones times sqrt(442). Use "
-            "`diabetes_raw()` (the `scaled=False` table) and a `StandardScaler`."
+            "per *unit* of its feature, and the units differ (square metres, degrees, a 0/1 "
+            "switch), so don't compare weights of features with different scales. Standardise X "
+            "first."
         )
     if _near(got, refs["y_too"]) or _near(got, refs["y_too1"]):
         raise Incorrect(
@@ -244,7 +263,7 @@ def _q1_toy() -> tuple[pd.DataFrame, pd.Series]:
 
 
 def _q1_variables(coefs_std, most_influential, rtol: float) -> None:
-    d = _diabetes()
+    d = _energy()
     refs = _q1_refs(d.X, d.y)
     values = _series(coefs_std, "coefs_std", d.names)
     _q1_diagnose(values, refs, d.names, "coefs_std", "")
@@ -268,7 +287,7 @@ def _q1_variables(coefs_std, most_influential, rtol: float) -> None:
     if top == d.names[int(np.argmax(refs["std"]))]:
         reasons.append(
             "it has the largest *signed* standardised coefficient; a large negative coefficient "
-            "is just as influential, so rank by the absolute value `coefs_std.abs().idxmax()`"
+            "is just as influential, so rank by the absolute value"
         )
     if reasons:
         raise Incorrect(f"{said}: " + "; and ".join(reasons) + ".")
@@ -280,7 +299,7 @@ def _q1_variables(coefs_std, most_influential, rtol: float) -> None:
 @key_for(m06.q1)
 class StandardizedCoefs(Question):
     def references(self):
-        d = _diabetes()
+        d = _energy()
         std = _q1_refs(d.X, d.y)["std"]
         return {
             "standardized_coefs": lambda X, y: pd.Series(
@@ -293,8 +312,8 @@ class StandardizedCoefs(Question):
         X, y = _q1_toy()
         _q1_function(standardized_coefs, X, y, "On a small table with features in euros, years "
                      "and a ratio, ")  # fmt: skip
-        d = _diabetes()
-        _q1_function(standardized_coefs, d.X, d.y, "On the diabetes table, ")
+        d = _energy()
+        _q1_function(standardized_coefs, d.X, d.y, "On the energy table, ")
         _q1_variables(coefs_std, most_influential, rtol=1e-6)
 
     def verify_graded(self, seed, standardized_coefs, coefs_std, most_influential):
@@ -357,49 +376,56 @@ def _q2_function(func, model, labels: list[str], where: str) -> None:
     raise Incorrect(f"{said}; these are not the odds ratios per +1 SD of the model's coefficients.")
 
 
-def _q2_variable(or_malignant_texture, tol: float) -> None:
-    c = _cancer()
-    b = float(c.coef[c.j])
-    v = as_float(or_malignant_texture, "or_malignant_texture")
-    if close(v, np.exp(-b), rtol=tol, atol=0):
+def _q2_variable(or_not_readmitted_week, tol: float) -> None:
+    c = _hospital()
+    b, sc = c.b_stay, c.scale_stay
+    right = float(np.exp(-b * STAY_DAYS / sc))
+    v = as_float(or_not_readmitted_week, "or_not_readmitted_week")
+    if close(v, right, rtol=tol, atol=0):
         return
-    said = f"`or_malignant_texture` = {v:.4g}"
-    # Known near misses first: only then is a close value a rounded one.
-    if close(v, np.exp(-b / c.scale[c.j] * c.sd1), rtol=1e-6, atol=0):
+    said = f"`or_not_readmitted_week` = {v:.4g}"
+    # Known near misses first: only then is a close value a rounded one (issue 14).
+    if close(v, np.exp(-b * STAY_DAYS / c.sd1_stay), rtol=1e-6, atol=0):
         raise Incorrect(
-            f"{said} is the odds ratio per one *sample* standard deviation (ddof=1, what pandas' "
-            "`.std()` gives). The pipeline's coefficient is already per one standard deviation "
-            "as `StandardScaler` measures it (ddof=0): use it as it is."
+            f"{said}: you converted with the *sample* standard deviation (ddof=1, what pandas' "
+            "`.std()` gives). The pipeline's coefficient is per one standard deviation as its "
+            "`StandardScaler` measured it (ddof=0): divide by the scaler's own `scale_`."
         )
-    if close(v, np.exp(-b), rtol=1e-3, atol=0):
+    if close(v, right, rtol=1e-3, atol=0):
         raise Incorrect(
             f"{said} is close to the right value but not equal to it. Compute it in code and do "
             "not round it."
         )
-    if close(v, np.exp(b), rtol=1e-3, atol=0):
+    if close(v, 1 / right, rtol=1e-3, atol=0):
         raise Incorrect(
-            f"{said} is the odds ratio of *benign*: exp of the wrong sign. The model's positive "
-            "class is `model.classes_[1]` = 1, which `target_names` says is benign; for "
-            "malignant, flip the sign of the coefficient before `np.exp`."
+            f"{said} is the odds ratio of *being readmitted*: the model's positive class is "
+            "`model.classes_[1]` = 1 (readmitted). For not being readmitted, the odds are the "
+            "inverse, so the sign of the coefficient flips."
         )
-    if close(v, b, rtol=1e-3, atol=0) or close(v, -b, rtol=1e-3, atol=0):
+    for wrong, what in (
+        (np.exp(-b), "per one standard deviation of the stay (about 3.5 days)"),
+        (np.exp(-b / sc), "per one extra day"),
+        (np.exp(-b * STAY_DAYS), "per seven standard deviations"),
+        (np.exp(b), "per one standard deviation, for being readmitted"),
+    ):
+        if close(v, wrong, rtol=1e-3, atol=0):
+            raise Incorrect(
+                f"{said} is the odds ratio {what}. The pipeline's coefficient is per one training "
+                "standard deviation; for a stay 7 days longer, convert: 7 days are 7 / SD "
+                "standard deviations, and the log-odds change adds up over them."
+            )
+    if any(close(v, w, rtol=1e-3, atol=0) for w in (b, -b, -b * STAY_DAYS / sc, b * STAY_DAYS / sc)):
         raise Incorrect(
-            f"{said} is the coefficient itself (a change in log-odds), not an odds ratio. Apply "
-            "`np.exp`, with the sign for malignant."
+            f"{said} is a change in log-odds (the coefficient, perhaps rescaled), not an odds "
+            "ratio. Undo the log."
         )
-    if close(v, np.exp(-b) - 1, rtol=1e-3, atol=0) or close(v, 100 * (np.exp(-b) - 1), rtol=1e-3):
+    if close(v, right - 1, rtol=1e-3, atol=0) or close(v, 100 * (right - 1), rtol=1e-3):
         raise Incorrect(
             f"{said} is the relative change in the odds (OR - 1), not the odds ratio. Report the "
             "factor by which the odds are multiplied."
         )
-    if close(v, np.exp(-b / c.scale[c.j]), rtol=1e-3, atol=0):
-        raise Incorrect(
-            f"{said} is the odds ratio per raw unit of mean texture; we asked per +1 standard "
-            "deviation, which is what the pipeline's coefficient already measures."
-        )
-    if close(v, c.p_after - c.p_before, rtol=1e-3, atol=0):
-        raise Incorrect(f"{said} is a change in probability (q3's quantity), not an odds ratio.")
-    raise Incorrect(f"{said} is not the odds ratio of malignant per +1 SD of mean texture.")
+    raise Incorrect(f"{said} is not the odds ratio of not being readmitted for a stay 7 days "
+                    "longer.")  # fmt: skip
 
 
 def _q2_toy(rng: np.random.Generator, n: int, names: list[str], classes=(0, 1)):
@@ -418,29 +444,29 @@ def _q2_toy(rng: np.random.Generator, n: int, names: list[str], classes=(0, 1)):
 @key_for(m06.q2)
 class OddsRatios(Question):
     def references(self):
-        c = _cancer()
+        c = _hospital()
         return {
             "odds_ratios": lambda model: pd.Series(
                 np.exp(model[-1].coef_[0]), index=[str(f) for f in model.feature_names_in_]),
-            "or_malignant_texture": float(np.exp(-c.coef[c.j])),
+            "or_not_readmitted_week": float(np.exp(-c.b_stay * STAY_DAYS / c.scale_stay)),
         }
 
-    def verify(self, odds_ratios, or_malignant_texture):
-        # Not on the notebook's breast-cancer model: the visible check's results are stored in
-        # the offline data, and 1 / (its mean-texture odds ratio) is `or_malignant_texture`.
+    def verify(self, odds_ratios, or_not_readmitted_week):
+        # Not on the notebook's readmission model: the visible check's results are stored in
+        # the offline data, and `or_not_readmitted_week` follows from its length-of-stay entry.
         toy = _q2_toy(np.random.default_rng(61), 80, ["dose_mg", "age_years", "bmi"])
         _q2_function(
             odds_ratios, toy, ["dose_mg", "age_years", "bmi"], "On a small 3-feature model, "
         )
-        _q2_variable(or_malignant_texture, tol=1e-6)
+        _q2_variable(or_not_readmitted_week, tol=1e-6)
 
-    def verify_graded(self, seed, odds_ratios, or_malignant_texture):
-        self.verify(odds_ratios, or_malignant_texture)
+    def verify_graded(self, seed, odds_ratios, or_not_readmitted_week):
+        self.verify(odds_ratios, or_not_readmitted_week)
         _q2_fresh(seed, odds_ratios)  # the variable keeps the visible tolerance
 
-    def verify_hidden(self, seed, odds_ratios, or_malignant_texture):
+    def verify_hidden(self, seed, odds_ratios, or_not_readmitted_week):
         _q2_fresh(seed, odds_ratios)
-        _q2_variable(or_malignant_texture, tol=1e-9)
+        _q2_variable(or_not_readmitted_week, tol=1e-9)
 
 
 def _q2_fresh(seed: int, odds_ratios) -> None:
@@ -457,67 +483,58 @@ def _q2_fresh(seed: int, odds_ratios) -> None:
 # =================================================================================================
 # q3: a probability change
 # =================================================================================================
-def _q3_check(delta_p_malignant, tol: float) -> None:
-    c = _cancer()
-    b = float(c.coef[c.j])
-    v = as_float(delta_p_malignant, "delta_p_malignant")
+def _q3_check(delta_p_readmit, tol: float) -> None:
+    c = _hospital()
+    b = c.b_prior
+    v = as_float(delta_p_readmit, "delta_p_readmit")
     right = c.p_after - c.p_before
     if close(v, right, rtol=0, atol=tol):
         return
-    said = f"`delta_p_malignant` = {v:.4g}"
+    said = f"`delta_p_readmit` = {v:.4g}"
     # Known near misses first: only then is a close value a rounded one (issue 14).
     if close(v, c.p_ddof1 - c.p_before, rtol=0, atol=1e-9):
         raise Incorrect(
-            f"{said}: you moved mean texture by the *sample* standard deviation (ddof=1, what "
+            f"{said}: you moved prior_admissions by the *sample* standard deviation (ddof=1, what "
             "pandas' `.std()` gives). The model's scaler measures a standard deviation with "
-            "ddof=0: add `model[0].scale_[j]`, the training standard deviation the model uses."
+            "ddof=0: move by the training standard deviation the model itself uses."
         )
     if close(v, right, rtol=0, atol=1e-3):
         raise Incorrect(
             f"{said} is close to the right value but not equal to it. Compute it in code and do "
             "not round it."
         )
-    if not -1.0 <= v <= 1.0:
-        if any(close(v, w, rtol=1e-3) for w in (np.exp(-b), np.exp(b), np.exp(-b) - 1)):
-            raise Incorrect(
-                f"{said} is an odds ratio, not a change in probability: an odds ratio is a "
-                "constant factor on the odds, while the probability change depends on where the "
-                "patient starts. Predict the probability before and after, and subtract."
-            )
-        if close(v, b, rtol=1e-3) or close(v, -b, rtol=1e-3):
-            raise Incorrect(
-                f"{said} is the coefficient, a change in *log-odds*, not in probability."
-            )
-        raise Incorrect(f"{said}, but a difference of two probabilities lies between -1 and 1.")
-    if close(v, -right, rtol=1e-3):
-        raise Incorrect(
-            f"{said} has the wrong sign: it is the change in the probability of *benign* (column "
-            "1 of `predict_proba`). Malignant is column 0."
-        )
-    if any(close(v, w, rtol=1e-3) for w in (np.exp(-b), np.exp(b), np.exp(-b) - 1, np.exp(b) - 1)):
+    odds = (np.exp(b), np.exp(-b), np.exp(b) - 1, np.exp(-b) - 1)
+    if any(close(v, w, rtol=1e-3) for w in odds):
         raise Incorrect(
             f"{said} is built from the odds ratio, not from probabilities: an odds ratio is a "
-            "factor on the odds, and the probability change depends on where the patient starts. "
-            "Predict the probability before and after, and subtract."
+            "constant factor on the odds, while the probability change depends on where the "
+            "patient starts. Predict the probability before and after, and subtract."
         )
     if close(v, b, rtol=1e-3) or close(v, -b, rtol=1e-3):
         raise Incorrect(f"{said} is the coefficient, a change in *log-odds*, not in probability.")
+    if not -1.0 <= v <= 1.0:
+        raise Incorrect(f"{said}, but a difference of two probabilities lies between -1 and 1.")
+    if close(v, -right, rtol=1e-3):
+        raise Incorrect(
+            f"{said} has the wrong sign: it is the change in the probability of *not* being "
+            "readmitted (column 0 of `predict_proba`). Readmitted is class 1, column 1."
+        )
     p = c.p_before
-    if close(v, p * (1 - p) * -b, rtol=1e-3):
+    if close(v, p * (1 - p) * b, rtol=1e-3):
         raise Incorrect(
             f"{said} is the slope approximation p(1 - p) * coef. The sigmoid is curved, so for a "
             "whole standard deviation the exact change differs: predict before and after."
         )
     if close(v, c.p_unit - c.p_before, rtol=1e-3):
         raise Incorrect(
-            f"{said} is the change for +1 raw unit of mean texture; we asked for +1 standard "
-            "deviation (`model[0].scale_` holds it)."
+            f"{said} is the change for one more admission (+1 raw unit); we asked for +1 "
+            "standard deviation, as the model's scaler measures it."
         )
     if close(v, c.p_after, rtol=1e-3):
         raise Incorrect(f"{said} is the probability after the change, not the change itself.")
     raise Incorrect(
-        f"{said} is not the change in the predicted probability of malignant for patient "
-        f"X_test.iloc[{PATIENT}] when mean texture rises by one training standard deviation."
+        f"{said} is not the change in the predicted probability of readmission for patient "
+        f"X_test.iloc[{PATIENT}] when prior_admissions rises by one training standard deviation."
     )
 
 
@@ -526,17 +543,17 @@ class ProbabilityChange(Question):
     tolerance = {"rtol": 0.0, "atol": 1e-6}
 
     def references(self):
-        c = _cancer()
-        return {"delta_p_malignant": c.p_after - c.p_before}
+        c = _hospital()
+        return {"delta_p_readmit": c.p_after - c.p_before}
 
-    def verify_graded(self, seed, delta_p_malignant):
-        self.verify(delta_p_malignant)  # a variable: no fresh inputs to draw
+    def verify_graded(self, seed, delta_p_readmit):
+        self.verify(delta_p_readmit)  # a variable: no fresh inputs to draw
 
-    def verify(self, delta_p_malignant):
-        _q3_check(delta_p_malignant, tol=1e-6)
+    def verify(self, delta_p_readmit):
+        _q3_check(delta_p_readmit, tol=1e-6)
 
-    def verify_hidden(self, seed, delta_p_malignant):
-        _q3_check(delta_p_malignant, tol=1e-10)
+    def verify_hidden(self, seed, delta_p_readmit):
+        _q3_check(delta_p_readmit, tol=1e-10)
 
 
 # =================================================================================================
@@ -672,12 +689,12 @@ def _equal_sample(tree, x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _q4_variable(rules_74) -> None:
-    w = _wine()
-    got = _parse_rules(rules_74, "rules_74", w.names)
-    ref = _ref_rules(w.tree, w.X[WINE_ROW], w.names)
+def _q4_variable(rules_patient) -> None:
+    w = _cancer_tree()
+    got = _parse_rules(rules_patient, "rules_patient", w.names)
+    ref = _ref_rules(w.tree, w.X[CASE_ROW], w.names)
     others = [
-        (f"row {r}", _ref_rules(w.tree, w.X[r], w.names)) for r in (WINE_ROW - 1, WINE_ROW + 1, 0)
+        (f"row {r}", _ref_rules(w.tree, w.X[r], w.names)) for r in (CASE_ROW - 1, CASE_ROW + 1, 0)
     ]
     others = [(label, o) for label, o in others if not _same(o, ref)]
     if _same(got, ref):
@@ -685,23 +702,23 @@ def _q4_variable(rules_74) -> None:
     for label, o in others:
         if _same(got, o):
             raise Incorrect(
-                f"`rules_74` = {show(got)} is the path of the wrong sample ({label} of X_wine). "
-                f"Pass `X_wine.iloc[{WINE_ROW}]`: the row at position {WINE_ROW}."
+                f"`rules_patient` = {show(got)} is the path of the wrong sample ({label} of "
+                f"X_cancer_test). Pass the row at position {CASE_ROW}."
             )
-    _q4_diagnose(got, ref, w.X[WINE_ROW], w.tree, w.names, [], "", "rules_74")
+    _q4_diagnose(got, ref, w.X[CASE_ROW], w.tree, w.names, [], "", "rules_patient")
 
 
 @key_for(m06.q4)
 class PathRules(Question):
     def references(self):
-        w = _wine()
+        c = _cancer_tree()
         return {
             "path_rules": lambda tree, x, feature_names: _ref_rules(
                 tree, np.asarray(x, dtype=float), list(feature_names)),
-            "rules_74": _ref_rules(w.tree, w.X[WINE_ROW], w.names),
+            "rules_patient": _ref_rules(c.tree, c.X[CASE_ROW], c.names),
         }
 
-    def verify(self, path_rules, rules_74):
+    def verify(self, path_rules, rules_patient):
         tree, X, names = _q4_toy()
         first = [("sample 0", _ref_rules(tree, X[0], names))]
         for i in (0, 3, 7):
@@ -715,9 +732,9 @@ class PathRules(Question):
         first = [("the first row of X_wine", _ref_rules(w.tree, w.X[0], w.names))]
         for i in (60, 130):
             _q4_run(path_rules, w.tree, w.X[i], w.names, first, f"On the wine tree, for row {i}, ")
-        _q4_variable(rules_74)
+        _q4_variable(rules_patient)
 
-    def verify_hidden(self, seed, path_rules, rules_74):
+    def verify_hidden(self, seed, path_rules, rules_patient):
         rng = np.random.default_rng(seed)
         for _ in range(4):
             n, p = int(rng.integers(40, 120)), int(rng.integers(3, 6))
@@ -732,7 +749,7 @@ class PathRules(Question):
                 x = X[i] if i % 2 else _equal_sample(tree, X[i])
                 _q4_run(path_rules, tree, x, names, first if i else [],
                         f"On a fresh tree (features {names}), for x = {x.tolist()}, ")  # fmt: skip
-        _q4_variable(rules_74)
+        _q4_variable(rules_patient)
 
 
 # =================================================================================================
@@ -794,7 +811,8 @@ def _q5_check(rule_tree, root_feature, root_threshold, second_feature, second_th
             f"`rule_tree` has depth {depth}; the rule has two conditions, so use `max_depth=2`."
         )
     ref = r.tree.tree_
-    grid = np.random.default_rng(6).random((400, 4))
+    lo, hi = r.X.min().to_numpy(), r.X.max().to_numpy()
+    grid = lo + np.random.default_rng(6).random((400, 4)) * (hi - lo)
     with_names = pd.DataFrame(grid, columns=r.names)
     try:
         theirs = _tree_predict(tree, np.asarray(facts.attrs.get("classes_")), grid)
@@ -807,13 +825,13 @@ def _q5_check(rule_tree, root_feature, root_threshold, second_feature, second_th
             "`X_rule`, `y_rule` with `random_state=0`. Fit it on all of `X_rule` and `y_rule`."
         )
     thresholds = {int(n): float(ref.threshold[n]) for n in range(ref.node_count)}
-    left = int(ref.children_left[0])
+    second = int(ref.children_right[0])
     # The root.
     feat = as_str(root_feature, "root_feature")
     right_feat = r.names[ref.feature[0]]
     if feat != right_feat:
         said = f"`root_feature` = {feat!r}"
-        if feat == r.names[ref.feature[left]]:
+        if feat == r.names[ref.feature[second]]:
             raise Incorrect(
                 f"{said} is the feature of the *second* split, or the first condition as the rule "
                 "is written. The root is whichever split lowers the impurity most: read "
@@ -823,6 +841,12 @@ def _q5_check(rule_tree, root_feature, root_threshold, second_feature, second_th
     thr = as_float(root_threshold, "root_threshold")
     if not close(thr, thresholds[0], rtol=0, atol=tol):
         said = f"`root_threshold` = {thr:.4g}"
+        # The rule's own numbers first: they sit inside the rounding band (issue 14).
+        if close(thr, 1.4, atol=1e-9) or close(thr, 40.0, atol=1e-9):
+            raise Incorrect(
+                f"{said} is a value from the rule as written, not what the tree learnt. Read the "
+                "learnt threshold of node 0 from the fitted tree."
+            )
         if close(thr, thresholds[0], rtol=0, atol=1e-3):
             raise Incorrect(f"{said} is close, but do not round it: read it from the tree.")
         if any(close(thr, v, rtol=0, atol=1e-6) for n, v in thresholds.items() if n):
@@ -830,37 +854,33 @@ def _q5_check(rule_tree, root_feature, root_threshold, second_feature, second_th
                 f"{said} is the threshold of the wrong node: the root is node 0, "
                 "`rule_tree.tree_.threshold[0]`."
             )
-        if close(thr, 0.3, atol=1e-9) or close(thr, 0.5, atol=1e-9):
-            raise Incorrect(
-                f"{said} is a value from the rule as written, not what the tree learnt. Read the "
-                "learnt threshold from `rule_tree.tree_.threshold[0]`."
-            )
         raise Incorrect(f"{said} is not the threshold of the root split of `rule_tree`.")
-    # The second split: the root's left child (where the rule can still be true).
+    # The second split: the root's right child (where the rule can still be true).
     feat2 = as_str(second_feature, "second_feature")
-    if feat2 != r.names[ref.feature[left]]:
+    if feat2 != r.names[ref.feature[second]]:
         raise Incorrect(
-            f"`second_feature` = {feat2!r} is not the feature of the split in the root's left "
-            "child (`rule_tree.tree_.children_left[0]`)."
+            f"`second_feature` = {feat2!r} is not the feature of the split in the root's right "
+            "child."
         )
     thr2 = as_float(second_threshold, "second_threshold")
-    if not close(thr2, thresholds[left], rtol=0, atol=tol):
+    if not close(thr2, thresholds[second], rtol=0, atol=tol):
         said = f"`second_threshold` = {thr2:.4g}"
-        if close(thr2, thresholds[left], rtol=0, atol=1e-3):
+        if close(thr2, 1.4, atol=1e-9) or close(thr2, 40.0, atol=1e-9):
+            raise Incorrect(
+                f"{said} is a value from the rule as written, not what the tree learnt."
+            )
+        if close(thr2, thresholds[second], rtol=0, atol=1e-3):
             raise Incorrect(f"{said} is close, but do not round it: read it from the tree.")
         if close(thr2, -2.0):
             raise Incorrect(
                 f"{said}: -2 marks a leaf in `tree_.threshold`. Node 2 is not the second split: "
-                "the left child of the root is `tree_.children_left[0]`."
+                "node ids go depth first, so look the root's right child up in "
+                "`tree_.children_right`."
             )
-        if any(close(thr2, v, rtol=0, atol=1e-6) for n, v in thresholds.items() if n != left):
+        if any(close(thr2, v, rtol=0, atol=1e-6) for n, v in thresholds.items() if n != second):
             raise Incorrect(
-                f"{said} is the threshold of the wrong node. Use the root's left child, "
-                "`rule_tree.tree_.children_left[0]`."
-            )
-        if close(thr2, 0.3, atol=1e-9) or close(thr2, 0.5, atol=1e-9):
-            raise Incorrect(
-                f"{said} is a value from the rule as written, not what the tree learnt."
+                f"{said} is the threshold of the wrong node. Use the root's right child, "
+                "`tree_.children_right[0]`."
             )
         raise Incorrect(f"{said} is not the threshold of the second split of `rule_tree`.")
 
@@ -872,13 +892,13 @@ class RecoverRule(Question):
     def references(self):
         r = _rule()
         t = r.tree.tree_
-        left = int(t.children_left[0])
+        second = int(t.children_right[0])
         return {
             "rule_tree": r.tree,
             "root_feature": r.names[t.feature[0]],
             "root_threshold": float(t.threshold[0]),
-            "second_feature": r.names[t.feature[left]],
-            "second_threshold": float(t.threshold[left]),
+            "second_feature": r.names[t.feature[second]],
+            "second_threshold": float(t.threshold[second]),
         }
 
     def verify_graded(self, seed, **values):
@@ -910,10 +930,10 @@ def _q6_check(mdi, pi_test, mdi_rank_random, pi_rank_random, rtol: float) -> Non
         said = f"`mdi` = {_vec(m, names)}"
         if _near(m, c.pi_test, rtol=1e-3) or _near(m, c.pi_train, rtol=1e-3):
             raise Incorrect(f"{said}: these are permutation importances; MDI is "
-                            "`rf_credit.feature_importances_`.")  # fmt: skip
+                            "`rf_hosp.feature_importances_`.")  # fmt: skip
         if _near(m, c.mdi, rtol=1e-3):
             raise Incorrect(f"{said} is close, but do not round it.")
-        raise Incorrect(f"{said} is not the MDI (`feature_importances_`) of `rf_credit`.")
+        raise Incorrect(f"{said} is not the MDI (`feature_importances_`) of `rf_hosp`.")
     p = _series(pi_test, "pi_test", names)
     if not _near(p, c.pi_test, rtol=rtol):
         said = f"`pi_test` = {_vec(p, names)}"
@@ -921,7 +941,7 @@ def _q6_check(mdi, pi_test, mdi_rank_random, pi_rank_random, rtol: float) -> Non
             raise Incorrect(
                 f"{said}: this permutation importance was computed on the training data. The "
                 "forest has memorised the training rows, noise included, so there even "
-                "`random_num` looks useful. Use unseen data: `X_credit_test`, `y_credit_test`."
+                "`random_num` looks useful. Use unseen data: `X_hosp_test`, `y_hosp_test`."
             )
         if _near(p, c.mdi, rtol=1e-3):
             raise Incorrect(f"{said}: that is the MDI again, not permutation importance.")
@@ -943,7 +963,9 @@ def _q6_check(mdi, pi_test, mdi_rank_random, pi_rank_random, rtol: float) -> Non
             continue
         said = f"`{name}` = {k}"
         if not 1 <= k <= len(names):
-            raise Incorrect(f"{said}, but a rank runs from 1 (most important) to {len(names)}.")
+            zero = " (it looks 0-based)" if k == right - 1 else ""
+            raise Incorrect(f"{said}, but a rank runs from 1 (most important) to {len(names)}"
+                            f"{zero}.")  # fmt: skip
         reasons = []
         if k == right - 1:
             reasons.append("it looks 0-based; rank 1 is the most important feature")
@@ -984,7 +1006,314 @@ class MdiVersusPermutation(Question):
         _q6_check(mdi, pi_test, mdi_rank_random, pi_rank_random, rtol=1e-10)
 
 
-# The decorator turns each class into its question instance: by label, and as q1 ... q6.
-q1, q2, q3, q4, q5, q6 = (
-    StandardizedCoefs, OddsRatios, ProbabilityChange, PathRules, RecoverRule, MdiVersusPermutation)
-QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6)}
+# =================================================================================================
+# q7: a GAM's centred shape function (part 3 of issue 14)
+# =================================================================================================
+#: The GAM of q7 and q8: cubic B-splines on 5 knots per feature (7 basis columns each), then a
+#: ridge regression (alpha = 1).
+N_KNOTS, DEGREE, RIDGE_ALPHA = 5, 3, 1.0
+N_BASIS = N_KNOTS + DEGREE - 1
+#: q7's reading: the GAM of the crop training split, rainfall on a 10 mm grid.
+RAIN_GRID = np.arange(200.0, 1301.0, 10.0)
+
+
+def _gam(X: pd.DataFrame, y) -> object:
+    return make_pipeline(SplineTransformer(n_knots=N_KNOTS, degree=DEGREE),
+                         Ridge(alpha=RIDGE_ALPHA)).fit(X, y)  # fmt: skip
+
+
+def _at(X: pd.DataFrame, feature: str, values: np.ndarray, others: pd.Series) -> pd.DataFrame:
+    """Rows that hold ``others`` in every column but ``feature``, which runs through ``values``."""
+    G = pd.DataFrame({c: np.full(len(values), float(others[c])) for c in X.columns})
+    G[feature] = values
+    return G
+
+
+def _q7_refs(X: pd.DataFrame, y, feature: str, grid: np.ndarray) -> dict[str, np.ndarray]:
+    """The right answer (``"ref"``) and what each catalogued mistake returns instead."""
+    gam = _gam(X, y)
+    spline, ridge = gam[0], gam[-1]
+    j = list(X.columns).index(feature)
+    G = _at(X, feature, grid, X.mean())
+
+    def block(rows: pd.DataFrame, k: int) -> np.ndarray:
+        return spline.transform(rows)[:, j * k:(j + 1) * k] @ ridge.coef_[j * k:(j + 1) * k]
+
+    raw, raw_rows = block(G, N_BASIS), block(X, N_BASIS)
+    wrong, wrong_rows = block(G, N_KNOTS), block(X, N_KNOTS)  # blocks of n_knots columns
+    return {
+        "ref": raw - raw_rows.mean(),
+        "raw": raw,
+        "grid_centred": raw - raw.mean(),
+        "intercept": raw - raw_rows.mean() + ridge.intercept_,
+        "prediction": gam.predict(G),
+        "anchored": raw - raw[0],
+        "wrong_block": wrong - wrong_rows.mean(),
+        "coef": ridge.coef_[j * N_BASIS:(j + 1) * N_BASIS].copy(),
+    }
+
+
+def _q7_separated(refs: dict[str, np.ndarray]) -> bool:
+    """Does every catalogued mistake give an answer far from the right one?"""
+    scale = max(float(np.ptp(refs["ref"])), 1e-9)
+    return all(
+        np.max(np.abs(refs[k] - refs["ref"])) > 1e-3 * scale
+        for k in ("raw", "grid_centred", "intercept", "prediction", "anchored", "wrong_block")
+    )
+
+
+def _q7_diagnose(got, refs, feature: str, where: str) -> None:
+    name = f"gam_shape(X, y, {feature!r}, grid)"
+    ref = refs["ref"]
+    if type(got) in (list, tuple, np.ndarray, pd.Series):
+        values = as_array(got, name)
+    else:
+        raise Incorrect(f"{where}`{name}` should return a 1-D array of floats, one per grid value, "
+                        f"but it returned a {type_name(got)}: {show(got)}.")  # fmt: skip
+    if values.shape == refs["coef"].shape and _near(values, refs["coef"], rtol=1e-4):
+        raise Incorrect(
+            f"{where}`{name}` returned {show(values)}: the {N_BASIS} spline coefficients of "
+            f"{feature!r}, read as if they were the effect. A coefficient weights one basis "
+            "bump; the shape function is the basis block times its coefficients, evaluated at "
+            "each grid value."
+        )
+    if values.shape != ref.shape:
+        raise Incorrect(f"{where}`{name}` has shape {values.shape}; we want one value per grid "
+                        f"value, shape {ref.shape}.")  # fmt: skip
+    if _near(values, ref, rtol=1e-6):
+        return
+    said = f"{where}`{name}` is {show(values)}"
+    if _near(values, refs["raw"], rtol=1e-4):
+        raise Incorrect(
+            f"{said}: the right curve, but not centred. A shape function's level is arbitrary (the "
+            "intercept can absorb any constant), so we centre it: subtract its mean over the rows "
+            "of X."
+        )
+    if _near(values, refs["grid_centred"], rtol=1e-4):
+        raise Incorrect(
+            f"{said}: centred over the grid, not over the rows of X. The grid is only where we "
+            "draw the curve; its mean depends on the range we chose. Subtract the mean of the "
+            "shape function over the data's rows."
+        )
+    if _near(values, refs["intercept"], rtol=1e-4):
+        raise Incorrect(f"{said}: you added the intercept. A centred shape function leaves the "
+                        "intercept out.")  # fmt: skip
+    if _near(values, refs["prediction"], rtol=1e-4):
+        raise Incorrect(
+            f"{said}: that is the model's prediction along the grid (the intercept and the other "
+            "features' contributions included), not the feature's centred shape function."
+        )
+    if _near(values, refs["anchored"], rtol=1e-4):
+        raise Incorrect(
+            f"{said}: anchored at the first grid value (it starts at 0). Centre it over the rows "
+            "of X instead, so that 0 means an average contribution."
+        )
+    if _near(values, refs["wrong_block"], rtol=1e-4):
+        raise Incorrect(
+            f"{said}: the wrong block of coefficients. With {N_KNOTS} knots and degree {DEGREE}, "
+            f"`SplineTransformer` makes n_knots + degree - 1 = {N_BASIS} columns per feature, "
+            "one feature after another."
+        )
+    offset = values - ref
+    if np.ptp(offset) <= 1e-6 * max(float(np.ptp(ref)), 1.0):
+        raise Incorrect(f"{said}: the right shape, shifted by a constant. Centre it: its mean over "
+                        "the rows of X must be 0.")  # fmt: skip
+    raise Incorrect(
+        f"{said}; this is not the centred shape function of a GAM (cubic splines, {N_KNOTS} "
+        f"knots, ridge alpha={RIDGE_ALPHA:g}) fitted on X and y."
+    )
+
+
+def _q7_call(func, X: pd.DataFrame, y: pd.Series, feature: str, grid: np.ndarray, where: str):
+    refs = _q7_refs(X, y, feature, grid)
+    got = call(func, "gam_shape", X.copy(), y.copy(), feature, grid.copy())
+    _q7_diagnose(got, refs, feature, where)
+
+
+def _q7_toy(rng: np.random.Generator, n: int, names: list[str]):
+    """A table whose y is additive and bent in every feature, on very different scales."""
+    scales = 10.0 ** rng.uniform(-1, 3, len(names))
+    U = rng.random((n, len(names)))
+    X = pd.DataFrame(U * scales, columns=names)
+    amp = rng.uniform(0.5, 3.0, len(names))
+    y = (amp * np.sin(3.0 * U + rng.uniform(0, 3, len(names)))).sum(axis=1) + rng.normal(0, 0.3, n)
+    return X, pd.Series(y, name="target")
+
+
+def _q7_case(rng: np.random.Generator, names: list[str]):
+    """A fresh table, feature and grid such that every catalogued mistake is separated (bounded)."""
+    for _ in range(20):
+        X, y = _q7_toy(rng, int(rng.integers(80, 200)), names)
+        feature = str(rng.choice(names))
+        lo, hi = np.quantile(X[feature], [rng.uniform(0.0, 0.15), rng.uniform(0.45, 0.75)])
+        grid = np.sort(rng.uniform(lo, hi, int(rng.integers(15, 30))))
+        if _q7_separated(_q7_refs(X, y, feature, grid)):
+            return X, y, feature, grid
+    raise RuntimeError("no separating case in 20 draws")  # never seen; a loud failure in tests
+
+
+def _crop_train():
+    X, y = make_crop_yield()
+    return train_test_split(X, y, test_size=0.3, random_state=0)
+
+
+@functools.lru_cache(maxsize=1)
+def _crop() -> SimpleNamespace:
+    """q7's and q8's crop trials: the GAM's rainfall peak and four models' R^2."""
+    X_train, X_test, y_train, y_test = _crop_train()
+    gam = _gam(X_train, y_train)
+    shape = _q7_refs(X_train, y_train, "rainfall_mm", RAIN_GRID)["ref"]
+    models = {
+        "linear": LinearRegression(),
+        "gam": gam,
+        "tree": DecisionTreeRegressor(max_depth=3, random_state=0),
+        "forest": RandomForestRegressor(n_estimators=100, random_state=0),
+    }
+    test, train, mse = {}, {}, {}
+    for k, m in models.items():
+        if k != "gam":
+            m.fit(X_train, y_train)
+        test[k], train[k] = m.score(X_test, y_test), m.score(X_train, y_train)
+        mse[k] = float(np.mean((m.predict(X_test) - y_test.to_numpy()) ** 2))
+    return SimpleNamespace(
+        peak=float(RAIN_GRID[int(np.argmax(shape))]),
+        peak_raw=float(X_train["rainfall_mm"].to_numpy()[int(np.argmax(y_train.to_numpy()))]),
+        test=test, train=train, mse=mse,
+    )  # fmt: skip
+
+
+def _q7_variable(rain_peak_mm) -> None:
+    c = _crop()
+    v = as_float(rain_peak_mm, "rain_peak_mm")
+    if close(v, c.peak, rtol=0, atol=1e-6):
+        return
+    said = f"`rain_peak_mm` = {v:.6g}"
+    if close(v, c.peak_raw, rtol=0, atol=1e-6):
+        raise Incorrect(
+            f"{said} is the rainfall of the highest-yield field in the data, not where the GAM's "
+            "rainfall curve peaks: one field's yield mixes every feature and its noise."
+        )
+    if not any(close(v, g, rtol=0, atol=1e-6) for g in RAIN_GRID):
+        raise Incorrect(f"{said} is not one of the values of `rain_grid`.")
+    raise Incorrect(f"{said} is not the value of `rain_grid` where the GAM's centred rainfall "
+                    "shape function is largest.")  # fmt: skip
+
+
+@key_for(m06.q7)
+class GamShape(Question):
+    def references(self):
+        return {
+            "gam_shape": lambda X, y, feature, grid: _q7_refs(
+                X, y, str(feature), np.asarray(grid, dtype=float))["ref"],
+            "rain_peak_mm": _crop().peak,
+        }
+
+    def verify(self, gam_shape, rain_peak_mm):
+        rng = np.random.default_rng(607)
+        X, y = _q7_toy(rng, 120, ["dose_mg", "age_years", "ratio"])
+        grid = np.linspace(X["age_years"].quantile(0.1), X["age_years"].quantile(0.6), 12)
+        _q7_call(gam_shape, X, y, "age_years", grid,
+                 "On a small table (dose_mg, age_years, ratio), for age_years, ")  # fmt: skip
+        _q7_variable(rain_peak_mm)
+
+    def verify_hidden(self, seed, gam_shape, rain_peak_mm):
+        rng = np.random.default_rng(seed)
+        for _ in range(3):
+            names = [str(v) for v in rng.choice(_NAME_POOL, size=int(rng.integers(2, 5)),
+                                                replace=False)]  # fmt: skip
+            X, y, feature, grid = _q7_case(rng, names)
+            _q7_call(gam_shape, X, y, feature, grid,
+                     f"On a fresh table (features {names}), for {feature}, ")  # fmt: skip
+        _q7_variable(rain_peak_mm)
+
+
+# =================================================================================================
+# q8: which glass box, and what it gives up (a judgement on held-out R^2)
+# =================================================================================================
+GLASS_BOXES = ("linear", "gam", "tree")
+
+
+def _q8_r2(value, name: str, key: str, tol: float) -> None:
+    c = _crop()
+    v = as_float(value, name)
+    if close(v, c.test[key], rtol=tol, atol=0):
+        return
+    said = f"`{name}` = {v:.4g}"
+    if close(v, c.train[key], rtol=1e-6, atol=1e-9):
+        raise Incorrect(
+            f"{said} is measured on the training rows, which the model has seen (a forest "
+            "nearly memorises them). Score it on `X_crop_test`, `y_crop_test`."
+        )
+    if close(v, c.mse[key], rtol=1e-6, atol=1e-9):
+        raise Incorrect(f"{said} is a mean squared error; we asked for R² (`model.score`).")
+    if close(v, c.test[key], rtol=1e-3, atol=0):
+        raise Incorrect(f"{said} is close, but not equal: compute it, do not round it.")
+    raise Incorrect(f"{said} is not the held-out R² of the model the question describes.")
+
+
+def _q8_check(r2_gam, r2_forest, best_glass_box, r2_given_up, tol: float) -> None:
+    c = _crop()
+    _q8_r2(r2_gam, "r2_gam", "gam", tol)
+    _q8_r2(r2_forest, "r2_forest", "forest", tol)
+    best = max(GLASS_BOXES, key=lambda k: c.test[k])
+    choice = as_str(best_glass_box, "best_glass_box")
+    if choice != best:
+        said = f"`best_glass_box` = {choice!r}"
+        if choice not in GLASS_BOXES:
+            raise Incorrect(
+                f"{said}: choose one of {list(GLASS_BOXES)}; a random forest of 100 deep trees "
+                "has no single curve or rule per feature, so it is not a glass box."
+            )
+        if choice == max(GLASS_BOXES, key=lambda k: c.train[k]):
+            raise Incorrect(f"{said} has the best R² on the training rows; choose by held-out R².")
+        raise Incorrect(f"{said} does not have the highest held-out R² of the three glass boxes.")
+    v = as_float(r2_given_up, "r2_given_up")
+    right = c.test["forest"] - c.test[best]
+    if close(v, right, rtol=tol, atol=1e-12):
+        return
+    said = f"`r2_given_up` = {v:.4g}"
+    if close(v, -right, rtol=1e-6, atol=1e-12):
+        raise Incorrect(
+            f"{said} has the wrong sign: we asked for the forest's held-out R² minus the glass "
+            "box's (positive when the glass box is worse)."
+        )
+    if close(v, c.train["forest"] - c.train[best], rtol=1e-6, atol=1e-12):
+        raise Incorrect(
+            f"{said} compares the models on the training rows, where the forest has memorised "
+            "the noise; the gap that matters is on the test rows."
+        )
+    if close(v, right, rtol=1e-3, atol=1e-9):
+        raise Incorrect(f"{said} is close, but not equal: compute it, do not round it.")
+    raise Incorrect(f"{said} is not the forest's held-out R² minus that of `best_glass_box`.")
+
+
+@key_for(m06.q8)
+class GlassBoxCost(Question):
+    tolerance = {"rtol": 1e-6, "atol": 1e-12}
+
+    def references(self):
+        c = _crop()
+        best = max(GLASS_BOXES, key=lambda k: c.test[k])
+        return {
+            "r2_gam": c.test["gam"],
+            "r2_forest": c.test["forest"],
+            "best_glass_box": best,
+            "r2_given_up": c.test["forest"] - c.test[best],
+        }
+
+    def verify_graded(self, seed, **values):
+        self.verify(**values)  # variables: no fresh inputs to draw
+
+    def verify(self, r2_gam, r2_forest, best_glass_box, r2_given_up):
+        _q8_check(r2_gam, r2_forest, best_glass_box, r2_given_up, tol=1e-6)
+
+    def verify_hidden(self, seed, r2_gam, r2_forest, best_glass_box, r2_given_up):
+        _q8_check(r2_gam, r2_forest, best_glass_box, r2_given_up, tol=1e-10)
+
+
+# The decorator turns each class into its question instance: by label, and as q1 ... q8.
+q1, q2, q3, q4, q5, q6, q7, q8 = (
+    StandardizedCoefs, OddsRatios, ProbabilityChange, PathRules, RecoverRule, MdiVersusPermutation,
+    GamShape, GlassBoxCost)
+QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6, q7, q8)}
+
