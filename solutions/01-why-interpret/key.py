@@ -20,8 +20,10 @@ import functools
 
 import numpy as np
 import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
-from grader.checks import m01
+from grader.checks import m01, wire
 from grader.checks.core import Incorrect, Question, call, key_for
 from grader.checks.m01 import METHODS as _METHODS
 from grader.checks.m01 import parse_taxonomy
@@ -475,16 +477,11 @@ _CANCER = {"C": 0.05, "max_iter": 1000}
 @functools.lru_cache(maxsize=1)
 def _cancer():
     """``(model, X_test)``: the setup cell's pipeline on ``breast_cancer_split()``."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     from grader.datasets import breast_cancer_split
 
     split = breast_cancer_split()
-    model = make_pipeline(StandardScaler(), LogisticRegression(**_CANCER)).fit(
-        split.X_train, split.y_train
-    )
+    model = wire.fitted([(StandardScaler, {}), (LogisticRegression, _CANCER)],
+                        split.X_train, split.y_train)
     return model, split.X_test
 
 
@@ -505,10 +502,6 @@ def _parts(model, x_row: pd.Series) -> dict[str, np.ndarray]:
 
 def _synthetic_model(rng: np.random.Generator):
     """A fresh standardised logistic regression on made-up features with very unequal scales."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     p = int(rng.integers(4, 8))
     names = [
         f"{w}_{i}"
@@ -521,7 +514,8 @@ def _synthetic_model(rng: np.random.Generator):
     X = pd.DataFrame(centre + spread * rng.standard_normal((200, p)), columns=names)
     w = rng.normal(0, 1.5, size=p)
     y = (rng.random(200) < 1 / (1 + np.exp(-((X - centre) / spread).to_numpy() @ w))).astype(int)
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=1000)).fit(X, y)
+    model = wire.fitted([(StandardScaler, {}), (LogisticRegression, {"C": 0.5, "max_iter": 1000})],
+                        X, y)
     return model, X
 
 
