@@ -372,11 +372,11 @@ class LeakDetective(Question):
         if allclose(got, _permutation_reference("test"), rtol=0, atol=0.03):
             raise Incorrect(
                 f"{shown} is close to the right values but not equal to them. Use exactly "
-                "`n_repeats=5, random_state=0` and the default scoring, on `leaky_model`."
+                "`n_repeats=5, random_state=0` and the default scoring, on `default_model`."
             )
         raise Incorrect(
-            f"{shown} does not match `permutation_importance(leaky_model, X_test, y_test, "
-            "n_repeats=5, random_state=0).importances_mean`."
+            f"{shown} is not the mean permutation importance of `default_model` on the test "
+            "split (5 repeats, random_state=0, default scoring), one value per column."
         )
 
     def _leak(self, leaky_feature) -> str:
