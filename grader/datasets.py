@@ -580,3 +580,83 @@ def make_dosage_rule(n: int = 1000, noise: float = 0.05, seed: int = 0) -> tuple
     clean = ((X["creatinine"] > 1.4) & (X["dose_mg"] > 40.0)).to_numpy().astype(int)
     y = np.where(rng.random(n) < noise, 1 - clean, clean)
     return X, pd.Series(y, name="adverse")
+
+
+# --- modules 01 and 02 (second edition) ---
+#: Ground truth of :func:`make_loan_default`: the log-odds of default are this linear function of
+#: the application-time features, each centred at :data:`LOAN_DEFAULT_CENTRE` (``age`` has no
+#: effect). The two leaky columns are generated *from* the outcome, not the other way round.
+LOAN_DEFAULT_TRUE_LOGIT = {
+    "intercept": -1.2,
+    "debt_to_income": 0.12,
+    "late_payments_2y": 1.0,
+    "income": -0.035,
+    "credit_history_years": -0.06,
+    "loan_amount": 0.03,
+    "age": 0.0,
+}
+LOAN_DEFAULT_CENTRE = {"debt_to_income": 32.0, "late_payments_2y": 0.8, "income": 55.0,
+                       "credit_history_years": 10.0, "loan_amount": 20.0, "age": 45.0}
+
+
+def make_loan_default(n: int = 2000, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Synthetic personal-loan records with *two* leaky columns, one strong and one weak.
+
+    Application-time columns: ``age`` (years), ``income`` (thousands of dollars a year),
+    ``debt_to_income`` (monthly debt payments as a percentage of income), ``credit_history_years``
+    (years since the first credit account), ``late_payments_2y`` (late payments in the two years
+    before the application, a count) and ``loan_amount`` (thousands of dollars). The target
+    ``defaulted`` (1 = the loan defaulted) follows the logistic model of
+    :data:`LOAN_DEFAULT_TRUE_LOGIT` around :data:`LOAN_DEFAULT_CENTRE`.
+
+    Leaks, recorded after the loan was granted: ``collection_calls`` (calls made by the
+    collections team, 1 + Poisson(5) for a default, Poisson(0.1) otherwise) nearly separates the
+    classes; ``hardship_plan`` (1 if the borrower later joined a hardship repayment plan:
+    probability 0.45 for a default, 0.04 otherwise) is weaker and shows up only once the first
+    leak is removed.
+    """
+    rng = np.random.default_rng(seed)
+    age = rng.integers(21, 71, n)
+    income = np.round(np.exp(rng.normal(np.log(55.0), 0.45, n)), 1)
+    dti = np.round(np.clip(rng.normal(32.0, 10.0, n), 5.0, 70.0), 1)
+    history = np.round(np.clip((age - 18) * rng.uniform(0.2, 1.0, n), 0.5, None), 1)
+    late = rng.poisson(0.8, n)
+    amount = np.round(rng.uniform(2.0, 40.0, n), 1)
+    columns = {"age": age, "income": income, "debt_to_income": dti,
+               "credit_history_years": history, "late_payments_2y": late, "loan_amount": amount}
+    logit = LOAN_DEFAULT_TRUE_LOGIT["intercept"] + sum(
+        LOAN_DEFAULT_TRUE_LOGIT[k] * (columns[k] - LOAN_DEFAULT_CENTRE[k]) for k in columns
+    )
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+    calls = np.where(y == 1, 1 + rng.poisson(5.0, n), rng.poisson(0.1, n))
+    hardship = (rng.random(n) < np.where(y == 1, 0.45, 0.04)).astype(int)
+    X = pd.DataFrame(columns)
+    X.insert(2, "hardship_plan", hardship)
+    X["collection_calls"] = calls
+    return X, pd.Series(y, name="defaulted")
+
+
+def make_tutoring(n: int = 1500, seed: int = 0) -> pd.DataFrame:
+    """A confounded tutoring programme (Simpson's paradox with three strata) for module 02.
+
+    Columns: ``prior_grade`` (categorical "low"/"middle"/"high", the grade band before the
+    programme), ``tutored`` (0/1) and ``passed`` (0/1, the end-of-year exam). Tutoring went mostly
+    to weak students (75 %, 35 % and 10 % of the three bands), who pass less often (base rates
+    0.35, 0.62, 0.88). Within each band tutoring raises the chance of passing, by 0.22, 0.10 and
+    0.03: the effect is largest where it was given most, so the effect on the tutored students
+    (weights: the bands' shares among the tutored) is larger than the effect averaged over all
+    students, while the pooled comparison makes tutoring look useless or harmful.
+    """
+    rng = np.random.default_rng(seed)
+    band = rng.choice(3, size=n, p=[0.35, 0.4, 0.25])
+    tutored = rng.random(n) < np.array([0.75, 0.35, 0.1])[band]
+    chance = np.array([0.35, 0.62, 0.88])[band] + np.array([0.22, 0.10, 0.03])[band] * tutored
+    passed = rng.random(n) < chance
+    labels = np.array(["low", "middle", "high"])
+    return pd.DataFrame(
+        {
+            "prior_grade": pd.Categorical(labels[band], categories=list(labels)),
+            "tutored": tutored.astype(int),
+            "passed": passed.astype(int),
+        }
+    )

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.datasets import load_wine
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
@@ -29,12 +30,13 @@ from grader.checks import core
 from grader.checks import m01 as student_m01
 from grader.checks.core import Incorrect, NotAttempted
 from grader.checks.offline import load_key_file
-from grader.datasets import breast_cancer_split, make_readmission
+from grader.datasets import make_loan_default
 
 ROOT = Path(__file__).resolve().parents[1]
 m01 = load_key_file(ROOT / "solutions/01-why-interpret/key.py")
 
-SEEDS = (1011, 7, 123456)
+#: Hidden-test seeds: every catalogued mistake must fail, and every right answer pass, for each.
+SEEDS = (1011, 7, 123456, 1, 2, 99, 2024, 31337)
 
 
 def fails(check, *args, **kwargs) -> str:
@@ -48,9 +50,9 @@ def fails(check, *args, **kwargs) -> str:
 
 
 @pytest.fixture(scope="module")
-def hospital():
-    X, y = make_readmission(n=2000, seed=0)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
+def loans():
+    X, y = make_loan_default(n=2000, seed=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=1)
     model = RandomForestClassifier(
         n_estimators=100, min_samples_leaf=5, random_state=0, n_jobs=1
     ).fit(X_train, y_train)
@@ -58,8 +60,8 @@ def hospital():
 
 
 @pytest.fixture(scope="module")
-def importances(hospital):
-    X_train, X_test, y_train, y_test, model = hospital
+def importances(loans):
+    X_train, X_test, y_train, y_test, model = loans
 
     def on(X, y, **kw):
         settings = {"n_repeats": 5, "random_state": 0, "n_jobs": 1, **kw}
@@ -75,13 +77,15 @@ def importances(hospital):
 
 
 @pytest.fixture(scope="module")
-def accuracies(hospital):
-    X_train, X_test, y_train, y_test, model = hospital
-    leak = "followup_billing"
-    honest = clone(model).fit(X_train.drop(columns=leak), y_train)
+def accuracies(loans):
+    X_train, X_test, y_train, y_test, model = loans
+    leaks = ["collection_calls", "hardship_plan"]
+    honest = clone(model).fit(X_train.drop(columns=leaks), y_train)
+    one = clone(model).fit(X_train.drop(columns=leaks[0]), y_train)
     return {
-        "honest": honest.score(X_test.drop(columns=leak), y_test),
-        "honest_train": honest.score(X_train.drop(columns=leak), y_train),
+        "honest": honest.score(X_test.drop(columns=leaks), y_test),
+        "honest_train": honest.score(X_train.drop(columns=leaks), y_train),
+        "one_leak": one.score(X_test.drop(columns=leaks[0]), y_test),
         "leak": model.score(X_test, y_test),
         "baseline": y_test.value_counts(normalize=True).max(),
         "minority": y_test.mean(),
@@ -89,11 +93,22 @@ def accuracies(hospital):
     }
 
 
+class _Split:
+    def __init__(self, X_train, X_test):
+        self.X_train, self.X_test = X_train, X_test
+
+
 @pytest.fixture(scope="module")
 def cancer():
-    split = breast_cancer_split()
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=1000))
-    return split, model.fit(split.X_train, split.y_train)
+    """The notebook's q5 setup: the wine table, cultivar A against the others (the fixture keeps
+    its old name; ``split.X_test`` is ``Xw_test``)."""
+    wine = load_wine(as_frame=True)
+    y = (wine.target == 0).astype(int)
+    X_train, X_test, y_train, _ = train_test_split(
+        wine.data, y, test_size=0.3, stratify=y, random_state=0
+    )
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=1000))
+    return _Split(X_train, X_test), model.fit(X_train, y_train)
 
 
 def fraction_correct(y_true, y_pred):
@@ -101,14 +116,14 @@ def fraction_correct(y_true, y_pred):
 
 
 TAXONOMY = {
-    "coefficients": ("global", False),
-    "tree_path": ("local", False),
-    "permutation_importance": ("global", True),
-    "pdp": ("global", True),
-    "ice": ("local", True),
-    "lime": ("local", True),
-    "shap_waterfall": ("local", True),
-    "global_surrogate": ("global", True),
+    "mdi": ("global", False),
+    "ale": ("global", True),
+    "anchors": ("local", True),
+    "treeshap_summary": ("global", False),
+    "attention_weights": ("local", False),
+    "h_statistic": ("global", True),
+    "rulefit_rules": ("global", False),
+    "occlusion": ("local", True),
 }
 
 
@@ -118,7 +133,7 @@ def local_contributions(model, x_row):
 
 
 def top_feature(split, model) -> str:
-    return local_contributions(model, split.X_test.iloc[0]).abs().idxmax()
+    return local_contributions(model, split.X_test.iloc[13]).abs().idxmax()
 
 
 # --- the module -----------------------------------------------------------------------------
@@ -130,7 +145,8 @@ def test_exports_five_questions():
     for i, label in enumerate(student_m01.__all__, 1):
         q = getattr(student_m01, label)
         assert isinstance(q, core.Question) and q.label == f"q{i}"
-        assert 2 <= len(q.hints) <= 3
+        assert len(q.hints) == 2  # tier 1: the idea; tier 2: the step
+        assert not any("`" in h and "(" in h and "=" in h for h in q.hints), q.hints  # no code
         assert m01.QUESTIONS[label].hints == q.hints and m01.QUESTIONS[label].label == label
 
 
@@ -182,7 +198,8 @@ def test_q1_misconceptions_are_named(wrong, named):
     message = fails(m01.q1.verify, wrong)
     assert named in message
     assert "0.7" not in message  # the right answer on the visible case
-    assert named in fails(m01.q1.verify_hidden, 5, wrong)
+    for seed in SEEDS:
+        assert named in fails(m01.q1.verify_hidden, seed, wrong)
 
 
 def test_q1_hard_coded_answer_fails_the_hidden_test():
@@ -226,11 +243,12 @@ def test_q2_right_answer_passes():
 @pytest.mark.parametrize(
     ("method", "wrong", "reason"),
     [
-        ("permutation_importance", ("local", True), "shuffled"),
-        ("coefficients", ("global", True), "inside a linear model"),
-        ("ice", ("global", True), "one curve per instance"),
-        ("lime", ("global", True), "neighbourhood"),
-        ("shap_waterfall", ("global", True), "breaks down one prediction"),
+        ("treeshap_summary", ("local", True), "whole test set"),
+        ("treeshap_summary", ("global", True), "TreeExplainer walks"),
+        ("mdi", ("global", True), "impurity decreases"),
+        ("occlusion", ("local", False), "prediction function"),
+        ("anchors", ("global", True), "around one instance"),
+        ("h_statistic", ("local", True), "share of the variance"),
     ],
 )
 def test_q2_common_confusions_are_explained(method, wrong, reason):
@@ -241,6 +259,8 @@ def test_q2_common_confusions_are_explained(method, wrong, reason):
     assert str(TAXONOMY[method]) not in message  # the right tuple is not shown
     others = [m for m in TAXONOMY if m != method and f"`{m}`" in message]
     assert not others
+    for seed in SEEDS:
+        assert reason in fails(m01.q2.verify_hidden, seed, taxonomy=answer)
 
 
 def test_q2_every_wrong_part_has_a_reason_and_both_parts_are_reported():
@@ -249,14 +269,14 @@ def test_q2_every_wrong_part_has_a_reason_and_both_parts_are_reported():
         assert m01._NOTES.get((method, "scope", other))
         assert m01._NOTES.get((method, "agnostic", "false" if agnostic else "true"))
         assert m01._NOTES.get((method, "scope", scope)) is None  # no note for a right part
-    message = fails(m01.q2.verify, {**TAXONOMY, "tree_path": ("global", True)})
-    assert "one instance from the root" in message and "tree model" in message
+    message = fails(m01.q2.verify, {**TAXONOMY, "attention_weights": ("global", True)})
+    assert "one sentence passing" in message and "model without attention" in message
 
 
 def test_q2_several_wrong_items_are_all_named():
-    answer = {**TAXONOMY, "pdp": ("local", True), "lime": ("global", False)}
+    answer = {**TAXONOMY, "ale": ("local", True), "anchors": ("global", False)}
     message = fails(m01.q2.verify, answer)
-    assert "2 of the 8" in message and "`pdp`" in message and "`lime`" in message
+    assert "2 of the 8" in message and "`ale`" in message and "`anchors`" in message
 
 
 def test_q2_answer_key_is_not_in_plain_text():
@@ -265,7 +285,7 @@ def test_q2_answer_key_is_not_in_plain_text():
         for method, (scope, agnostic) in TAXONOMY.items():
             assert f'"{method}": ("{scope}", {agnostic})' not in text
             assert json.dumps([method, scope, agnostic]) not in text
-        assert "one curve per instance" not in text  # the mistakes' notes are sealed
+        assert "whole test set" not in text  # the mistakes' notes are sealed
     reads = json.loads(data)["questions"]["q3"]["reads"]
     assert set(reads["leaky_feature"]) == {"kind", "quantum", "hashes"}  # hashed, not the name
 
@@ -276,13 +296,13 @@ def test_q2_offline_check_hashes_the_whole_taxonomy_and_names_mistakes(monkeypat
     student_m01.q2.check()
     namespace["taxonomy"] = {k: [s.upper(), np.bool_(a)] for k, (s, a) in TAXONOMY.items()}
     student_m01.q2.check()  # the same canonical form as the key accepts
-    namespace["taxonomy"] = {**TAXONOMY, "ice": ("global", True)}  # a catalogued mistake
-    with pytest.raises(Incorrect, match="one curve per instance"):
+    namespace["taxonomy"] = {**TAXONOMY, "treeshap_summary": ("local", True)}  # catalogued
+    with pytest.raises(Incorrect, match="whole test set"):
         student_m01.q2.check()
-    namespace["taxonomy"] = {**TAXONOMY, "pdp": ("local", True)}  # not catalogued
+    namespace["taxonomy"] = {**TAXONOMY, "ale": ("local", False)}  # not catalogued
     with pytest.raises(Incorrect, match="is not the right value"):
         student_m01.q2.check()
-    namespace["taxonomy"] = {**TAXONOMY, "pdp": "global"}
+    namespace["taxonomy"] = {**TAXONOMY, "ale": "global"}
     with pytest.raises(Incorrect, match="should be a tuple"):
         student_m01.q2.check()
 
@@ -290,12 +310,12 @@ def test_q2_offline_check_hashes_the_whole_taxonomy_and_names_mistakes(monkeypat
 @pytest.mark.parametrize(
     ("answer", "said"),
     [
-        ([("coefficients", ("global", False))], "should be a dict"),
-        ({k: v for k, v in TAXONOMY.items() if k != "ice"}, "missing 'ice'"),
-        ({**TAXONOMY, "anchors": ("local", True)}, "unexpected 'anchors'"),
-        ({**TAXONOMY, "pdp": "global"}, "should be a tuple"),
-        ({**TAXONOMY, "pdp": ("everywhere", True)}, "'global' or"),
-        ({**TAXONOMY, "pdp": ("global", "True")}, "True or False"),
+        ([("mdi", ("global", False))], "should be a dict"),
+        ({k: v for k, v in TAXONOMY.items() if k != "anchors"}, "missing 'anchors'"),
+        ({**TAXONOMY, "lime": ("local", True)}, "unexpected 'lime'"),
+        ({**TAXONOMY, "ale": "global"}, "should be a tuple"),
+        ({**TAXONOMY, "ale": ("everywhere", True)}, "'global' or"),
+        ({**TAXONOMY, "ale": ("global", "True")}, "True or False"),
     ],
 )
 def test_q2_wrong_shapes_get_feedback(answer, said):
@@ -306,75 +326,99 @@ def test_q2_wrong_shapes_get_feedback(answer, said):
 
 
 def test_q3_right_answer_passes(importances):
-    m01.q3.verify(importances["test"].copy(), "followup_billing")
-    m01.q3.verify_hidden(1031, importances["test"].copy(), "followup_billing")
+    m01.q3.verify(importances["test"].copy(), "collection_calls")
+    m01.q3.verify_hidden(1031, importances["test"].copy(), "collection_calls")
     shuffled = importances["test"].sample(frac=1.0, random_state=1)  # any order of the index
-    m01.q3.verify(shuffled, np.str_("followup_billing"))
+    m01.q3.verify(shuffled, np.str_("collection_calls"))
 
 
 def test_q3_misconceptions_are_named(importances):
     test = importances["test"]
-    message = fails(m01.q3.verify, test.copy(), "prior_admissions")
-    assert "plausible" in message and "followup_billing" not in message
-    message = fails(m01.q3.verify, importances["train"].copy(), "followup_billing")
+    for plausible in ("debt_to_income", "late_payments_2y"):
+        message = fails(m01.q3.verify, test.copy(), plausible)
+        assert "plausible" in message and "collection_calls" not in message
+    message = fails(m01.q3.verify, test.copy(), "hardship_plan")
+    assert "compare the importances" in message and "collection_calls" not in message
+    message = fails(m01.q3.verify, importances["train"].copy(), "collection_calls")
     assert "training split" in message
-    assert f"{test['followup_billing']:.4g}" not in message
-    message = fails(m01.q3.verify, importances["mdi"].copy(), "followup_billing")
+    assert f"{test['collection_calls']:.4g}" not in message
+    for seed in SEEDS:
+        for wrong, leak in ((importances["train"], "collection_calls"),
+                            (importances["mdi"], "collection_calls"),
+                            (test, "debt_to_income"), (test, "hardship_plan")):
+            fails(m01.q3.verify_hidden, seed, wrong.copy(), leak)
+        m01.q3.verify_hidden(seed, test.copy(), "collection_calls")
+    message = fails(m01.q3.verify, importances["mdi"].copy(), "collection_calls")
     assert "MDI" in message
-    message = fails(m01.q3.verify, pd.Series(test.to_numpy()), "followup_billing")
+    message = fails(m01.q3.verify, pd.Series(test.to_numpy()), "collection_calls")
     assert "index" in message and "column names" in message
-    message = fails(m01.q3.verify, test.to_numpy(), "followup_billing")
+    message = fails(m01.q3.verify, test.to_numpy(), "collection_calls")
     assert "NumPy array" in message
-    message = fails(m01.q3.verify, importances["test_other_seed"].copy(), "followup_billing")
+    message = fails(m01.q3.verify, importances["test_other_seed"].copy(), "collection_calls")
     assert "random_state=0" in message
 
 
 def test_q3_other_wrong_answers(importances):
     test = importances["test"]
     assert "not a column" in fails(m01.q3.verify, test.copy(), "billing")
-    assert "known at discharge" in fails(m01.q3.verify, test.copy(), "age")
+    assert "known when the loan is applied for" in fails(m01.q3.verify, test.copy(), "age")
     assert "should be a string" in fails(m01.q3.verify, test.copy(), 5)
-    assert "one per column" in fails(m01.q3.verify, test.drop("age"), "followup_billing")
-    assert "DataFrame" in fails(m01.q3.verify, test.to_frame(), "followup_billing")
+    assert "one per column" in fails(m01.q3.verify, test.drop("age"), "collection_calls")
+    assert "DataFrame" in fails(m01.q3.verify, test.to_frame(), "collection_calls")
 
 
 def test_q3_hidden_is_stricter(importances):
     nudged = importances["test"] + 1e-6
-    m01.q3.verify(nudged, "followup_billing")
-    fails(m01.q3.verify_hidden, 1031, nudged, "followup_billing")
+    m01.q3.verify(nudged, "collection_calls")
+    fails(m01.q3.verify_hidden, 1031, nudged, "collection_calls")
 
 
 # --- q4 ---------------------------------------------------------------------------------------
 
 
 def test_q4_right_answer_passes(accuracies):
-    m01.q4.verify(accuracies["honest"], accuracies["baseline"])
-    m01.q4.verify_hidden(1041, accuracies["honest"], accuracies["baseline"])
+    a = accuracies
+    m01.q4.verify("hardship_plan", a["honest"], a["baseline"])
+    for seed in SEEDS:
+        m01.q4.verify_hidden(seed, np.str_("hardship_plan"), a["honest"], a["baseline"])
+    assert a["honest"] != a["one_leak"]  # the unmasking step changes the answer
 
 
 @pytest.mark.parametrize(
-    ("honest", "baseline", "named"),
+    ("second", "honest", "baseline", "named"),
     [
-        ("honest_train", "baseline", "training split"),
-        ("leak", "baseline", "leak still in it"),
-        ("honest", "minority", "minority"),
-        ("honest", "baseline_train", "y_train"),
+        ("hardship_plan", "one_leak", "baseline", "only the first leak"),
+        ("collection_calls", "honest", "baseline", "already removed"),
+        ("late_payments_2y", "honest", "baseline", "lender knows it"),
+        ("debt_to_income", "honest", "baseline", "lender knows it"),
+        ("hardship_plan", "honest_train", "baseline", "training split"),
+        ("hardship_plan", "leak", "baseline", "leaks still in it"),
+        ("hardship_plan", "honest", "minority", "minority"),
+        ("hardship_plan", "honest", "baseline_train", "y_train"),
     ],
 )
-def test_q4_misconceptions_are_named(accuracies, honest, baseline, named):
-    message = fails(m01.q4.verify, accuracies[honest], accuracies[baseline])
+def test_q4_misconceptions_are_named(accuracies, second, honest, baseline, named):
+    message = fails(m01.q4.verify, second, accuracies[honest], accuracies[baseline])
     assert named in message
     for right in ("honest", "baseline"):
         assert f"{accuracies[right]:.4g}" not in message
+    if second != "hardship_plan":
+        assert "hardship_plan" not in message
+    for seed in SEEDS:
+        assert named in fails(m01.q4.verify_hidden, seed, second, accuracies[honest],
+                              accuracies[baseline])
 
 
 def test_q4_other_wrong_answers(accuracies):
     a = accuracies
-    assert "percentage" in fails(m01.q4.verify, 100 * a["honest"], a["baseline"])
-    assert "percentage" in fails(m01.q4.verify, a["honest"], 100 * a["baseline"])
-    assert "single number" in fails(m01.q4.verify, "0.7", a["baseline"])
-    assert "boolean" in fails(m01.q4.verify, a["honest"], True)
-    assert "not the test accuracy" in fails(m01.q4.verify, 0.5, a["baseline"])
+    ok = "hardship_plan"
+    assert "percentage" in fails(m01.q4.verify, ok, 100 * a["honest"], a["baseline"])
+    assert "percentage" in fails(m01.q4.verify, ok, a["honest"], 100 * a["baseline"])
+    assert "single number" in fails(m01.q4.verify, ok, "0.7", a["baseline"])
+    assert "boolean" in fails(m01.q4.verify, ok, a["honest"], True)
+    assert "not the test accuracy" in fails(m01.q4.verify, ok, 0.5, a["baseline"])
+    assert "not a column" in fails(m01.q4.verify, "hardship", a["honest"], a["baseline"])
+    assert "should be a string" in fails(m01.q4.verify, 3, a["honest"], a["baseline"])
 
 
 # --- q5 ---------------------------------------------------------------------------------------
@@ -404,6 +448,8 @@ def test_q5_function_misconceptions_are_named(cancer):
         message = fails(m01.q5.verify, wrong, top)
         assert named in message
         assert np.array2string(right.to_numpy()[:3], precision=4)[1:-1] not in message
+        for seed in SEEDS:
+            assert named in fails(m01.q5.verify_hidden, seed, wrong, top)
 
 
 def test_q5_top_feature_misconceptions(cancer):
@@ -411,14 +457,18 @@ def test_q5_top_feature_misconceptions(cancer):
     right = top_feature(split, model)
     coef = pd.Series(model[-1].coef_[0], index=split.X_train.columns)
     global_top = coef.abs().idxmax()
-    assert global_top != right  # the visible case separates local from global
+    assert global_top != right  # the asked wine separates local from global
+    raw_top = (coef * split.X_test.iloc[13]).abs().idxmax()
     message = fails(m01.q5.verify, local_contributions, global_top)
     assert "global" in message and right not in message
-    raw_top = (coef * split.X_test.iloc[0]).abs().idxmax()
-    assert "raw" in fails(m01.q5.verify, local_contributions, raw_top)
-    signed_top = local_contributions(model, split.X_test.iloc[0]).idxmax()
-    assert "absolute" in fails(m01.q5.verify, local_contributions, signed_top)
+    assert "raw" in fails(m01.q5.verify, local_contributions, raw_top)  # here: the same feature
+    contributions = local_contributions(model, split.X_test.iloc[13])
+    signed = contributions.idxmax() if contributions.idxmax() != right else contributions.idxmin()
+    assert "signed" in fails(m01.q5.verify, local_contributions, signed)
     assert "not a feature name" in fails(m01.q5.verify, local_contributions, "texture")
+    for seed in SEEDS:
+        for wrong in (global_top, raw_top, signed):
+            fails(m01.q5.verify_hidden, seed, local_contributions, wrong)
 
 
 def test_q5_function_that_ignores_its_arguments_fails_the_hidden_test(cancer):
@@ -456,7 +506,7 @@ def test_q5_the_student_cannot_damage_the_reference_model(cancer):
 
 
 def test_offline_q3_compares_the_series_by_label(monkeypatch, importances):
-    namespace: dict = {"leaky_feature": "followup_billing"}
+    namespace: dict = {"leaky_feature": "collection_calls"}
     monkeypatch.setattr(core, "_user_namespace", lambda: namespace)
     namespace["test_importance"] = importances["test"].sample(frac=1.0, random_state=3)
     student_m01.q3.check()  # any order of the index, as the key accepts
@@ -466,7 +516,7 @@ def test_offline_q3_compares_the_series_by_label(monkeypatch, importances):
     namespace["test_importance"] = importances["train"].copy()
     with pytest.raises(Incorrect, match="training split"):
         student_m01.q3.check()
-    namespace.update(test_importance=importances["test"].copy(), leaky_feature="prior_admissions")
+    namespace.update(test_importance=importances["test"].copy(), leaky_feature="debt_to_income")
     with pytest.raises(Incorrect, match="plausible"):
         student_m01.q3.check()
 
@@ -474,7 +524,7 @@ def test_offline_q3_compares_the_series_by_label(monkeypatch, importances):
 def test_offline_q5_calls_the_function_on_the_rebuilt_model(monkeypatch, cancer):
     split, model = cancer
     namespace: dict = {"local_contributions": local_contributions,
-                       "top_feature_patient_0": top_feature(split, model)}
+                       "top_feature_wine": top_feature(split, model)}
     monkeypatch.setattr(core, "_user_namespace", lambda: namespace)
     student_m01.q5.check()
     namespace["local_contributions"] = lambda m, x: x * m[-1].coef_[0]
@@ -483,3 +533,21 @@ def test_offline_q5_calls_the_function_on_the_rebuilt_model(monkeypatch, cancer)
     namespace["local_contributions"] = lambda m, x: local_contributions(m, x).to_numpy()
     with pytest.raises(Incorrect, match="feature names"):
         student_m01.q5.check()
+
+
+# --- the generator (grader.datasets.make_loan_default) ------------------------------------------
+
+
+def test_loan_generator_is_seeded_and_its_leaks_come_from_the_outcome():
+    X, y = make_loan_default(n=2000, seed=0)
+    again, y2 = make_loan_default(n=2000, seed=0)
+    pd.testing.assert_frame_equal(X, again)
+    assert y.equals(y2) and not make_loan_default(n=2000, seed=1)[0].equals(X)
+    assert list(X.columns) == ["age", "income", "hardship_plan", "debt_to_income",
+                               "credit_history_years", "late_payments_2y", "loan_amount",
+                               "collection_calls"]
+    assert 0.2 < y.mean() < 0.3
+    calls, plan = X["collection_calls"], X["hardship_plan"]
+    assert (calls[y == 1] >= 1).all() and (calls[y == 0] == 0).mean() > 0.85  # near-separating
+    assert 0.35 < plan[y == 1].mean() < 0.55 and plan[y == 0].mean() < 0.08  # weaker
+    assert X["age"].corr(X["credit_history_years"]) > 0.6  # correlated: used by module 02's q4

@@ -17,13 +17,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from grader.checks import Incorrect, NotAttempted, core
 from grader.checks import m02 as student_m02
 from grader.checks.offline import load_key_file
-from grader.datasets import diabetes_raw, make_recovery
+from grader.datasets import make_loan_default, make_tutoring
 
 ROOT = Path(__file__).resolve().parents[1]
 m02 = load_key_file(ROOT / "solutions/02-statistics/key.py")
@@ -79,18 +81,28 @@ def bootstrap_ci(x, stat, n_boot, alpha, seed):
 
 
 def _q4_values():
-    X, y = diabetes_raw()
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
-    model = LinearRegression().fit(X_train, y_train)
-    pred = model.predict(X_test)
+    X, y = make_loan_default(n=2000, seed=0)
+    X = X[list(student_m02.LOAN_FEATURES)]
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=2)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X_train, y_train)
+    pred = model.predict_proba(X_test)[:, 1]
     X_set = X_test.copy()
-    X_set["bmi"] = 32.0
+    X_set["credit_history_years"] = 20.0
     return dict(
         baseline=float(pred.mean()),
-        cond_mean_high_bmi=float(pred[X_test["bmi"] > 30].mean()),
-        pd_bmi_32=float(model.predict(X_set).mean()),
+        cond_mean_long_history=float(pred[X_test["credit_history_years"] > 20].mean()),
+        pd_history_20=float(model.predict_proba(X_set)[:, 1].mean()),
         _y_test=y_test, _pred=pred, _X_test=X_test, _model=model, _X_train=X_train,
+        _X_set=X_set,
     )  # fmt: skip
+
+
+def _att(df=None):
+    """The right effect on the tutored: band effects weighted by the tutored students' mix."""
+    df = make_tutoring() if df is None else df
+    _, within, _ = stratified_effects(df, "tutored", "passed", "prior_grade")
+    mix = df.loc[df["tutored"] == 1, "prior_grade"].value_counts(normalize=True)
+    return float((within * mix.reindex(within.index)).sum())
 
 
 Q4 = _q4_values()
@@ -131,6 +143,8 @@ def test_q1_right_answers_pass(pair):
 )
 def test_q1_mistakes_are_named(var, se, match):
     _fails(m02.q1.verify, match, sample_var=var, std_err=se)
+    for seed in SEEDS:
+        _fails(m02.q1.verify_hidden, match, seed=seed, sample_var=var, std_err=se)
 
 
 def test_q1_hidden_catches_a_hard_coded_answer():
@@ -170,21 +184,24 @@ def test_q2_right_answers_pass(func):
 )
 def test_q2_mistakes_are_named(func, match):
     _fails(m02.q2.verify, match, pearson_r=func)
+    for seed in SEEDS:
+        _fails(m02.q2.verify_hidden, match, seed=seed, pearson_r=func)
 
 
 # --- q3 ------------------------------------------------------------------------------------------
 def test_q3_right_answer_passes():
-    m02.q3.verify(stratified_effects=stratified_effects, treatment_helps=True)
-    m02.q3.verify(stratified_effects=stratified_effects, treatment_helps=np.bool_(True))
+    m02.q3.verify(stratified_effects=stratified_effects, effect_on_tutored=_att())
+    m02.q3.verify(stratified_effects=stratified_effects, effect_on_tutored=np.float64(_att()))
     for seed in SEEDS:
-        m02.q3.verify_hidden(seed, stratified_effects=stratified_effects, treatment_helps=True)
+        m02.q3.verify_hidden(seed, stratified_effects=stratified_effects, effect_on_tutored=_att())
 
 
-def test_q3_data_shows_simpsons_paradox():
+def test_q3_data_shows_simpsons_paradox_and_the_weights_matter():
     overall, within, adjusted = stratified_effects(
-        make_recovery(), "treated", "recovered", "severity"
+        make_tutoring(), "tutored", "passed", "prior_grade"
     )
-    assert overall < -0.05 and adjusted > 0.05 and (within > 0).all()
+    assert overall < 0 and adjusted > 0.05 and (within > 0).all()
+    assert _att() - adjusted > 0.03  # the effect on the tutored is not the all-student average
 
 
 def _variant(*, overall_sign=1, within_sign=1, adjusted="weighted"):
@@ -233,27 +250,51 @@ def _within_is_pooled(df, treatment, outcome, stratum):
     ],
 )
 def test_q3_mistakes_are_named(func, match):
-    _fails(m02.q3.verify, match, stratified_effects=func, treatment_helps=True)
+    _fails(m02.q3.verify, match, stratified_effects=func, effect_on_tutored=_att())
+    for seed in SEEDS:
+        _fails(m02.q3.verify_hidden, match, seed=seed, stratified_effects=func,
+               effect_on_tutored=_att())
 
 
-def test_q3_direction_from_pooled_data_is_named():
-    msg = _fails(
-        m02.q3.verify,
-        "pooled comparison",
-        stratified_effects=stratified_effects,
-        treatment_helps=False,
-    )
-    assert "confounded" in msg
-    _fails(m02.q3.verify, "True or False", stratified_effects=stratified_effects, treatment_helps=1)
+def _weighted(mix_of):
+    df = make_tutoring()
+    _, within, _ = stratified_effects(df, "tutored", "passed", "prior_grade")
+    mix = mix_of(df)["prior_grade"].value_counts(normalize=True)
+    return float((within * mix.reindex(within.index)).sum())
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        (lambda: _weighted(lambda df: df), "share of \\*all\\* students"),
+        (lambda: stratified_effects(make_tutoring(), "tutored", "passed", "prior_grade")[0],
+         "pooled difference"),
+        (lambda: _weighted(lambda df: df[df["tutored"] == 0]), "were \\*not\\* tutored"),
+        (lambda: float(stratified_effects(make_tutoring(), "tutored", "passed",
+                                          "prior_grade")[1].mean()), "plain \\(unweighted\\)"),
+        (lambda: 100 * _att(), "percentage points"),
+        (lambda: -_att(), "wrong sign"),
+        (lambda: 0.5, "not the within-band effects"),
+        (lambda: True, "boolean"),
+    ],
+)
+def test_q3_effect_on_tutored_mistakes_are_named(value, match):
+    msg = _fails(m02.q3.verify, match, stratified_effects=stratified_effects,
+                 effect_on_tutored=value())
+    if match != "wrong sign":  # a flipped sign shows the student's value, minus the answer
+        assert f"{_att():.4g}" not in msg
+    for seed in SEEDS:
+        _fails(m02.q3.verify_hidden, match, seed=seed, stratified_effects=stratified_effects,
+               effect_on_tutored=value())
 
 
 def test_q3_hidden_uses_new_column_names_and_strata():
     def hard_coded(df, treatment, outcome, stratum):
-        return stratified_effects(make_recovery(), "treated", "recovered", "severity")
+        return stratified_effects(m02._visible_table(), "coached", "success", "band")
 
-    m02.q3.verify(stratified_effects=hard_coded, treatment_helps=True)
+    m02.q3.verify(stratified_effects=hard_coded, effect_on_tutored=_att())
     with pytest.raises(Incorrect):
-        m02.q3.verify_hidden(3, stratified_effects=hard_coded, treatment_helps=True)
+        m02.q3.verify_hidden(3, stratified_effects=hard_coded, effect_on_tutored=_att())
 
 
 # --- q4 ------------------------------------------------------------------------------------------
@@ -264,37 +305,46 @@ def test_q4_right_answer_passes():
 
 
 def test_q4_mean_prediction_differs_from_mean_outcome():
-    assert abs(Q4["baseline"] - float(Q4["_y_test"].mean())) > 1.0
+    assert abs(Q4["baseline"] - float(Q4["_y_test"].mean())) > 0.005
+    assert abs(Q4["cond_mean_long_history"] - Q4["pd_history_20"]) > 0.02  # correlation shows
 
 
 @pytest.mark.parametrize(
     ("override", "match"),
     [
         ({"baseline": float(Q4["_y_test"].mean())}, "observed"),
-        ({"baseline": float(Q4["_model"].predict(Q4["_X_train"]).mean())}, "training rows"),
-        ({"cond_mean_high_bmi": Q4["baseline"]}, "marginal mean"),
+        ({"baseline": float(Q4["_model"].predict_proba(Q4["_X_train"])[:, 1].mean())},
+         "training rows"),
+        ({"baseline": float(Q4["_model"].predict(Q4["_X_test"]).mean())}, "predict_proba"),
+        ({"baseline": float(Q4["_model"].decision_function(Q4["_X_test"]).mean())}, "log-odds"),
+        ({"cond_mean_long_history": Q4["baseline"]}, "marginal mean"),
         (
-            {"cond_mean_high_bmi": float(Q4["_y_test"][Q4["_X_test"]["bmi"] > 30].mean())},
+            {"cond_mean_long_history": float(
+                Q4["_y_test"][Q4["_X_test"]["credit_history_years"] > 20].mean())},
             "observed",
         ),
         (
-            {"cond_mean_high_bmi": float(Q4["_pred"][Q4["_X_test"]["bmi"] <= 30].mean())},
+            {"cond_mean_long_history": float(
+                Q4["_pred"][Q4["_X_test"]["credit_history_years"] <= 20].mean())},
             "other group",
         ),
-        ({"cond_mean_high_bmi": Q4["pd_bmi_32"]}, "interventional"),
-        ({"pd_bmi_32": Q4["cond_mean_high_bmi"]}, "conditional mean"),
-        ({"pd_bmi_32": Q4["baseline"]}, "the baseline"),
-        ({"pd_bmi_32": 100.0}, "not the mean prediction"),
+        ({"cond_mean_long_history": Q4["pd_history_20"]}, "interventional"),
+        ({"pd_history_20": Q4["cond_mean_long_history"]}, "conditional mean"),
+        ({"pd_history_20": float(Q4["_model"].predict(Q4["_X_set"]).mean())}, "0/1 class"),
+        ({"pd_history_20": Q4["baseline"]}, "the baseline"),
+        ({"pd_history_20": 100.0}, "not the mean predicted"),
         ({"baseline": Q4["_pred"]}, "single number"),
         ({"baseline": "157"}, "single number"),
     ],
 )
 def test_q4_mistakes_are_named(override, match):
     _fails(m02.q4.verify, match, **q4_args(**override))
+    for seed in SEEDS:
+        _fails(m02.q4.verify_hidden, match, seed=seed, **q4_args(**override))
 
 
 def test_q4_hidden_rejects_rounding():
-    rounded = q4_args(pd_bmi_32=round(Q4["pd_bmi_32"], 4))
+    rounded = q4_args(pd_history_20=round(Q4["pd_history_20"], 5))
     m02.q4.verify(**rounded)
     with pytest.raises(Incorrect, match="do not round"):
         m02.q4.verify_hidden(1, **rounded)
@@ -354,6 +404,8 @@ def _rows(x, stat, n_boot, alpha, seed):
 )
 def test_q5_mistakes_are_named(func, match):
     _fails(m02.q5.verify, match, bootstrap_ci=func)
+    for seed in SEEDS:
+        _fails(m02.q5.verify_hidden, match, seed=seed, bootstrap_ci=func)
 
 
 # --- tiers common to all questions ---------------------------------------------------------------
@@ -376,29 +428,30 @@ def test_not_attempted_and_crashes():
     with pytest.raises(Incorrect, match="should be a function"):
         m02.q2.verify(pearson_r=0.5)
     with pytest.raises(NotAttempted):
-        m02.q3.verify(stratified_effects=todo, treatment_helps=True)
+        m02.q3.verify(stratified_effects=todo, effect_on_tutored=0.1)
 
 
 def test_placeholders_are_not_attempted(monkeypatch):
     import __main__
 
     monkeypatch.setattr(__main__, "baseline", ..., raising=False)
-    monkeypatch.setattr(__main__, "cond_mean_high_bmi", None, raising=False)
-    monkeypatch.setattr(__main__, "pd_bmi_32", 1.0, raising=False)
+    monkeypatch.setattr(__main__, "cond_mean_long_history", None, raising=False)
+    monkeypatch.setattr(__main__, "pd_history_20", 1.0, raising=False)
     with pytest.raises(NotAttempted, match="placeholder"):
         student_m02.q4.check()  # the offline check (no key)
 
 
 def test_messages_never_show_the_expected_value():
-    refs = [f"{v:.4g}" for v in (Q4["baseline"], Q4["cond_mean_high_bmi"], Q4["pd_bmi_32"])]
-    msg = _fails(m02.q4.verify, None, **q4_args(cond_mean_high_bmi=Q4["baseline"]))
-    assert refs[1] not in msg and f"{Q4['cond_mean_high_bmi']:.5g}" not in msg
-    o, w, a = stratified_effects(make_recovery(), "treated", "recovered", "severity")
+    refs = [f"{v:.4g}" for v in (Q4["baseline"], Q4["cond_mean_long_history"],
+                                  Q4["pd_history_20"])]
+    msg = _fails(m02.q4.verify, None, **q4_args(cond_mean_long_history=Q4["baseline"]))
+    assert refs[1] not in msg and f"{Q4['cond_mean_long_history']:.5g}" not in msg
+    o, w, a = stratified_effects(make_tutoring(), "tutored", "passed", "prior_grade")
     msg = _fails(
         m02.q3.verify,
         None,
         stratified_effects=_variant(adjusted="unweighted"),
-        treatment_helps=True,
+        effect_on_tutored=_att(),
     )
     assert f"{a:.4g}" not in msg
     msg = _fails(m02.q1.verify, None, sample_var=lambda x: np.var(x), std_err=std_err)
@@ -412,7 +465,7 @@ def test_messages_never_show_the_expected_value():
 def test_hidden_checks_pass_the_right_answers():
     m02.q1.verify_hidden(1, sample_var=sample_var, std_err=std_err)
     m02.q2.verify_hidden(1, pearson_r=pearson_r)
-    m02.q3.verify_hidden(1, stratified_effects=stratified_effects, treatment_helps=True)
+    m02.q3.verify_hidden(1, stratified_effects=stratified_effects, effect_on_tutored=_att())
     m02.q4.verify_hidden(1, **q4_args())
     m02.q5.verify_hidden(1, bootstrap_ci=bootstrap_ci)
 
@@ -424,7 +477,8 @@ def test_student_side_and_key_agree():
     for label in student_m02.__all__:
         q, k = getattr(student_m02, label), m02.QUESTIONS[label]
         assert (k.label, k.names, k.hints) == (q.label, q.names, q.hints)
-        assert 2 <= len(q.hints) <= 3
+        assert len(q.hints) == 2  # tier 1: the idea; tier 2: the step, never the code
+        assert not any("np." in h or "df." in h or "= " in h for h in q.hints), q.hints
 
 
 def test_key_references_pass_the_keys_own_checks():
@@ -444,21 +498,31 @@ def test_the_hidden_statistics_can_be_sent_to_the_kernel():
 
 
 def test_offline_check_names_mistakes_without_the_key(monkeypatch):
-    namespace: dict = {"baseline": Q4["baseline"], "cond_mean_high_bmi": Q4["cond_mean_high_bmi"],
-                       "pd_bmi_32": Q4["pd_bmi_32"], "bootstrap_ci": bootstrap_ci,
-                       "stratified_effects": stratified_effects, "treatment_helps": True}
+    namespace: dict = {"baseline": Q4["baseline"],
+                       "cond_mean_long_history": Q4["cond_mean_long_history"],
+                       "pd_history_20": Q4["pd_history_20"], "bootstrap_ci": bootstrap_ci,
+                       "stratified_effects": stratified_effects, "effect_on_tutored": _att()}
     monkeypatch.setattr(core, "_user_namespace", lambda: namespace)
     student_m02.q4.check()
     student_m02.q5.check()
     student_m02.q3.check()
-    namespace["pd_bmi_32"] = Q4["baseline"]  # a catalogued mistake (the baseline again)
+    namespace["pd_history_20"] = Q4["baseline"]  # a catalogued mistake (the baseline again)
     with pytest.raises(Incorrect, match="the baseline"):
         student_m02.q4.check()
-    namespace["treatment_helps"] = False  # the pooled direction
-    with pytest.raises(Incorrect, match="pooled comparison"):
+    namespace["effect_on_tutored"] = _weighted(lambda df: df)  # the all-student weights
+    with pytest.raises(Incorrect, match="share of"):
         student_m02.q3.check()
     data = (ROOT / "grader/checks/data/m02.json").read_text(encoding="utf-8")
-    for value in (Q4["baseline"], Q4["cond_mean_high_bmi"], Q4["pd_bmi_32"]):
+    for value in (Q4["baseline"], Q4["cond_mean_long_history"], Q4["pd_history_20"], _att()):
         assert f"{value:.4f}"[:-1] not in data  # the numbers are hashed
     reads = json.loads(data)["questions"]["q3"]["reads"]
-    assert "value" not in reads["treatment_helps"]
+    assert "value" not in reads["effect_on_tutored"]
+
+
+# --- the generator (grader.datasets.make_tutoring) ------------------------------------------------
+def test_tutoring_generator_is_seeded_and_confounded():
+    df = make_tutoring()
+    assert df.equals(make_tutoring()) and not df.equals(make_tutoring(seed=1))
+    assert list(df.columns) == ["prior_grade", "tutored", "passed"] and len(df) == 1500
+    share = df.groupby("prior_grade", observed=True)["tutored"].mean()
+    assert share["low"] > 0.6 > share["middle"] > 0.2 > share["high"]  # weak students tutored

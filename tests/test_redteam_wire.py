@@ -108,7 +108,8 @@ def test_formula_size_is_capped():
 def test_decode_raises_only_wire_errors_on_scrambled_tags():
     odd = [[], {}, [[]], 1e300, "x" * 50, None, True]
     keys = ["dtype", "v", "shape", "kind", "class", "name", "index", "columns", "dtypes", "expr"]
-    tags = ["np.int", "np.float", "ndarray", "series", "frame", "formula", "fn", "est", "dc", "obj"]
+    tags = ["np.int", "np.float", "ndarray", "series", "frame", "formula", "fn", "est", "dc", "obj",
+            "fitted", "recipe"]
     for t in tags:
         for k in keys:
             for v in odd:

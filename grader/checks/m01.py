@@ -2,10 +2,12 @@
 
 =====  ==========================================  =============================================
 q1     ``fraction_correct(y_true, y_pred)``        warm-up: a function checked on fresh arrays
-q2     ``taxonomy``                                eight methods: (scope, model-agnostic?)
-q3     ``test_importance``, ``leaky_feature``      permutation importance finds the leak
-q4     ``honest_accuracy``, ``baseline_accuracy``  accuracy without the leak, against a baseline
-q5     ``local_contributions``, ``top_feature_..`` log-odds contributions of one patient's features
+q2     ``taxonomy``                                eight methods the lecture did not tabulate:
+                                                   (scope, model-agnostic?)
+q3     ``test_importance``, ``leaky_feature``      permutation importance finds a loan model's leak
+q4     ``second_leak``, ``honest_accuracy``,       removing one leak unmasks another; the honest
+       ``baseline_accuracy``                       accuracy against the majority-class baseline
+q5     ``local_contributions``, ``top_feature_..`` log-odds contributions of one wine's features
 =====  ==========================================  =============================================
 
 This is the student side: titles, names and hints (and the public form of the q2 answer).
@@ -15,8 +17,9 @@ itself, and the hidden tests, stay with the instructor.
 
 What is guessable: the single-value answers are stored as salted hashes, which hides them from a
 reader but not from trial. q2's answer space is small (two choices for each part of 8 items:
-65,536 dicts, which a short loop over the hashes tries in a second), and ``leaky_feature`` is one
-of six column names; both are worth one point per cell. q1 and q5 are graded on fresh inputs.
+65,536 dicts, which a short loop over the hashes tries in a second), and ``leaky_feature`` and
+``second_leak`` are each one of eight column names; they are worth one point per cell, and
+q4's ``honest_accuracy`` cannot be guessed. q1 and q5 are graded on fresh inputs.
 """
 
 from __future__ import annotations
@@ -31,16 +34,16 @@ from .values import as_bool, as_dict, show
 
 __all__ = ["q1", "q2", "q3", "q4", "q5"]
 
-#: The eight methods of q2, in the order of the prompt.
+#: The eight methods of q2, in the order of the prompt (none is in the lecture's table).
 METHODS = (
-    "coefficients",
-    "tree_path",
-    "permutation_importance",
-    "pdp",
-    "ice",
-    "lime",
-    "shap_waterfall",
-    "global_surrogate",
+    "mdi",
+    "ale",
+    "anchors",
+    "treeshap_summary",
+    "attention_weights",
+    "h_statistic",
+    "rulefit_rules",
+    "occlusion",
 )
 
 
@@ -100,23 +103,25 @@ class FractionCorrect(_Q01):
     title = "the fraction of correct predictions"
     names = ("fraction_correct",)
     hints = (
-        "Compare the two arrays element by element: `y_true == y_pred` gives an array of True/False.",
-        "True counts as 1 and False as 0, so the mean of that comparison is the fraction of matches.",
-        "The whole body can be one line: `return float(np.mean(y_true == y_pred))`.",
+        "Accuracy counts the positions where the prediction equals the true label, out of all "
+        "positions.",
+        "Compare the two arrays element by element; a comparison gives True/False values, and "
+        "NumPy counts True as 1 when it sums or averages them.",
     )
     correct_message = "Every check you meet in this course works like this one."
 
 
 @question("q2")
 class Taxonomy(_Q01):
-    title = "global or local, model-agnostic or model-specific"
+    title = "global or local, model-agnostic or model-specific, for methods new to you"
     names = ("taxonomy",)
     hints = (
-        "Scope: does the output describe the model as a whole (global) or one prediction (local)?",
-        "Model-agnostic means the method only calls the model's predict function; a method that "
-        "reads the model's insides (weights, splits) is model-specific.",
-        "A plot of one curve per row is local even if many rows are drawn together; the average "
-        "of those curves is global.",
+        "Scope: does the output describe the model over a whole data set (global) or one "
+        "prediction (local)? A chart that averages local numbers over many rows is a summary "
+        "of the model.",
+        "Model-agnostic: could you compute it if the model were a sealed box you can only "
+        "query for predictions? If it reads weights, splits, leaves or layers, it is "
+        "model-specific, whatever kind of output it draws.",
     )
 
     def canonical(self, name, value):
@@ -127,42 +132,39 @@ class Taxonomy(_Q01):
 
 @question("q3")
 class LeakDetective(_Q01):
-    title = "permutation importance on the test split finds the leak"
+    title = "permutation importance on the test split finds the loan model's leak"
     names = ("test_importance", "leaky_feature")
     hints = (
-        "`permutation_importance(leaky_model, X_test, y_test, n_repeats=5, random_state=0)` "
-        "returns a Bunch; its `importances_mean` is one number per column of `X_test`.",
-        "Wrap the numbers as `pd.Series(result.importances_mean, index=X_test.columns)` and sort "
-        "it: one column dwarfs the others.",
-        "Ask of the top column: would a hospital know this value on the day of discharge, when "
-        "the prediction has to be made?",
+        "Permutation importance measures how much the model's score on held-out rows drops "
+        "when one column is shuffled; the lecture's section 3 computes it with scikit-learn.",
+        "Keep the importances with the column names they belong to, then sort. For the top "
+        "column, ask when its value is recorded: before the loan is granted, or after?",
     )
 
 
 @question("q4")
 class HonestAccuracy(_Q01):
-    title = "honest test accuracy against the majority-class baseline"
-    names = ("honest_accuracy", "baseline_accuracy")
+    title = "one leak can hide another: the honest accuracy against a baseline"
+    names = ("second_leak", "honest_accuracy", "baseline_accuracy")
     hints = (
-        "Refit `clone(leaky_model)` on `X_train.drop(columns=leaky_feature)`, then score it on "
-        "the test rows with the same column dropped.",
-        "The majority-class baseline always predicts the most frequent class; its accuracy is the "
-        "share of that class among the test labels.",
-        "Which class is the majority? Look at `y_test.value_counts(normalize=True)`.",
+        "Removing the strongest leak changes what the model leans on: measure the importances "
+        "again on the refitted model before you trust it.",
+        "Refit a clone of the model without the leaky columns, score it on the test rows "
+        "without the same columns; the baseline's accuracy is the share of the most frequent "
+        "class among the test labels.",
     )
 
 
 @question("q5")
 class LocalContributions(_Q01):
-    title = "log-odds contributions for one patient"
-    names = ("local_contributions", "top_feature_patient_0")
+    title = "log-odds contributions for one wine"
+    names = ("local_contributions", "top_feature_wine")
     hints = (
-        "The pipeline's first step is the scaler and its last the logistic regression: "
-        "`model[0].mean_`, `model[0].scale_` and `model[-1].coef_[0]`.",
-        "Standardise the row first, z = (x - mean) / scale, then multiply by the coefficients. "
-        "The contributions plus `model[-1].intercept_[0]` add up to `model.decision_function`.",
-        "For the top feature, rank by the absolute contribution for this patient: "
-        "`contributions.abs().idxmax()`.",
+        "The pipeline's first step holds the training means and scales, its last step the "
+        "coefficients and the intercept.",
+        "Standardise the row with the scaler's statistics, then weight each standardised value "
+        "by its coefficient; the contributions plus the intercept must add up to the model's "
+        "decision function for that row. Rank by size, whatever the sign.",
     )
 
 

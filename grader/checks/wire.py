@@ -18,12 +18,12 @@ too: it is how a check passes a *model* to a student's function (``exact_shapley
 
 Two more kinds serve as *inputs* of a check's calls (a plan the grader sends into the kernel, the
 precomputed offline data): a statistic from a short list of NumPy functions (``np.mean``, or
-``functools.partial(np.std, ddof=1)``), tag ``fn``; and a fitted scikit-learn estimator of a few
-whitelisted classes (``StandardScaler``, ``LogisticRegression``, ``LinearRegression`` and a
-``Pipeline`` of them), tag ``est``: its constructor parameters and its public fitted attributes
-(``coef_``, ``mean_``, ...), so that the kernel rebuilds a model that predicts exactly alike.
-Only ``decode(..., objects=True)`` (trusted data: plans, package data) rebuilds them; an
-untrusted payload decodes them as named stand-ins like any other opaque object.
+``functools.partial(np.std, ddof=1)``), tag ``fn``; and a model the key built with
+:func:`fitted`, tag ``recipe``: its classes, parameters and training data, so that the kernel
+fits the same model again. Only ``decode(..., objects=True)`` (trusted data: plans, package data)
+rebuilds a statistic or builds a recipe; an untrusted payload decodes a ``fn`` as a named
+stand-in and refuses a ``recipe``. A fitted estimator read *out of* a kernel crosses as
+plain facts (tag ``fitted``, :class:`Fitted`).
 
 Decoding is written for hostile input (the payload comes out of a sandbox): it is bounded in
 bytes, depth and element count, validates every tag and shape, never calls ``eval`` or ``pickle``,
@@ -37,7 +37,6 @@ import json
 import math
 import re
 import reprlib
-import sys
 
 import numpy as np
 import pandas as pd
@@ -74,14 +73,6 @@ class WireError(ValueError):
 #: Statistics a check may pass to a student's function (tag ``fn``), by name.
 FUNCTIONS = {f"numpy.{f.__name__}": f for f in (np.mean, np.median, np.std, np.var, np.min,
                                                  np.max, np.sum)}
-#: Estimators a check may pass to a student's function (tag ``est``): class name -> module.
-ESTIMATORS = {
-    "StandardScaler": "sklearn.preprocessing",
-    "LogisticRegression": "sklearn.linear_model",
-    "LinearRegression": "sklearn.linear_model",
-    "Pipeline": "sklearn.pipeline",
-}
-_FITTED = re.compile(r"[a-z][a-z0-9_]*_")
 
 
 def _function_name(value: object) -> str | None:
@@ -89,30 +80,6 @@ def _function_name(value: object) -> str | None:
         if value is f:
             return name
     return None
-
-
-def _estimator_class(name: str) -> type | None:
-    """The whitelisted class ``name`` (imported only when scikit-learn already is)."""
-    module = ESTIMATORS.get(name) if type(name) is str else None
-    if module is None or "sklearn" not in sys.modules:
-        return None
-    import importlib
-
-    return getattr(importlib.import_module(module), name, None)
-
-
-def _encode_estimator(value: object, depth: int) -> dict | None:
-    name = type(value).__name__
-    if _estimator_class(name) is not type(value):
-        return None
-    if name == "Pipeline":
-        steps = [[encode(n, depth), _encode_estimator(e, depth + 1)] for n, e in value.steps]
-        if any(e is None for _, e in steps):
-            return None
-        return {"t": "est", "class": name, "steps": steps}
-    fitted = {k: v for k, v in sorted(vars(value).items()) if _FITTED.fullmatch(k)}
-    return {"t": "est", "class": name, "params": encode(value.get_params(deep=False), depth),
-            "fitted": encode(fitted, depth)}
 
 
 # --- data callables: callable inputs that cross the wire as their defining data ----------------
@@ -213,8 +180,6 @@ def encode(value: object, _depth: int = 0) -> object:
         recipe = _recipe_of(value)  # a model the key built with fitted(): rebuilt from its recipe
         if recipe is not None:
             return recipe
-        if t.__module__.startswith("sklearn.") and (est := _encode_estimator(value, d)):
-            return est
         if t is pd.DataFrame:
             return {"t": "frame", "values": _encode_array(np.array(value.to_numpy(), copy=True), d),
                     "index": encode(list(value.index), d),
@@ -496,34 +461,6 @@ def _decode(data: object, depth: int, budget: _Budget, objects: bool = False) ->
             obj._repr = name[:200]
             return obj
         return functools.partial(FUNCTIONS[name], **kw) if kw else FUNCTIONS[name]
-    if t == "est":
-        name = data.get("class")
-        _need(type(name) is str and name in ESTIMATORS, "unknown estimator")
-        if not objects or (cls := _estimator_class(name)) is None:
-            obj = standin(name)()
-            obj._repr = f"{name}(...)"
-            return obj
-        if name == "Pipeline":
-            steps = data.get("steps")
-            _need(type(steps) is list and steps, "bad pipeline")
-            built = []
-            for item in steps:
-                _need(type(item) is list and len(item) == 2, "bad pipeline step")
-                step = _decode(item[0], d, budget), _decode(item[1], d, budget, objects)
-                _need(type(step[0]) is str and type(step[1]).__name__ in ESTIMATORS, "bad step")
-                built.append(step)
-            return cls(built)
-        params, fitted = (_decode(data.get(k), d, budget) for k in ("params", "fitted"))
-        _need(type(params) is dict and type(fitted) is dict
-              and all(type(k) is str for k in params)
-              and all(type(k) is str and _FITTED.fullmatch(k) for k in fitted), "bad estimator")
-        try:
-            est = cls(**params)
-        except (TypeError, ValueError):
-            raise WireError("bad estimator parameters") from None
-        for k, v in fitted.items():
-            setattr(est, k, v)
-        return est
     if t == "dc":
         budget.take(_CALLABLE_COST)
         cls = _callable_class(data.get("kind"))
@@ -586,9 +523,9 @@ def decode(data: object, *, objects: bool = False, plan: bool = False) -> object
     """The value encoded in ``data`` (already parsed JSON); :class:`WireError` if malformed.
 
     ``objects=True`` (trusted data only: a plan, the package's precomputed data; ``plan=True`` is
-    the same) rebuilds the statistics (``fn``) and estimators (``est``) a check passes as inputs,
-    and builds the estimators of ``recipe`` tags (:func:`fitted`); otherwise ``fn`` and ``est``
-    decode as named stand-ins and a ``recipe`` is refused: a collected payload never may."""
+    the same) rebuilds the statistics (``fn``) a check passes as inputs, and builds the estimators
+    of ``recipe`` tags (:func:`fitted`); otherwise a ``fn`` decodes as a named stand-in and a
+    ``recipe`` is refused: a collected payload never may."""
     objects = objects or plan
     try:
         return _decode(data, 0, _Budget(objects), objects)

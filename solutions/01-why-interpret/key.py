@@ -7,8 +7,9 @@ the reference computations, the diagnosis code of every check (``verify``, ``ver
 and for each question its reference answers (``references()``). The grader loads it outside the
 student's kernel (:mod:`grader.judging`); see ``docs/authoring.md``.
 
-Every reference is rebuilt here from the seeded generators in :mod:`grader.datasets`, with the
-same recipe as the notebook's setup cell (the ``_READMISSION`` and ``_CANCER`` settings below);
+Every reference is rebuilt here from the seeded generator :func:`grader.datasets.make_loan_default`
+and scikit-learn's wine table, with the same recipe as the notebook's setup cell (the ``_LOANS``
+and ``_WINE`` settings below);
 the student's own data variables are never read. Inputs of every call depend only on the seed
 and this fixed data (q5 passes fitted pipelines: :mod:`grader.checks.wire` rebuilds them).
 """
@@ -20,8 +21,10 @@ import functools
 
 import numpy as np
 import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
-from grader.checks import m01
+from grader.checks import m01, wire
 from grader.checks.core import Incorrect, Question, call, key_for
 from grader.checks.m01 import METHODS as _METHODS
 from grader.checks.m01 import parse_taxonomy
@@ -168,52 +171,52 @@ class FractionCorrect(Question):
 
 #: The right (scope, model-agnostic) of each method.
 _ANSWER = {
-    "coefficients": ("global", False),
-    "tree_path": ("local", False),
-    "permutation_importance": ("global", True),
-    "pdp": ("global", True),
-    "ice": ("local", True),
-    "lime": ("local", True),
-    "shap_waterfall": ("local", True),
-    "global_surrogate": ("global", True),
+    "mdi": ("global", False),
+    "ale": ("global", True),
+    "anchors": ("local", True),
+    "treeshap_summary": ("global", False),
+    "attention_weights": ("local", False),
+    "h_statistic": ("global", True),
+    "rulefit_rules": ("global", False),
+    "occlusion": ("local", True),
 }
 
-#: Why a wrong part is wrong: (method, "scope" or "agnostic", the wrong value) -> reason.
+#: What a wrong part misreads: (method, "scope" or "agnostic", the wrong value) -> a reason that
+#: teaches the principle (with two options per part, any "wrong" tells the other; q2 is worth one
+#: point per cell for that reason).
 _NOTES = {
-    ("coefficients", "scope", "local"): "a linear model has one coefficient per feature, the "
-    "same for every row, so the coefficients describe the whole model.",
-    ("coefficients", "agnostic", "true"): "coefficients are read from inside a linear model; a "
-    "random forest or a neural network has none, so this only works for one family of models.",
-    ("tree_path", "scope", "global"): "a tree path follows one instance from the root to its "
-    "leaf, so it explains that instance's prediction only.",
-    ("tree_path", "agnostic", "true"): "it reads the splits stored inside a decision tree, so it "
-    "needs a tree model.",
-    ("permutation_importance", "scope", "local"): "permutation importance measures how much the "
-    "model's score over a whole data set drops when one feature is shuffled: one number per "
-    "feature for the whole model, not for one prediction.",
-    ("permutation_importance", "agnostic", "false"): "it only needs the model's predictions and "
-    "a score, so it works for any model.",
-    ("pdp", "scope", "local"): "a partial dependence curve averages the predictions over every "
-    "row of a data set, so it describes the model as a whole.",
-    ("pdp", "agnostic", "false"): "it only calls predict on modified copies of the data, so it "
-    "works for any model.",
-    ("ice", "scope", "global"): "ICE draws one curve per instance, each showing how that single "
-    "prediction changes; only their average, the PDP, is a summary of the whole model.",
-    ("ice", "agnostic", "false"): "it only calls predict on modified copies of one row, so it "
-    "works for any model.",
-    ("lime", "scope", "global"): "LIME fits a small surrogate in the neighbourhood of one "
-    "instance, so it explains that one prediction.",
-    ("lime", "agnostic", "false"): "it only queries predict on perturbed samples, so it works "
-    "for any model.",
-    ("shap_waterfall", "scope", "global"): "a waterfall plot breaks down one prediction into the "
-    "contributions of its features; a summary of the whole model needs the SHAP values of many "
-    "rows.",
-    ("shap_waterfall", "agnostic", "false"): "KernelSHAP (the estimator named in the prompt) "
-    "only needs the prediction function, so it works for any model.",
-    ("global_surrogate", "scope", "local"): "a global surrogate is trained to mimic the model's "
-    "predictions over a whole data set.",
-    ("global_surrogate", "agnostic", "false"): "it is trained on the model's predictions alone, "
-    "so any model can be approximated.",
+    ("mdi", "scope", "local"): "MDI gives one number per feature for the forest as a whole, "
+    "the same whichever row you look at.",
+    ("mdi", "agnostic", "true"): "impurity decreases are stored in the trees' splits while they "
+    "grow; a model with no splits has nothing to read.",
+    ("ale", "scope", "local"): "an ALE curve averages prediction differences over all the rows "
+    "that fall in each interval of the feature: one curve for the whole data set.",
+    ("ale", "agnostic", "false"): "ALE needs nothing but predictions on slightly moved copies of "
+    "the data, which a sealed box can give.",
+    ("anchors", "scope", "global"): "an anchor is a rule around one instance: it says when *that* "
+    "prediction stays the same, not how the model behaves everywhere.",
+    ("anchors", "agnostic", "false"): "the anchor search only queries the model's predictions on "
+    "perturbed copies of the instance.",
+    ("treeshap_summary", "scope", "local"): "each SHAP value is local, but this chart averages "
+    "|SHAP| over a whole test set: ask what the chart, not one value, describes.",
+    ("treeshap_summary", "agnostic", "true"): "the prompt says how these SHAP values are computed: "
+    "TreeExplainer walks the trees' splits and leaves, which a sealed box does not expose.",
+    ("attention_weights", "scope", "global"): "the weights are those of one sentence passing "
+    "through the network: another sentence gets other weights.",
+    ("attention_weights", "agnostic", "true"): "attention weights are read out of the layers of "
+    "one kind of network; a model without attention has none.",
+    ("h_statistic", "scope", "local"): "the H-statistic is a share of the variance of the "
+    "predictions over a data set: one number for a pair of features.",
+    ("h_statistic", "agnostic", "false"): "it is computed from partial dependence functions, "
+    "which only need the model's predictions.",
+    ("rulefit_rules", "scope", "local"): "the fitted rules and their weights apply to every "
+    "instance: reading them describes the whole model.",
+    ("rulefit_rules", "agnostic", "true"): "the rules and weights are the insides of one model "
+    "family (interpretable by design), read directly.",
+    ("occlusion", "scope", "global"): "occlusion maps one image: it explains that image's "
+    "prediction.",
+    ("occlusion", "agnostic", "false"): "greying out patches and reading the predicted "
+    "probability needs only the prediction function, even for an image model.",
 }
 
 
@@ -257,27 +260,28 @@ class Taxonomy(Question):
 
 
 # --------------------------------------------------------------------------------------------
-# q3 and q4: the readmission model with a leak
+# q3 and q4: the loan model with two leaks
 # --------------------------------------------------------------------------------------------
 
 #: The recipe of the notebook's setup cell.
-_READMISSION = {"n": 2000, "seed": 0, "test_size": 0.3, "split_seed": 0}
+_LOANS = {"n": 2000, "seed": 0, "test_size": 0.3, "split_seed": 1}
 _FOREST = {"n_estimators": 100, "min_samples_leaf": 5, "random_state": 0, "n_jobs": 1}
 _PERMUTATION = {"n_repeats": 5, "random_state": 0, "n_jobs": 1}
-_LEAK = "followup_billing"
-_PLAUSIBLE = "prior_admissions"
+_LEAK = "collection_calls"
+_SECOND_LEAK = "hardship_plan"
+_PLAUSIBLE = ("debt_to_income", "late_payments_2y")
 
 
 @functools.lru_cache(maxsize=1)
-def _readmission():
-    """``(X_train, X_test, y_train, y_test, leaky_model)`` exactly as in the setup cell."""
+def _loans():
+    """``(X_train, X_test, y_train, y_test, default_model)`` exactly as in the setup cell."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.model_selection import train_test_split
 
-    from grader.datasets import make_readmission
+    from grader.datasets import make_loan_default
 
-    r = _READMISSION
-    X, y = make_readmission(n=r["n"], seed=r["seed"])
+    r = _LOANS
+    X, y = make_loan_default(n=r["n"], seed=r["seed"])
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=r["test_size"], random_state=r["split_seed"]
     )
@@ -289,7 +293,7 @@ def _readmission():
 def _permutation_reference(split: str) -> np.ndarray:
     from sklearn.inspection import permutation_importance
 
-    X_train, X_test, y_train, y_test, model = _readmission()
+    X_train, X_test, y_train, y_test, model = _loans()
     X, y = (X_test, y_test) if split == "test" else (X_train, y_train)
     return permutation_importance(model, X, y, **_PERMUTATION).importances_mean.copy()
 
@@ -298,13 +302,21 @@ def _permutation_reference(split: str) -> np.ndarray:
 def _accuracy_reference() -> dict[str, float]:
     from sklearn.base import clone
 
-    X_train, X_test, y_train, y_test, model = _readmission()
-    honest = clone(model).fit(X_train.drop(columns=_LEAK), y_train)
+    X_train, X_test, y_train, y_test, model = _loans()
+
+    def score(drop: list[str], on: str) -> float:
+        fit = clone(model).fit(X_train.drop(columns=drop), y_train)
+        X, y = (X_test, y_test) if on == "test" else (X_train, y_train)
+        return float(fit.score(X.drop(columns=drop), y))
+
+    both = [_LEAK, _SECOND_LEAK]
     share_test = float(np.mean(y_test.to_numpy() == 1))
     share_train = float(np.mean(y_train.to_numpy() == 1))
     return {
-        "honest_test": float(honest.score(X_test.drop(columns=_LEAK), y_test)),
-        "honest_train": float(honest.score(X_train.drop(columns=_LEAK), y_train)),
+        "honest_test": score(both, "test"),
+        "honest_train": score(both, "train"),
+        "one_leak_test": score([_LEAK], "test"),
+        "other_leak_test": score([_SECOND_LEAK], "test"),
         "leak_test": float(model.score(X_test, y_test)),
         "leak_train": float(model.score(X_train, y_train)),
         "majority_test": max(share_test, 1 - share_test),
@@ -330,7 +342,7 @@ class LeakDetective(Question):
     tolerance = {"rtol": 0.0, "atol": 1e-4}
 
     def references(self):
-        columns = _readmission()[1].columns
+        columns = _loans()[1].columns
         return {"test_importance": pd.Series(_permutation_reference("test"), index=columns),
                 "leaky_feature": _LEAK}
 
@@ -338,7 +350,7 @@ class LeakDetective(Question):
         self.verify(test_importance, leaky_feature)  # variables: no fresh inputs to draw
 
     def _importance(self, test_importance, atol: float) -> None:
-        X_test = _readmission()[1]
+        X_test = _loans()[1]
         columns = list(X_test.columns)
         got = _series_by_label(test_importance, "test_importance", columns, "column")
         if allclose(got, _permutation_reference("test"), rtol=0, atol=atol):
@@ -350,7 +362,7 @@ class LeakDetective(Question):
                 "memorised, a model can look as if it relies on features that do not help it on "
                 "new patients; compute the importance on X_test, y_test."
             )
-        mdi = _readmission()[4].feature_importances_
+        mdi = _loans()[4].feature_importances_
         if allclose(got, mdi, rtol=0, atol=atol):
             raise Incorrect(
                 f"{shown} is the forest's impurity-based importance (MDI, "
@@ -360,15 +372,15 @@ class LeakDetective(Question):
         if allclose(got, _permutation_reference("test"), rtol=0, atol=0.03):
             raise Incorrect(
                 f"{shown} is close to the right values but not equal to them. Use exactly "
-                "`n_repeats=5, random_state=0` and the default scoring, on `leaky_model`."
+                "`n_repeats=5, random_state=0` and the default scoring, on `default_model`."
             )
         raise Incorrect(
-            f"{shown} does not match `permutation_importance(leaky_model, X_test, y_test, "
-            "n_repeats=5, random_state=0).importances_mean`."
+            f"{shown} is not the mean permutation importance of `default_model` on the test "
+            "split (5 repeats, random_state=0, default scoring), one value per column."
         )
 
     def _leak(self, leaky_feature) -> str:
-        columns = list(_readmission()[1].columns)
+        columns = list(_loans()[1].columns)
         name = _name(leaky_feature, "leaky_feature")
         if name not in columns:
             raise Incorrect(
@@ -377,16 +389,22 @@ class LeakDetective(Question):
             )
         if name == _LEAK:
             return name
-        if name == _PLAUSIBLE:
+        shown = f"`leaky_feature` = {show(name)}"
+        if name in _PLAUSIBLE:
             raise Incorrect(
-                f"`leaky_feature` = {show(name)}: this feature is important but plausible; a "
-                "hospital knows a patient's earlier admissions at discharge. Look for a value "
-                "that could only be known after the outcome."
+                f"{shown}: this feature matters, but it is plausible: a lender knows it on the "
+                "day of the application. Look for a value that could only be known after the "
+                "outcome."
+            )
+        if name == _SECOND_LEAK:
+            raise Incorrect(
+                f"{shown} is not the column whose shuffling costs the model most accuracy on "
+                "the test split: compare the importances before you read the data dictionary."
             )
         raise Incorrect(
-            f"`leaky_feature` = {show(name)} is known at discharge, so it cannot leak the "
-            "outcome. Look for the column whose shuffling hurts the model most, then ask when "
-            "its value is recorded."
+            f"{shown} is known when the loan is applied for, so it cannot leak the outcome. "
+            "Look for the column whose shuffling hurts the model most, then ask when its value "
+            "is recorded."
         )
 
     def verify(self, test_importance, leaky_feature) -> None:
@@ -404,12 +422,42 @@ class HonestAccuracy(Question):
 
     def references(self):
         ref = _accuracy_reference()
-        return {"honest_accuracy": ref["honest_test"], "baseline_accuracy": ref["majority_test"]}
+        return {"second_leak": _SECOND_LEAK, "honest_accuracy": ref["honest_test"],
+                "baseline_accuracy": ref["majority_test"]}
 
-    def verify_graded(self, seed, honest_accuracy, baseline_accuracy):
-        self.verify(honest_accuracy, baseline_accuracy)  # variables: no fresh inputs to draw
+    def verify_graded(self, seed, second_leak, honest_accuracy, baseline_accuracy):
+        self.verify(second_leak, honest_accuracy, baseline_accuracy)  # variables only
 
-    def _judge(self, honest_accuracy, baseline_accuracy, rtol: float) -> None:
+    def _second(self, second_leak) -> None:
+        columns = list(_loans()[1].columns)
+        name = _name(second_leak, "second_leak")
+        shown = f"`second_leak` = {show(name)}"
+        if name not in columns:
+            raise Incorrect(
+                f"{shown} is not a column of X_test. Copy the name exactly as it appears in "
+                "`X_test.columns`."
+            )
+        if name == _SECOND_LEAK:
+            return
+        if name == _LEAK:
+            raise Incorrect(
+                f"{shown} is the leak you already removed in question 3. Refit without it, "
+                "measure the importances again, and read the data dictionary for the new top "
+                "column."
+            )
+        if name in _PLAUSIBLE:
+            raise Incorrect(
+                f"{shown}: this feature carries real signal, and a lender knows it on the day of "
+                "the application, so it cannot leak the outcome. Which column is recorded only "
+                "after the loan is granted?"
+            )
+        raise Incorrect(
+            f"{shown} is known when the loan is applied for, and it is not what the refitted "
+            "model leans on. Recompute the test-split importances without the first leak."
+        )
+
+    def _judge(self, second_leak, honest_accuracy, baseline_accuracy, rtol: float) -> None:
+        self._second(second_leak)
         ref = _accuracy_reference()
         honest = as_float(honest_accuracy, "honest_accuracy")
         base = as_float(baseline_accuracy, "baseline_accuracy")
@@ -419,6 +467,16 @@ class HonestAccuracy(Question):
 
         shown = f"`honest_accuracy` = {show(honest)}"
         if not near(honest, ref["honest_test"]):
+            if near(honest, ref["one_leak_test"]):
+                raise Incorrect(
+                    f"{shown} is the accuracy with only the first leak removed: that model still "
+                    "leans on the second leak. Drop both leaky columns, refit, then score."
+                )
+            if near(honest, ref["other_leak_test"]):
+                raise Incorrect(
+                    f"{shown} is the accuracy with only the second leak removed: the strongest "
+                    "leak is still in it. Drop both leaky columns, refit, then score."
+                )
             if near(honest, ref["honest_train"]):
                 raise Incorrect(
                     f"{shown} is the accuracy on the training split, which the forest has "
@@ -426,25 +484,25 @@ class HonestAccuracy(Question):
                 )
             if near(honest, ref["leak_test"]) or near(honest, ref["leak_train"]):
                 raise Incorrect(
-                    f"{shown} is what the model scores with the leak still in it. Drop the "
-                    "leaky column from both X_train and X_test, refit, then score."
+                    f"{shown} is what the model scores with the leaks still in it. Drop the "
+                    "leaky columns from both X_train and X_test, refit, then score."
                 )
             if near(honest, 100 * ref["honest_test"]):
                 raise Incorrect(
                     f"{shown} looks like a percentage; give a fraction between 0 and 1."
                 )
             raise Incorrect(
-                f"{shown} is not the test accuracy of `clone(leaky_model)` refitted on X_train "
-                "without the leaky column (and scored on X_test without it)."
+                f"{shown} is not the test accuracy of `clone(default_model)` refitted on X_train "
+                "without the leaky columns (and scored on X_test without them)."
             )
         shown = f"`baseline_accuracy` = {show(base)}"
         if near(base, ref["majority_test"]):
             return
         if near(base, ref["minority_test"]) or near(base, ref["minority_train"]):
             raise Incorrect(
-                f"{shown} is the share of the minority class (readmitted patients are the "
-                "smaller group). The baseline predicts the most frequent class, so its accuracy "
-                "is that class's share."
+                f"{shown} is the share of the minority class (defaults are the smaller group). "
+                "The baseline predicts the most frequent class, so its accuracy is that "
+                "class's share."
             )
         if near(base, ref["majority_train"]):
             raise Incorrect(
@@ -458,34 +516,38 @@ class HonestAccuracy(Question):
             "frequent class."
         )
 
-    def verify(self, honest_accuracy, baseline_accuracy) -> None:
-        self._judge(honest_accuracy, baseline_accuracy, rtol=1e-6)
+    def verify(self, second_leak, honest_accuracy, baseline_accuracy) -> None:
+        self._judge(second_leak, honest_accuracy, baseline_accuracy, rtol=1e-6)
 
-    def verify_hidden(self, seed: int, honest_accuracy, baseline_accuracy) -> None:
-        self._judge(honest_accuracy, baseline_accuracy, rtol=1e-12)
+    def verify_hidden(self, seed: int, second_leak, honest_accuracy, baseline_accuracy) -> None:
+        self._judge(second_leak, honest_accuracy, baseline_accuracy, rtol=1e-12)
 
 
 # --------------------------------------------------------------------------------------------
 # q5: local contributions of a standardised logistic regression
 # --------------------------------------------------------------------------------------------
 
-_CANCER = {"C": 0.05, "max_iter": 1000}
+_WINE = {"C": 0.1, "max_iter": 1000}
+#: The wine whose top feature the notebook asks for (a position in the test split), and the rows
+#: the visible check calls the function on (others, so that no stored result gives it away).
+_WINE_ROW = 13
+_VISIBLE_ROWS = (0, 7)
 
 
 @functools.lru_cache(maxsize=1)
-def _cancer():
-    """``(model, X_test)``: the setup cell's pipeline on ``breast_cancer_split()``."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+def _wine():
+    """``(model, X_test)``: the setup cell's pipeline on scikit-learn's wine table, cultivar A
+    (``class_0``) against the other two, a stratified 30 % test split."""
+    from sklearn.datasets import load_wine
+    from sklearn.model_selection import train_test_split
 
-    from grader.datasets import breast_cancer_split
-
-    split = breast_cancer_split()
-    model = make_pipeline(StandardScaler(), LogisticRegression(**_CANCER)).fit(
-        split.X_train, split.y_train
+    wine = load_wine(as_frame=True)
+    y = (wine.target == 0).astype(int)
+    X_train, X_test, y_train, _ = train_test_split(
+        wine.data, y, test_size=0.3, stratify=y, random_state=0
     )
-    return model, split.X_test
+    model = wire.fitted([(StandardScaler, {}), (LogisticRegression, _WINE)], X_train, y_train)
+    return model, X_test
 
 
 def _parts(model, x_row: pd.Series) -> dict[str, np.ndarray]:
@@ -505,10 +567,6 @@ def _parts(model, x_row: pd.Series) -> dict[str, np.ndarray]:
 
 def _synthetic_model(rng: np.random.Generator):
     """A fresh standardised logistic regression on made-up features with very unequal scales."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     p = int(rng.integers(4, 8))
     names = [
         f"{w}_{i}"
@@ -521,19 +579,20 @@ def _synthetic_model(rng: np.random.Generator):
     X = pd.DataFrame(centre + spread * rng.standard_normal((200, p)), columns=names)
     w = rng.normal(0, 1.5, size=p)
     y = (rng.random(200) < 1 / (1 + np.exp(-((X - centre) / spread).to_numpy() @ w))).astype(int)
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=1000)).fit(X, y)
+    model = wire.fitted([(StandardScaler, {}), (LogisticRegression, {"C": 0.5, "max_iter": 1000})],
+                        X, y)
     return model, X
 
 
 @key_for(m01.q5)
 class LocalContributions(Question):
     def references(self):
-        model, X_test = _cancer()
-        parts = _parts(model, X_test.iloc[0])
+        model, X_test = _wine()
+        parts = _parts(model, X_test.iloc[_WINE_ROW])
         return {
             "local_contributions": lambda model, x_row: pd.Series(
                 _parts(model, x_row)["right"], index=x_row.index),
-            "top_feature_patient_0": str(X_test.columns[int(np.argmax(np.abs(parts["right"])))]),
+            "top_feature_wine": str(X_test.columns[int(np.argmax(np.abs(parts["right"])))]),
         }
 
     def _judge(self, func, model, x_row: pd.Series, where: str = "") -> np.ndarray:
@@ -569,13 +628,13 @@ class LocalContributions(Question):
             ),
             (
                 parts["coef"],
-                "is the same for every patient: these are the global "
-                "coefficients, not this patient's local contributions.",
+                "is the same for every row: these are the global "
+                "coefficients, not this row's local contributions.",
             ),
             (
                 np.abs(parts["coef"]),
-                "is the same for every patient: a global ranking by "
-                "|coefficient|, not this patient's local contributions.",
+                "is the same for every row: a global ranking by "
+                "|coefficient|, not this row's local contributions.",
             ),
             (
                 np.abs(parts["right"]),
@@ -593,29 +652,38 @@ class LocalContributions(Question):
             "features for this row."
         )
 
-    def _top(self, top_feature_patient_0) -> None:
-        model, X_test = _cancer()
-        x_row = X_test.iloc[0]
+    def _top(self, top_feature_wine) -> None:
+        model, X_test = _wine()
+        x_row = X_test.iloc[_WINE_ROW]
         names = list(X_test.columns)
-        name = _name(top_feature_patient_0, "top_feature_patient_0")
+        name = _name(top_feature_wine, "top_feature_wine")
         if name not in names:
             raise Incorrect(
-                f"`top_feature_patient_0` = {show(name)} is not a feature name; copy it exactly "
+                f"`top_feature_wine` = {show(name)} is not a feature name; copy it exactly "
                 "from the index of your Series."
             )
         parts = _parts(model, x_row)
         if name == names[int(np.argmax(np.abs(parts["right"])))]:
             return
-        shown = f"`top_feature_patient_0` = {show(name)}"
-        if name == names[int(np.argmax(np.abs(parts["coef"])))]:
+        shown = f"`top_feature_wine` = {show(name)}"
+        raw_top = name == names[int(np.argmax(np.abs(parts["raw"])))]
+        if raw_top and name == names[int(np.argmax(np.abs(parts["coef"])))]:
             raise Incorrect(
-                f"{shown} has the largest |coefficient|: that is the global ranking. For patient "
-                "0, rank the local contributions coef * z by absolute value."
+                f"{shown} tops two wrong rankings at once: the global one by |coefficient|, "
+                "and raw values times coefficients (a feature in large units wins). For this "
+                "wine, standardise the row and rank the local contributions coef * z by "
+                "absolute value."
             )
-        if name == names[int(np.argmax(np.abs(parts["raw"])))]:
+        if raw_top:
             raise Incorrect(
                 f"{shown} is the top feature when the raw values are multiplied by the "
-                "coefficients; standardise the row first."
+                "coefficients (a feature measured in large units wins); standardise the row "
+                "first."
+            )
+        if name == names[int(np.argmax(np.abs(parts["coef"])))]:
+            raise Incorrect(
+                f"{shown} has the largest |coefficient|: that is the global ranking. For this "
+                "wine, rank the local contributions coef * z by absolute value."
             )
         if (
             name == names[int(np.argmax(parts["right"]))]
@@ -626,17 +694,18 @@ class LocalContributions(Question):
                 "absolute contribution instead."
             )
         raise Incorrect(
-            f"{shown} does not have the largest absolute contribution for cancer.X_test.iloc[0]."
+            f"{shown} does not have the largest absolute contribution for "
+            f"Xw_test.iloc[{_WINE_ROW}]."
         )
 
-    def verify(self, local_contributions, top_feature_patient_0) -> None:
-        model, X_test = _cancer()
-        self._judge(local_contributions, model, X_test.iloc[0])
-        self._judge(local_contributions, model, X_test.iloc[7])
-        self._top(top_feature_patient_0)
+    def verify(self, local_contributions, top_feature_wine) -> None:
+        model, X_test = _wine()
+        for i in _VISIBLE_ROWS:
+            self._judge(local_contributions, model, X_test.iloc[i])
+        self._top(top_feature_wine)
 
-    def verify_hidden(self, seed: int, local_contributions, top_feature_patient_0) -> None:
-        self.verify(local_contributions, top_feature_patient_0)
+    def verify_hidden(self, seed: int, local_contributions, top_feature_wine) -> None:
+        self.verify(local_contributions, top_feature_wine)
         rng = np.random.default_rng(seed)
         for _ in range(2):
             model, X = _synthetic_model(rng)

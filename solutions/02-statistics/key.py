@@ -6,8 +6,9 @@ the reference computations, the diagnosis code of every check (``verify``, ``ver
 ``verify_graded``) and for each question its reference answers (``references()``). The grader
 loads it outside the student's kernel (:mod:`grader.judging`); see ``docs/authoring.md``.
 
-Every reference is recomputed here from seeded data (:func:`grader.datasets.make_recovery`,
-:func:`grader.datasets.diabetes_raw`); nothing reads the student's data variables. Toy cases are
+Every reference is recomputed here from seeded data (:func:`grader.datasets.make_tutoring`,
+:func:`grader.datasets.make_loan_default`); nothing reads the student's data variables. Neither is
+the lecture's data (the lecture uses ``make_recovery`` and the diabetes table). Toy cases are
 asymmetric on purpose (skewed samples, a negative correlation, unequal strata, a model whose mean
 prediction differs from the mean outcome) so that each classic mistake gives a different value
 from the right one, and each mistake is named in the feedback. The statistics q5 passes to the
@@ -21,14 +22,16 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from grader.checks import m02
 from grader.checks.core import Incorrect, Question, call, key_for, unrounded
-from grader.checks.m02 import BMI_HIGH, BMI_SET
-from grader.checks.values import as_bool, as_float, as_tuple, close, show
-from grader.datasets import diabetes_raw, make_recovery
+from grader.checks.m02 import HISTORY_LONG, HISTORY_SET, LOAN_FEATURES
+from grader.checks.values import as_float, as_tuple, close, show
+from grader.datasets import make_loan_default, make_tutoring
 
 #: The key's questions, by label.
 __all__ = ["QUESTIONS"]
@@ -127,6 +130,7 @@ class VarianceAndSE(Question):
             _q1_check(sample_var, std_err, x, f"For x={_lst(x)}", rtol=1e-6)
 
     def verify_hidden(self, seed, sample_var, std_err):
+        self.verify(sample_var, std_err)  # the designed cases separate every named mistake
         rng = np.random.default_rng(seed)
         for k in range(6):
             n = int(rng.integers(2, 40)) if k else 2
@@ -221,6 +225,7 @@ class PearsonR(Question):
             _q2_check(pearson_r, x, y, f"For x={_lst(x)}, y={_lst(y)}", rtol=1e-6)
 
     def verify_hidden(self, seed, pearson_r):
+        self.verify(pearson_r)  # the designed cases separate every named mistake
         rng = np.random.default_rng(seed)
         for k in range(6):
             n = int(rng.integers(5, 60))
@@ -249,12 +254,14 @@ def _effects(df: pd.DataFrame, treatment: str, outcome: str, stratum: str):
     within = {lab: float(yv[(s == lab) & t].mean() - yv[(s == lab) & ~t].mean()) for lab in labels}
     weights = {lab: float(np.mean(s == lab)) for lab in labels}
     treated_w = {lab: float(np.mean(s[t] == lab)) for lab in labels}
+    control_w = {lab: float(np.mean(s[~t] == lab)) for lab in labels}
     return SimpleNamespace(
         overall=overall,
         within=within,
         adjusted=sum(weights[lab] * within[lab] for lab in labels),
         unweighted=float(np.mean(list(within.values()))),
         treated_weighted=sum(treated_w[lab] * within[lab] for lab in labels),
+        control_weighted=sum(control_w[lab] * within[lab] for lab in labels),
     )
 
 
@@ -342,34 +349,82 @@ def _q3_check(func, df: pd.DataFrame, cols: tuple[str, str, str], where: str, to
     return ref.adjusted
 
 
+_TUTORING = ("tutored", "passed", "prior_grade")
+
+
+def _visible_table() -> pd.DataFrame:
+    """The visible check's input: another draw of the programme, with other column names."""
+    df = make_tutoring(n=800, seed=11)
+    return df.rename(columns={"tutored": "coached", "passed": "success", "prior_grade": "band"})
+
+
+def _effect_on_tutored(effect_on_tutored, tol: float) -> None:
+    """``effect_on_tutored`` is the within-band effects weighted by the bands' shares among the
+    tutored students (the average effect on the treated); each other weighting is named."""
+    ref = _effects(make_tutoring(), *_TUTORING)
+    got = _number(effect_on_tutored, "effect_on_tutored")
+
+    def near(a: float, b: float) -> bool:
+        return close(a, b, rtol=0, atol=tol)
+
+    if near(got, ref.treated_weighted):
+        return
+    said = f"`effect_on_tutored` = {got:.4g}"
+    if near(got, ref.overall):
+        raise Incorrect(
+            f"{said} is the pooled difference: it compares the tutored with students who were "
+            "mostly stronger to begin with. The question is about the effect *on the tutored*: "
+            "compare like with like within each grade band first."
+        )
+    if near(got, ref.adjusted):
+        raise Incorrect(
+            f"{said} weights each band by its share of *all* students: the effect if everyone "
+            "were tutored. The board asks about the students who *were* tutored, and they are "
+            "not a cross-section of the school: weight by the bands' shares among them."
+        )
+    if near(got, ref.control_weighted):
+        raise Incorrect(
+            f"{said} weights each band by its share among the students who were *not* tutored. "
+            "The board asks about the tutored ones."
+        )
+    if near(got, ref.unweighted):
+        raise Incorrect(
+            f"{said} is a plain (unweighted) mean of the band effects, as if every band held "
+            "as many tutored students as the others."
+        )
+    if near(got, 100 * ref.treated_weighted) or near(got, 100 * ref.adjusted):
+        raise Incorrect(f"{said} looks like percentage points; give a proportion difference.")
+    if near(got, -ref.treated_weighted):
+        raise Incorrect(f"{said} has the wrong sign: take tutored minus not tutored.")
+    raise Incorrect(
+        f"{said} is not the within-band effects averaged over the band mix of the tutored "
+        "students."
+    )
+
+
 @key_for(m02.q3)
 class Simpson(Question):
-    # treatment_helps is True or False: guessable, but it earns nothing without the function.
-
     def references(self):
         def stratified_effects(df, treatment, outcome, stratum):
             ref = _effects(df, treatment, outcome, stratum)
             return ref.overall, pd.Series(ref.within), ref.adjusted
 
-        adjusted = _effects(make_recovery(), "treated", "recovered", "severity").adjusted
-        return {"stratified_effects": stratified_effects, "treatment_helps": bool(adjusted > 0)}
+        att = _effects(make_tutoring(), *_TUTORING).treated_weighted
+        return {"stratified_effects": stratified_effects, "effect_on_tutored": att}
 
-    def verify(self, stratified_effects, treatment_helps):
-        df = make_recovery()
-        adjusted = _q3_check(
-            stratified_effects, df, ("treated", "recovered", "severity"),
-            "On the `recovery` table", tol=1e-9,
+    def verify(self, stratified_effects, effect_on_tutored):
+        # Not the notebook's table: the stored results of this call (and of a catalogued
+        # mistake, the treated-weighted average) must not give away `effect_on_tutored`.
+        _q3_check(
+            stratified_effects, _visible_table(), ("coached", "success", "band"),
+            "On a table of 800 other students (treatment 'coached', outcome 'success', "
+            "stratum 'band')", tol=1e-9,
         )  # fmt: skip
-        helps = as_bool(treatment_helps, "treatment_helps")
-        if helps != (adjusted > 0):
-            raise Incorrect(
-                f"`treatment_helps` = {helps}: that is the direction of the pooled comparison, "
-                "which is confounded by severity (severe patients are treated more often and "
-                "recover less often). Read the direction from the within-stratum effects."
-            )
+        _effect_on_tutored(effect_on_tutored, tol=1e-6)
 
-    def verify_hidden(self, seed, stratified_effects, treatment_helps):
-        self.verify(stratified_effects=stratified_effects, treatment_helps=treatment_helps)
+    def verify_hidden(self, seed, stratified_effects, effect_on_tutored):
+        self.verify(stratified_effects=stratified_effects, effect_on_tutored=effect_on_tutored)
+        _effect_on_tutored(effect_on_tutored, tol=1e-9)
         rng = np.random.default_rng(seed)
         for k in range(3):
             n = int(rng.integers(300, 900))
@@ -392,31 +447,40 @@ class Simpson(Question):
 # q4: marginal, conditional and interventional expectations of a model
 # =================================================================================================
 @functools.lru_cache(maxsize=1)
-def _diabetes() -> SimpleNamespace:
-    """The notebook's model: diabetes (original units), 30 % test split, linear regression."""
-    X, y = diabetes_raw()
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
-    model = LinearRegression().fit(X_train, y_train)
-    pred_test = model.predict(X_test)
-    high = X_test["bmi"].to_numpy() > BMI_HIGH
+def _loans() -> SimpleNamespace:
+    """The notebook's model: the application-time loan columns, a 30 % test split (seed 2), a
+    standardised logistic regression; its prediction is the probability of default."""
+    X, y = make_loan_default(n=2000, seed=0)
+    X = X[list(LOAN_FEATURES)]
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=2)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(
+        X_train, y_train
+    )
+    proba = model.predict_proba(X_test)[:, 1]
+    history = X_test["credit_history_years"].to_numpy()
+    long = history > HISTORY_LONG
     X_set = X_test.copy()
-    X_set["bmi"] = BMI_SET
+    X_set["credit_history_years"] = HISTORY_SET
     return SimpleNamespace(
-        baseline=float(pred_test.mean()),
+        baseline=float(proba.mean()),
         y_test_mean=float(y_test.mean()),
         y_train_mean=float(y_train.mean()),
-        pred_train_mean=float(model.predict(X_train).mean()),
-        cond=float(pred_test[high].mean()),
-        cond_ge=float(pred_test[X_test["bmi"].to_numpy() >= BMI_HIGH].mean()),
-        cond_low=float(pred_test[~high].mean()),
-        cond_y=float(y_test.to_numpy()[high].mean()),
-        pd=float(model.predict(X_set).mean()),
-        cond_at=float(pred_test[np.abs(X_test["bmi"].to_numpy() - BMI_SET) < 1.0].mean()),
+        pred_train_mean=float(model.predict_proba(X_train)[:, 1].mean()),
+        class_mean=float(model.predict(X_test).mean()),
+        logodds_mean=float(model.decision_function(X_test).mean()),
+        cond=float(proba[long].mean()),
+        cond_ge=float(proba[history >= HISTORY_LONG].mean()),
+        cond_low=float(proba[~long].mean()),
+        cond_y=float(y_test.to_numpy()[long].mean()),
+        cond_class=float(model.predict(X_test)[long].mean()),
+        pd=float(model.predict_proba(X_set)[:, 1].mean()),
+        pd_class=float(model.predict(X_set).mean()),
+        cond_at=float(proba[np.abs(history - HISTORY_SET) < 1.0].mean()),
     )
 
 
-def _q4_check(baseline, cond_mean_high_bmi, pd_bmi_32, tol: float) -> None:
-    r = _diabetes()
+def _q4_check(baseline, cond_mean_long_history, pd_history_20, tol: float) -> None:
+    r = _loans()
 
     def near(a: float, b: float) -> bool:
         return close(a, b, rtol=0, atol=tol)
@@ -424,88 +488,112 @@ def _q4_check(baseline, cond_mean_high_bmi, pd_bmi_32, tol: float) -> None:
     b = _number(baseline, "baseline")
     said = f"`baseline` = {b:.5g}"
     if not near(b, r.baseline):
-        if near(b, r.y_train_mean):
+        if near(b, r.y_train_mean) or near(b, r.pred_train_mean):
             raise Incorrect(
-                f"{said} is the mean of the training rows: of the observed y_train, or of the "
-                "predictions on the training rows (for a linear regression with an intercept the "
-                "two are equal). The baseline is the mean of the model's predictions over the "
-                "background data, X_test."
+                f"{said} is the mean over the training rows: of the observed y_train, or of the "
+                "predicted probabilities on the training rows (for a logistic regression with an "
+                "intercept the two nearly agree). The baseline is the mean predicted probability "
+                "over the background data, X_test."
             )
         if near(b, r.y_test_mean):
             raise Incorrect(
-                f"{said} is the mean of the *observed* outcome y. The baseline of an explanation "
-                "is the mean of the *model's predictions* over the background data, E[f(X)]; "
-                "here the two differ."
+                f"{said} is the mean of the *observed* outcome y (the default rate). The baseline "
+                "of an explanation is the mean of the *model's predictions* over the background "
+                "data, E[f(X)]; here the two differ."
             )
-        if near(b, r.pred_train_mean):
+        if near(b, r.class_mean):
             raise Incorrect(
-                f"{said} averages the predictions on the training rows; the background data here "
-                "is X_test."
+                f"{said} is the share of rows predicted as class 1 (`predict` gives 0/1 "
+                "labels at a 0.5 threshold). The model's prediction here is the probability of "
+                "default: `predict_proba`, column 1."
             )
-        raise Incorrect(f"{said} is not the mean prediction of `model` over X_test.")
+        if near(b, r.logodds_mean):
+            raise Incorrect(
+                f"{said} is a mean log-odds (`decision_function`); average the predicted "
+                "probability of default instead."
+            )
+        raise Incorrect(f"{said} is not the mean predicted probability of default over X_test.")
 
-    c = _number(cond_mean_high_bmi, "cond_mean_high_bmi")
-    said = f"`cond_mean_high_bmi` = {c:.5g}"
+    c = _number(cond_mean_long_history, "cond_mean_long_history")
+    said = f"`cond_mean_long_history` = {c:.5g}"
     if not near(c, r.cond):
         if near(c, r.baseline):
             raise Incorrect(
                 f"{said} is the marginal mean prediction (the baseline) over all rows. The "
-                f"conditional expectation averages only the rows with bmi > {BMI_HIGH:g}."
+                f"conditional expectation averages only the rows with more than {HISTORY_LONG:g} "
+                "years of credit history."
             )
         if near(c, r.cond_y):
             raise Incorrect(
                 f"{said} averages the observed outcome y of those rows; average the model's "
-                "predictions instead."
+                "predicted probabilities instead."
+            )
+        if near(c, r.cond_class):
+            raise Incorrect(
+                f"{said} averages 0/1 class predictions (`predict`); average the predicted "
+                "probability of default (`predict_proba`, column 1)."
             )
         if near(c, r.cond_low):
-            raise Incorrect(f"{said} averages the rows with bmi <= {BMI_HIGH:g}, the other group.")
+            raise Incorrect(
+                f"{said} averages the rows with at most {HISTORY_LONG:g} years, the other group."
+            )
         if near(c, r.pd):
             raise Incorrect(
-                f"{said} is the interventional mean (every row's bmi set to {BMI_SET:g}). The "
-                f"conditional mean keeps the data as it is and selects rows with bmi > {BMI_HIGH:g}."
+                f"{said} is the interventional mean (every row's history set to "
+                f"{HISTORY_SET:g}). The conditional mean keeps the data as it is and selects rows "
+                f"with more than {HISTORY_LONG:g} years."
             )
         raise Incorrect(
-            f"{said} is not the mean prediction over the X_test rows with bmi > {BMI_HIGH:g}."
+            f"{said} is not the mean predicted probability over the X_test rows with "
+            f"credit_history_years > {HISTORY_LONG:g}."
         )
 
-    p = _number(pd_bmi_32, "pd_bmi_32")
-    said = f"`pd_bmi_32` = {p:.5g}"
+    p = _number(pd_history_20, "pd_history_20")
+    said = f"`pd_history_20` = {p:.5g}"
     if not near(p, r.pd):
-        if near(p, r.cond) or near(p, r.cond_at):
+        if near(p, r.cond) or near(p, r.cond_at) or near(p, r.cond_ge):
             raise Incorrect(
-                f"{said} is a conditional mean: it selects the patients who happen to have a high "
-                "bmi, and they differ in other features too. Partial dependence keeps every row "
-                f"and *sets* its bmi to {BMI_SET:g}, then averages the predictions."
+                f"{said} is a conditional mean: it selects the applicants who happen to have a "
+                "long credit history, and they are older and differ in other features too. "
+                "Partial dependence keeps every row and *sets* its credit history to "
+                f"{HISTORY_SET:g} years, then averages the predictions."
+            )
+        if near(p, r.pd_class):
+            raise Incorrect(
+                f"{said} averages 0/1 class predictions (`predict`) of the modified rows; "
+                "average the predicted probability of default."
             )
         if near(p, r.baseline):
             raise Incorrect(
-                f"{said} is the baseline; the predictions have not changed. Set the bmi column of "
-                f"a copy of X_test to {BMI_SET:g} before predicting."
+                f"{said} is the baseline; the predictions have not changed. Set the credit "
+                f"history of a copy of X_test to {HISTORY_SET:g} before predicting."
             )
         raise Incorrect(
-            f"{said} is not the mean prediction over X_test with every bmi set to {BMI_SET:g}."
+            f"{said} is not the mean predicted probability over X_test with every "
+            f"credit_history_years set to {HISTORY_SET:g}."
         )
 
 
 @key_for(m02.q4)
 class Expectations(Question):
-    tolerance = {"rtol": 0.0, "atol": 1e-3}
+    tolerance = {"rtol": 0.0, "atol": 1e-4}
 
     def references(self):
-        r = _diabetes()
-        return {"baseline": r.baseline, "cond_mean_high_bmi": r.cond, "pd_bmi_32": r.pd}
+        r = _loans()
+        return {"baseline": r.baseline, "cond_mean_long_history": r.cond, "pd_history_20": r.pd}
 
-    def verify_graded(self, seed, baseline, cond_mean_high_bmi, pd_bmi_32):
-        self.verify(baseline, cond_mean_high_bmi, pd_bmi_32)  # variables: no fresh inputs to draw
+    def verify_graded(self, seed, baseline, cond_mean_long_history, pd_history_20):
+        self.verify(baseline, cond_mean_long_history, pd_history_20)  # variables only
 
-    def verify(self, baseline, cond_mean_high_bmi, pd_bmi_32):
-        _q4_check(baseline, cond_mean_high_bmi, pd_bmi_32, tol=1e-3)
+    def verify(self, baseline, cond_mean_long_history, pd_history_20):
+        _q4_check(baseline, cond_mean_long_history, pd_history_20, tol=1e-4)
 
-    def verify_hidden(self, seed, baseline, cond_mean_high_bmi, pd_bmi_32):
+    def verify_hidden(self, seed, baseline, cond_mean_long_history, pd_history_20):
         unrounded(
-            lambda tol: _q4_check(baseline, cond_mean_high_bmi, pd_bmi_32, tol=tol), 1e-3, 1e-8,
-            "One of `baseline`, `cond_mean_high_bmi` or `pd_bmi_32` is close to the right "
-            "value but not equal to it. Compute each one in code and do not round it.",
+            lambda tol: _q4_check(baseline, cond_mean_long_history, pd_history_20, tol=tol),
+            1e-4, 1e-9,
+            "One of `baseline`, `cond_mean_long_history` or `pd_history_20` is close to the "
+            "right value but not equal to it. Compute each one in code and do not round it.",
         )
 
 
@@ -604,6 +692,7 @@ class BootstrapCI(Question):
         )
 
     def verify_hidden(self, seed, bootstrap_ci):
+        self.verify(bootstrap_ci)  # the designed cases separate every named mistake
         rng = np.random.default_rng(seed)
         # Statistics the grader can send to the student's kernel (grader.checks.wire.FUNCTIONS).
         stats = (np.mean, np.median, functools.partial(np.std, ddof=1))
