@@ -7,6 +7,7 @@ q3   ``missing_pct``, ``X_test_imputed``               missingness, and imputati
 q4   ``top_pairs(df, k)``                              the k most correlated pairs (|Spearman|)
 q5   ``plot_radius_by_diagnosis(X, y)``                a labelled histogram a test can read
 q6   ``pipe``, ``cv_scores``                           imputation and scaling inside a Pipeline
+q7   ``indicator_gain``, ``use_indicator``             should the model see that a value was missing?
 ==== ================================================ ==========================================
 
 ``grader release`` and ``nbgrader generate_assignment`` skip this file (``nbgrader_config.py``
@@ -15,8 +16,16 @@ the reference computations and answers, the diagnosis code of every check (``ver
 ``verify_hidden``, ``verify_graded``) and each question's ``references()``. The grader loads it
 outside the student's kernel (:mod:`grader.judging`); see ``docs/authoring.md``. The graded
 visible test of q1, q2, q4 and q5 runs the designed cases, then fresh inputs from the grading seed;
-q3 (variables only) keeps the visible tolerance; q6 checks its variables at the visible
+q3 and q7 (variables only) keep the visible tolerance; q6 checks its variables at the visible
 tolerance, then a fresh copy of ``pipe`` on fresh data from the seed.
+
+The data are not the lecture's: q1-q3, q6 and q7 use :func:`grader.datasets.make_air_quality`
+(three documented kinds of missing values), q4 scikit-learn's wine table and fresh designed
+tables. q5 keeps the breast-cancer radius and grades its unit (image units: WDBC's sizes were
+measured on digitised images, never in mm). Every hidden case is drawn so that each catalogued
+mistake is told apart on it (a gap in every fresh table, unequal class sizes, q4 cases where the
+signed, Pearson and covariance rankings all differ from the right one);
+``tests/test_checks_m04.py`` checks it on ten seeds.
 
 A figure and a pipeline cannot leave the student's kernel as data: q5 and q6 judge them from
 their *views* (:func:`grader.checks.m04.radius_histograms`, ``pipeline_steps``,
@@ -223,6 +232,7 @@ class GroupSummary(Question):
             key[: len(levels)] = levels
             x = np.round(rng.normal(rng.uniform(-5, 50), rng.uniform(1, 10), n), 2)
             x[len(levels) :][rng.random(n - len(levels)) < rng.uniform(0.1, 0.4)] = np.nan
+            x[len(levels)] = np.nan  # at least one gap: count() and size() always differ
             df = pd.DataFrame({"region": key, "level": x, "other": rng.normal(size=n)})
             _q1_run(group_summary, df, "region", "level", f"On a fresh table (case {k + 1})", 1e-9)
 
@@ -338,6 +348,7 @@ class PivotMean(Question):
             n = len(keys)
             y = np.round(rng.gamma(2.0, rng.uniform(1, 20), n), 2)
             y[len(grid) :][rng.random(n - len(grid)) < 0.15] = np.nan
+            y[len(grid)] = np.nan  # at least one gap: filling it with 0 always changes a mean
             df = pd.DataFrame(
                 {
                     "site": [a for a, _ in keys],
@@ -781,6 +792,8 @@ class RadiusHistogram(Question):
         for k in range(2):
             n = int(rng.integers(60, 200))
             y = pd.Series((rng.random(n) < rng.uniform(0.3, 0.7)).astype(int), name="target")
+            if 2 * int(y.sum()) == n:  # equal classes would hide swapped labels in the counts
+                y.iloc[0] = 1 - y.iloc[0]
             r = np.where(y == 0, rng.normal(18, 2.5, n), rng.normal(12, 1.8, n))
             X = pd.DataFrame(
                 {"mean texture": rng.normal(19, 4, n), "mean radius": r, "mean area": np.pi * r**2}
@@ -1025,7 +1038,7 @@ def _q7_check(indicator_gain, use_indicator, atol: float) -> None:
             )
         raise Incorrect(
             f"{said}, which is not the mean 5-fold neg_log_loss of the pipeline with "
-            "add_indicator=True minus that of your q6 pipeline, both on `X_air`."
+            "add_indicator=True minus that of the same pipeline without it, both on `X_air`."
         )
     choice = as_bool(use_indicator, "use_indicator")
     if choice != (right > 0):
