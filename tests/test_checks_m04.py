@@ -684,7 +684,8 @@ def test_judge_outside_the_kernel_passes_right_answers():
 @pytest.mark.parametrize("kind, match", [("codes", "Map the target codes"),
                                          ("swapped", "labels are swapped"),
                                          ("density", "densities"), ("nolegend", "no legend"),
-                                         ("scatter", "Wrong plot type"), ("string", "Axes")])
+                                         ("scatter", "Wrong plot type"), ("string", "Axes"),
+                                         ("mm", "physical length"), ("nounit", "names no unit")])
 def test_judge_outside_the_kernel_reads_the_figure(kind, match):
     for seed in (None, 17):
         verdict = _judge("q5", dict(plot_radius_by_diagnosis=_plot(kind)), seed)
@@ -757,6 +758,15 @@ def test_offline_compare_of_dataframes_ignores_order_not_values():
     assert not same(ref.reset_index(), ref, tol)
     with pytest.raises(Incorrect, match="DataFrame"):
         conform(ref["mean"], ref, "group_summary(...)")
+
+
+def test_offline_check_names_the_unit_mistake(ns, capsys):
+    """qN.check() without the key: a radius labelled in mm is told why (the view's unit fact)."""
+    ns.clear()
+    ns["plot_radius_by_diagnosis"] = _plot("mm")
+    with pytest.raises(Incorrect, match="physical length"):
+        student_m04.q5.check()
+    assert not plt.get_fignums()
 
 
 def test_offline_check_passes_every_form_of_a_right_answer(ns, capsys):
