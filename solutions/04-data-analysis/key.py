@@ -1066,7 +1066,7 @@ class MissingIndicator(Question):
 
     def verify_hidden(self, seed, indicator_gain, use_indicator):
         unrounded(
-            lambda tol: _q7_check(indicator_gain, use_indicator, tol), 1e-6, 1e-9,
+            lambda tol: _q7_check(indicator_gain, use_indicator, tol), 1e-6, 1e-8,
             "`indicator_gain` is close to the right value but not equal to it. Compute it in code "
             "from the two arrays of scores, and do not round.",
         )
