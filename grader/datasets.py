@@ -660,3 +660,55 @@ def make_tutoring(n: int = 1500, seed: int = 0) -> pd.DataFrame:
             "passed": passed.astype(int),
         }
     )
+
+# --- module 04 (assignment, second edition) ---
+#: The numeric columns of :func:`make_air_quality`, in order: the features of its ``alert`` model.
+AIR_FEATURES = ("temperature", "humidity", "wind", "traffic", "no2", "pm25")
+
+
+def make_air_quality(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """Synthetic daily readings of four air-quality stations, with three kinds of missing values.
+
+    Columns: ``station`` ("airport", "centre", "harbour", "park", of unequal sizes), ``season``
+    ("summer" or "winter"), ``temperature`` in degrees Celsius, ``humidity`` in percent, ``wind``
+    in m/s, ``traffic`` in thousands of vehicles per hour, ``no2`` and ``pm25`` (nitrogen dioxide
+    and fine particles) in micrograms per cubic metre, and ``alert`` (1 = a pollution alert was
+    issued the next day; its log-odds are ``-6 + 0.28 * pm25 - 0.15 * wind``).
+
+    Known missingness: ``humidity`` loses about 6 % of its values completely at random; ``no2``
+    loses 25 % at the harbour station and 4 % elsewhere (missing at random given the station);
+    ``pm25`` is lost more often the higher it is (the sensor saturates: missing not at random,
+    about 8 %), so a missing ``pm25`` is itself a sign of an alert.
+    """
+    rng = np.random.default_rng(seed)
+    stations = np.array(["airport", "centre", "harbour", "park"])
+    station = stations[rng.choice(4, size=n, p=[0.2, 0.35, 0.3, 0.15])]
+    season = np.where(rng.random(n) < 0.45, "winter", "summer")
+    winter = season == "winter"
+    temperature = np.round(np.where(winter, 4.0, 19.0) + rng.normal(0, 4.0, n), 1)
+    humidity = np.round(np.clip(rng.normal(np.where(winter, 82, 64), 9, n), 20, 100), 0)
+    wind = np.round(rng.gamma(2.2, 1.6, n), 1)
+    level = {"airport": 2.2, "centre": 3.4, "harbour": 1.6, "park": 0.8}
+    traffic = np.round(pd.Series(station).map(level).to_numpy() * rng.lognormal(0, 0.25, n), 2)
+    no2 = np.round(np.clip(8 + 9.0 * traffic - 1.2 * wind + rng.normal(0, 5, n), 2, None), 1)
+    pm25 = 6 + 2.0 * traffic + 7.0 * winter - wind + 0.1 * (humidity - 70) + rng.gamma(2.0, 2.5, n)
+    pm25 = np.round(np.clip(pm25, 1, None), 1)
+    logit = -6.0 + 0.28 * pm25 - 0.15 * wind
+    alert = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    humidity = np.where(rng.random(n) < 0.06, np.nan, humidity)
+    no2 = np.where(rng.random(n) < np.where(station == "harbour", 0.25, 0.04), np.nan, no2)
+    rank = pd.Series(pm25).rank(pct=True).to_numpy()
+    pm25 = np.where(rng.random(n) < 0.45 * rank**4, np.nan, pm25)
+    return pd.DataFrame(
+        {
+            "station": station,
+            "season": season,
+            "temperature": temperature,
+            "humidity": humidity,
+            "wind": wind,
+            "traffic": traffic,
+            "no2": no2,
+            "pm25": pm25,
+            "alert": alert,
+        }
+    )

@@ -34,15 +34,18 @@ from grader.checks import Incorrect, NotAttempted  # noqa: E402
 from grader.checks import m04 as student_m04  # noqa: E402
 from grader.checks.collect import gather  # noqa: E402
 from grader.checks.offline import load_key_file  # noqa: E402
-from grader.datasets import breast_cancer_missing  # noqa: E402
+from grader.datasets import AIR_FEATURES, make_air_quality  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 m04 = load_key_file(ROOT / "solutions/04-data-analysis/key.py")
 SEEDS = (0, 1, 7, 4013, 4027, 4051)
+#: Seeds on which every catalogued mistake must fail the hidden test (none may slip through).
+MANY_SEEDS = (0, 1, 2, 3, 5, 8, 13, 21, 4013, 4091)
 
 
 # --- the notebook's setup, rebuilt as a student would have it ------------------------------------
-X_MISSING, Y = breast_cancer_missing()
+AIR = make_air_quality()
+X_MISSING, Y = AIR[list(AIR_FEATURES)], AIR["alert"]
 X_TRAIN, X_TEST, Y_TRAIN, Y_TEST = train_test_split(
     X_MISSING, Y, test_size=0.3, stratify=Y, random_state=0
 )
@@ -92,11 +95,11 @@ def top_pairs_reversed(df, k):
     return [(b, a) for a, b in top_pairs(df, k)]
 
 
-def plot_radius(X, y, codes=((0, "malignant"), (1, "benign")), **kw):
+def plot_radius(X, y, codes=((0, "malignant"), (1, "benign")), unit="image units", **kw):
     fig, ax = plt.subplots(figsize=(6, 4))
     for code, name in codes:
         ax.hist(X.loc[y == code, "mean radius"], bins=20, alpha=0.6, label=name, **kw)
-    ax.set_xlabel("mean radius (mm)")
+    ax.set_xlabel(f"mean radius ({unit})" if unit else "mean radius")
     ax.set_ylabel("number of tumours")
     ax.set_title("Malignant tumours have larger radii")
     ax.legend()
@@ -116,6 +119,18 @@ def right_pipe():
 
 
 CV = cross_val_score(right_pipe(), X_MISSING, Y, cv=5, scoring="neg_log_loss")
+
+
+def indicator_pipe():
+    return make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True),
+        StandardScaler(),
+        LogisticRegression(max_iter=1000),
+    )
+
+
+CV_IND = cross_val_score(indicator_pipe(), X_MISSING, Y, cv=5, scoring="neg_log_loss")
+GAIN = float(CV_IND.mean() - CV.mean())
 
 
 def fails(q, match, **values):
@@ -143,6 +158,8 @@ def test_correct_answers_pass_visible_and_hidden(seed):
     m04.q5.verify_hidden(seed, plot_radius_by_diagnosis=plot_radius)
     m04.q6.verify(pipe=right_pipe(), cv_scores=CV)
     m04.q6.verify_hidden(seed, pipe=right_pipe(), cv_scores=list(CV))
+    m04.q7.verify(indicator_gain=GAIN, use_indicator=GAIN > 0)
+    m04.q7.verify_hidden(seed, indicator_gain=GAIN, use_indicator=bool(GAIN > 0))
 
 
 def test_checks_close_the_figures_they_make():
@@ -284,8 +301,9 @@ def test_q3_misconceptions_are_named(pct, imputed, match):
         "scaled": (right_imp - right_imp.mean()) / right_imp.std(),
     }
     msg = fails(m04.q3, match, missing_pct=pcts[pct], X_test_imputed=imps[imputed])
+    shown = re.findall(r"[-\d.]+", msg.split(" with ", 1)[-1]) if imputed else []
     for v in X_TRAIN.median()[X_MISSING.isna().any()]:
-        assert f"{v:.4g}" not in msg  # never the expected fill values
+        assert f"{v:.4g}" not in shown  # never the expected fill values
 
 
 # --- q4 misconceptions ---------------------------------------------------------------------------
@@ -367,12 +385,15 @@ def _plot(kind):
             fig, ax = plt.subplots()
             for code, name in ((0, "malignant"), (1, "benign")):
                 ax.hist(X.loc[y == code, "mean texture"], bins=20, label=name)
-            ax.set_xlabel("mean radius (mm)")
+            ax.set_xlabel("mean radius (pixels)")
             ax.set_ylabel("count")
             ax.set_title("t")
             ax.legend()
         if kind == "string":
             return "a plot"
+        if kind in ("mm", "microns", "nounit"):
+            ax.set_xlabel({"mm": "mean radius (mm)", "microns": "Mean radius [µm]",
+                           "nounit": "mean radius"}[kind])
         return ax
 
     return f
@@ -390,6 +411,9 @@ def _plot(kind):
         ("scatter", "Wrong plot type"),
         ("column", "different|mean radius"),
         ("string", "Axes"),
+        ("mm", "physical length"),
+        ("microns", "physical length"),
+        ("nounit", "names no unit"),
     ],
 )
 def test_q5_misconceptions_are_named(kind, match):
@@ -442,6 +466,128 @@ def test_q6_hidden_rejects_a_pipeline_with_other_settings():
         m04.q6.verify_hidden(5, pipe=other, cv_scores=CV)
 
 
+# --- q7: the judgement (should the model see that a value was missing?) -------------------------
+def _leaky_gain(both=False):
+    lr = LogisticRegression(max_iter=1000)
+    ind = SimpleImputer(strategy="median", add_indicator=True).fit_transform(X_MISSING)
+    scores = cross_val_score(make_pipeline(StandardScaler(), lr), ind, Y, cv=5,
+                             scoring="neg_log_loss")
+    plain = CV
+    if both:
+        filled = SimpleImputer(strategy="median").fit_transform(X_MISSING)
+        plain = cross_val_score(make_pipeline(StandardScaler(), lr), filled, Y, cv=5,
+                                scoring="neg_log_loss")
+    return float(scores.mean() - plain.mean())
+
+
+def _accuracy_gain():
+    return float(cross_val_score(indicator_pipe(), X_MISSING, Y, cv=5).mean()
+                 - cross_val_score(right_pipe(), X_MISSING, Y, cv=5).mean())
+
+
+def _train_gain():
+    return float(
+        cross_val_score(indicator_pipe(), X_TRAIN, Y_TRAIN, cv=5, scoring="neg_log_loss").mean()
+        - cross_val_score(right_pipe(), X_TRAIN, Y_TRAIN, cv=5, scoring="neg_log_loss").mean()
+    )
+
+
+Q7_MISTAKES = [
+    (lambda: dict(indicator_gain=-GAIN, use_indicator=bool(-GAIN < 0)), "other way round"),
+    (lambda: dict(indicator_gain=_accuracy_gain(), use_indicator=True), "compares accuracies"),
+    (lambda: dict(indicator_gain=_leaky_gain(), use_indicator=True), "before\\* the split"),
+    (lambda: dict(indicator_gain=_leaky_gain(both=True), use_indicator=True), "before"),
+    (lambda: dict(indicator_gain=_train_gain(), use_indicator=True), "training split only"),
+    (lambda: dict(indicator_gain=GAIN, use_indicator=bool(GAIN < 0)), "negative\\* of a loss"),
+    (lambda: dict(indicator_gain=round(GAIN, 3), use_indicator=True), "not the mean|not equal"),
+    (lambda: dict(indicator_gain="0.02", use_indicator=True), "float|number"),
+    (lambda: dict(indicator_gain=GAIN, use_indicator="yes"), "True or False"),
+]
+
+
+@pytest.mark.parametrize("make, match", Q7_MISTAKES)
+def test_q7_misconceptions_are_named(make, match):
+    values = make()
+    with pytest.raises(Incorrect, match=match) as err:
+        m04.q7.verify_hidden(4091, **values)
+    own = values["indicator_gain"]  # the student's own value may be the answer up to its sign
+    assert f"{GAIN:.6g}" not in str(err.value) or (type(own) is float and abs(own) == abs(GAIN))
+
+
+def test_q7_data_make_the_judgement_real():
+    """The indicator helps the probabilities (log-loss) clearly, while accuracy barely moves: the
+    judgement needs the right score; and the catalogued mistakes land outside the tolerance."""
+    assert GAIN > 0.01
+    assert abs(_accuracy_gain()) < GAIN / 2
+    for wrong in (_leaky_gain(), _leaky_gain(both=True), _train_gain()):
+        assert abs(wrong - GAIN) > 5e-6  # five quanta of the offline check (atol 1e-6)
+
+
+def test_q7_right_answer_rounded_is_told_to_compute():
+    m04.q7.verify(indicator_gain=GAIN + 5e-7, use_indicator=True)  # visible tolerance
+    with pytest.raises(Incorrect, match="not equal"):
+        m04.q7.verify_hidden(1, indicator_gain=GAIN + 5e-7, use_indicator=True)
+
+
+# --- every catalogued mistake fails the hidden test for every seed (not just most seeds) --------
+def _q2_mistake(kind):
+    return {
+        "swapped": lambda df, r, c, v: df.pivot_table(index=c, columns=r, values=v, aggfunc="mean"),
+        "sum": lambda df, r, c, v: df.pivot_table(index=r, columns=c, values=v, aggfunc="sum"),
+        "size": lambda df, r, c, v: df.groupby([r, c]).size().unstack(c).astype(float),
+        "zero": lambda df, r, c, v: pivot_mean(df.fillna({v: 0}), r, c, v),
+        "margins": lambda df, r, c, v: df.pivot_table(index=r, columns=c, values=v,
+                                                      aggfunc="mean", margins=True),
+    }[kind]
+
+
+HIDDEN_MISTAKES = [
+    ("q1", "group_summary", _g(n_rows="count"), "use size()"),
+    ("q1", "group_summary", _g(n_missing="count"), "counts the values that are present"),
+    ("q1", "group_summary", _g(mean="zero"), "counted as 0"),
+    ("q1", "group_summary", _g(mean="median"), "median"),
+    ("q1", "group_summary", _g(mean="other"), "different column"),
+    ("q1", "group_summary", _g(reset=True), "reset_index"),
+    ("q2", "pivot_mean", _q2_mistake("swapped"), "swapped"),
+    ("q2", "pivot_mean", _q2_mistake("sum"), "the sum of each cell"),
+    ("q2", "pivot_mean", _q2_mistake("size"), "size"),
+    ("q2", "pivot_mean", _q2_mistake("zero"), "counted as 0"),
+    ("q2", "pivot_mean", _q2_mistake("margins"), "no totals"),
+    ("q4", "top_pairs", _pairs("signed"), "signed correlation"),
+    ("q4", "top_pairs", _pairs("pearson"), "Pearson"),
+    ("q4", "top_pairs", _pairs("cov"), "covariance"),
+    ("q4", "top_pairs", _pairs("self"), "self-pair"),
+    ("q4", "top_pairs", _pairs("dup"), "duplicate pair"),
+    ("q5", "plot_radius_by_diagnosis", _plot("codes"), "Map the target codes"),
+    ("q5", "plot_radius_by_diagnosis", _plot("swapped"), "labels are swapped"),
+    ("q5", "plot_radius_by_diagnosis", _plot("nolabels"), "Label both axes"),
+    ("q5", "plot_radius_by_diagnosis", _plot("scatter"), "Wrong plot type"),
+    ("q5", "plot_radius_by_diagnosis", _plot("density"), "densities"),
+    ("q5", "plot_radius_by_diagnosis", _plot("nolegend"), "no legend"),
+    ("q5", "plot_radius_by_diagnosis", _plot("mm"), "physical length"),
+    ("q5", "plot_radius_by_diagnosis", _plot("nounit"), "names no unit"),
+]
+
+
+@pytest.mark.parametrize("label, name, fn, match", HIDDEN_MISTAKES,
+                         ids=[f"{q}-{m[:18]}" for q, _, _, m in HIDDEN_MISTAKES])
+def test_every_catalogued_mistake_fails_the_hidden_test_for_every_seed(label, name, fn, match):
+    for seed in MANY_SEEDS:
+        with pytest.raises(Incorrect, match=match):
+            m04.QUESTIONS[label].verify_hidden(seed, **{name: fn})
+    assert not plt.get_fignums()
+
+
+def test_right_answers_pass_the_hidden_test_for_every_seed():
+    for seed in MANY_SEEDS:
+        m04.q1.verify_hidden(seed, group_summary=group_summary_loop)
+        m04.q2.verify_hidden(seed, pivot_mean=pivot_mean_unstack)
+        m04.q4.verify_hidden(seed, top_pairs=top_pairs_reversed)
+        m04.q5.verify_hidden(seed, plot_radius_by_diagnosis=plot_radius)
+        m04.q5.verify_hidden(seed, plot_radius_by_diagnosis=lambda X, y: plot_radius(
+            X, y, unit="pixels, not mm").figure)
+
+
 # --- placeholders, crashes, None -----------------------------------------------------------------
 def test_placeholders_and_crashes():
     def boom(*args):
@@ -478,9 +624,9 @@ def test_checks_pass_right_answers_repeatedly():
 
 # --- the module's seeded data --------------------------------------------------------------------
 def test_module_datasets_are_seeded_and_keep_their_documented_traps():
-    from grader.datasets import breast_cancer, make_visits
+    from grader.datasets import breast_cancer, breast_cancer_missing, make_visits
 
-    a, b = make_visits(), make_visits()
+    a, b = make_visits(), make_visits()  # the lecture's data
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(make_visits(seed=1))
     g = a.groupby("ward")["length_of_stay"]
@@ -490,7 +636,26 @@ def test_module_datasets_are_seeded_and_keep_their_documented_traps():
     full = breast_cancer()[0]
     assert X.isna().any().sum() == 5
     assert X["worst area"].median() < full["worst area"].median()  # missing not at random
-    assert bool((X_TRAIN.median() != X_MISSING.median())[X.isna().any()].all())
+
+
+def test_air_quality_is_seeded_and_keeps_its_documented_missingness():
+    """The assignment's data: the three documented kinds of missing values are there."""
+    pd.testing.assert_frame_equal(AIR, make_air_quality())
+    assert not AIR.equals(make_air_quality(seed=1))
+    assert list(AIR.columns[2:8]) == list(AIR_FEATURES) and set(AIR["alert"]) == {0, 1}
+    miss = AIR[list(AIR_FEATURES)].isna().mean()
+    assert set(miss[miss > 0].index) == {"humidity", "no2", "pm25"}
+    by_station = AIR["no2"].isna().groupby(AIR["station"]).mean()
+    assert by_station.idxmax() == "harbour" and by_station["harbour"] > 3 * by_station.drop(
+        "harbour").max()  # missing at random given the station
+    # missing not at random: days with a missing pm25 are followed by alerts far more often
+    rate = AIR["alert"].groupby(AIR["pm25"].isna()).mean()
+    assert rate[True] > 2 * rate[False]
+    g = AIR.groupby("station")["no2"]
+    assert int((g.size() > g.count()).sum()) >= 3  # count() differs from size() in most stations
+    # the leaky fill values differ from the training ones in a column with gaps (q3 can tell)
+    assert bool((X_TRAIN.median() != X_MISSING.median())[X_MISSING.isna().any()].any())
+    assert bool((X_TEST.median() != X_TRAIN.median())[X_MISSING.isna().any()].any())
 
 
 # --- judgement outside the kernel: the figure and the pipeline are judged from their views ------
@@ -508,6 +673,7 @@ def test_judge_outside_the_kernel_passes_right_answers():
         "q4": dict(top_pairs=top_pairs_reversed),
         "q5": dict(plot_radius_by_diagnosis=lambda X, y: plot_radius(X, y).figure),
         "q6": dict(pipe=right_pipe(), cv_scores=CV),
+        "q7": dict(indicator_gain=GAIN, use_indicator=True),
     }
     for label, values in right.items():
         for seed, hidden in ((None, False), (17, False), (4079, True)):
@@ -518,7 +684,8 @@ def test_judge_outside_the_kernel_passes_right_answers():
 @pytest.mark.parametrize("kind, match", [("codes", "Map the target codes"),
                                          ("swapped", "labels are swapped"),
                                          ("density", "densities"), ("nolegend", "no legend"),
-                                         ("scatter", "Wrong plot type"), ("string", "Axes")])
+                                         ("scatter", "Wrong plot type"), ("string", "Axes"),
+                                         ("mm", "physical length"), ("nounit", "names no unit")])
 def test_judge_outside_the_kernel_reads_the_figure(kind, match):
     for seed in (None, 17):
         verdict = _judge("q5", dict(plot_radius_by_diagnosis=_plot(kind)), seed)
@@ -553,7 +720,8 @@ def test_student_module_holds_no_key():
     text = (ROOT / "grader/checks/m04.py").read_text()
     for private in ("def verify", "references", "_q1_ref", "_q2_ref", "_ranked", "_reference_pipe",
                     "_q6_ref", "_q6_mistakes", "_pairs_table", "_Q1_TOY", "_Q2_TOY", "seed",
-                    "_SPLIT", "_radius_plot", "4013", "4039", "4063", "4079"):
+                    "_SPLIT", "_radius_plot", "4013", "4039", "4063", "4079", "4091", "_q7_right",
+                    "_q7_gains", "_indicator_pipe", f"{GAIN:.6f}"):
         assert private not in text, private
     for label, q in m04.QUESTIONS.items():
         assert getattr(student_m04, label).names == q.names
@@ -592,6 +760,15 @@ def test_offline_compare_of_dataframes_ignores_order_not_values():
         conform(ref["mean"], ref, "group_summary(...)")
 
 
+def test_offline_check_names_the_unit_mistake(ns, capsys):
+    """qN.check() without the key: a radius labelled in mm is told why (the view's unit fact)."""
+    ns.clear()
+    ns["plot_radius_by_diagnosis"] = _plot("mm")
+    with pytest.raises(Incorrect, match="physical length"):
+        student_m04.q5.check()
+    assert not plt.get_fignums()
+
+
 def test_offline_check_passes_every_form_of_a_right_answer(ns, capsys):
     """qN.check() in JupyterLab, without the key: right answers in several forms all pass."""
     forms = [
@@ -602,6 +779,9 @@ def test_offline_check_passes_every_form_of_a_right_answer(ns, capsys):
         {"plot_radius_by_diagnosis": plot_radius},
         {"plot_radius_by_diagnosis": lambda X, y: plot_radius(X, y, rwidth=0.8).figure},
         {"pipe": right_pipe(), "cv_scores": CV},
+        {"indicator_gain": GAIN, "use_indicator": True},
+        {"indicator_gain": CV_IND.mean() - CV.mean(), "use_indicator": bool(GAIN > 0)},
+        {"plot_radius_by_diagnosis": lambda X, y: plot_radius(X, y, unit="pixels")},
     ]
     for values in forms:
         ns.clear()

@@ -7,6 +7,7 @@ q3   ``missing_pct``, ``X_test_imputed``               missingness, and imputati
 q4   ``top_pairs(df, k)``                              the k most correlated pairs (|Spearman|)
 q5   ``plot_radius_by_diagnosis(X, y)``                a labelled histogram a test can read
 q6   ``pipe``, ``cv_scores``                           imputation and scaling inside a Pipeline
+q7   ``indicator_gain``, ``use_indicator``             should the model see that a value was missing?
 ==== ================================================ ==========================================
 
 This is the student side: titles, names and hints, and the *views* that turn what cannot leave
@@ -17,7 +18,8 @@ answers with data precomputed from the instructor's key for the check's fixed in
 (``grader/checks/data/m04.json``, written by ``grader release``); the key, and the hidden tests,
 stay with the instructor. What is stored plainly there: the results on the fixed inputs and the
 table-valued answers of q3 and q6 (``missing_pct``, ``X_test_imputed``, ``cv_scores``), which
-anyone can compute from the public data; grading calls your functions on fresh inputs.
+anyone can compute from the public data; single values (q7) are stored hashed; grading calls your
+functions on fresh inputs.
 """
 
 from __future__ import annotations
@@ -27,10 +29,23 @@ import numpy as np
 from .collect import view
 from .offline import OfflineQuestion, question
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6"]
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7"]
 
 _CLASS_NAMES = {0: "malignant", 1: "benign"}
 _CODES = {"0", "1", "0.0", "1.0"}
+#: How an x label names a unit: words of the image's own units, and of physical lengths.
+_IMAGE_UNITS = ("image", "pixel", "px")
+_LENGTH_UNITS = ("mm", "millim", "cm", "centim", "µm", "μm", "micro", "nm", "inch")
+
+
+def _unit(label: str) -> str:
+    """Which kind of unit an axis label names: "image", "physical" or "none"."""
+    low = label.lower()
+    if any(w in low for w in _IMAGE_UNITS):
+        return "image"
+    if any(w in low for w in _LENGTH_UNITS):
+        return "physical"
+    return "none"
 
 
 def _text(value: object, limit: int = 80) -> str:
@@ -43,7 +58,8 @@ def radius_histograms(func, X, y) -> dict | None:
 
     The facts are the same for every right answer (whatever its bins, colours or wording): the
     kind of object returned, the number of bar groups, lines and collections, whether each axis
-    label and the title are there, whether the x label mentions the radius, whether the legend
+    label and the title are there, whether the x label mentions the radius and which kind of unit
+    it names ("image" units or pixels, a "physical" length, or "none"), whether the legend
     names both classes (or shows the codes 0/1), and per class (by histogram label) whether the
     bars count that class's tumours, add up to area 1 (densities), and are centred within one bin
     of its mean radius. What is wrong is also shown as drawn (a label, the legend's texts). The
@@ -75,7 +91,8 @@ def radius_histograms(func, X, y) -> dict | None:
         if not facts["axis_labels"]:
             facts["labels_drawn"] = [xlabel, ylabel]
         facts["xlabel_says_radius"] = "radius" in xlabel.lower()
-        if not facts["xlabel_says_radius"]:
+        facts["xlabel_unit"] = _unit(xlabel)
+        if not facts["xlabel_says_radius"] or facts["xlabel_unit"] != "image":
             facts["xlabel"] = xlabel
         facts["title"] = bool(title)
         legend = got.get_legend()
@@ -167,12 +184,11 @@ class GroupSummary(_Q04):
     title = "rows, missing values and mean per group"
     names = ("group_summary",)
     hints = (
-        "Start from `g = df.groupby(by)[value]`: a grouped column. `g.size()`, `g.count()` and "
-        "`g.mean()` each give one number per group.",
-        "size() counts rows; count() counts the values that are not missing. So the number of "
-        "missing values is their difference.",
-        'Build the result with `pd.DataFrame({"n_rows": ..., "n_missing": ..., "mean": ...})`: '
-        "the three Series share the group index.",
+        "Group the rows by `by` and look at one column, `value`: pandas gives one number per group "
+        "for each summary you ask of it. Which summaries skip missing values, and which do not?",
+        "One grouped summary counts every row, another counts only the values that are present; "
+        "the missing ones are what separates them. Combine three per-group Series, which share "
+        "the group index, into one DataFrame with the three column names asked for.",
     )
 
 
@@ -181,11 +197,12 @@ class PivotMean(_Q04):
     title = "a two-way table of means"
     names = ("pivot_mean",)
     hints = (
-        "`df.pivot_table(...)` groups by two columns at once: one gives the rows, the other the "
-        "columns, and each cell aggregates a third column.",
-        'Pass `index=rows, columns=cols, values=value, aggfunc="mean"`. Check which of `rows` and '
-        "`cols` goes to `index`.",
-        "An equivalent: `df.groupby([rows, cols])[value].mean().unstack(cols)`.",
+        "This is a long-to-wide reshape that aggregates as it goes: one column's values become the "
+        "rows, another's the columns, and each cell summarises a third column.",
+        "pandas' pivot_table takes the row labels, the column labels, the values and the "
+        "aggregation as four separate arguments: map each of `rows`, `cols` and `value` to one of "
+        "them, and name the aggregation explicitly. A groupby on two columns followed by unstack "
+        "is another route.",
     )
 
 
@@ -194,12 +211,12 @@ class Imputation(_Q04):
     title = "missing values, and imputation fitted on the training split"
     names = ("missing_pct", "X_test_imputed")
     hints = (
-        "`X_missing.isna()` is a table of True/False; the mean of a boolean column is the share "
-        "of True values.",
-        "For the imputation, the fill values must come from the training split only: "
-        '`SimpleImputer(strategy="median").fit(X_train_m)`, then transform `X_test_m`.',
-        '`imputer.set_output(transform="pandas")` makes transform() return a DataFrame with the '
-        "columns and index of its input.",
+        "Missingness first: a table of True/False (missing or not) averages, column by column, to "
+        "the share of missing values. For the imputation, ask which rows may decide the fill "
+        "values of a test row.",
+        "Fit the median imputer on the training split only, then apply it to the test split. "
+        "scikit-learn transformers return NumPy arrays unless you ask for pandas output "
+        "(set_output), which keeps the columns and the index.",
     )
 
 
@@ -217,11 +234,10 @@ class TopPairs(_Q04):
     title = "the most correlated pairs of features"
     names = ("top_pairs",)
     hints = (
-        '`df.corr(method="spearman")` gives the full matrix. Each pair appears twice in it, and '
-        "the diagonal pairs each column with itself.",
-        "Loop over i < j (the upper triangle), collect (|rho|, name_i, name_j), sort by |rho| "
-        "from the largest, and keep the first k.",
-        "Take `abs()` before ranking: a correlation of -0.95 is as strong as +0.95.",
+        "Start from the full matrix of Spearman correlations. Each pair appears twice in it, and "
+        "its diagonal pairs every column with itself: neither belongs in the answer.",
+        "Visit each pair once (one triangle of the matrix, without the diagonal), score it by the "
+        "strength of the relation whatever its sign, rank from the strongest, and keep k.",
     )
 
 
@@ -230,10 +246,11 @@ class RadiusHistogram(_Q04):
     title = "a labelled histogram of mean radius by diagnosis"
     names = ("plot_radius_by_diagnosis",)
     hints = (
-        "Start with `fig, ax = plt.subplots(figsize=(6, 4))`; draw on `ax` and end with `return ax`.",
-        'Call `ax.hist(X.loc[y == 0, "mean radius"], bins=20, alpha=0.6, label="malignant")`, '
-        'then the same for y == 1 with label="benign". In this dataset 0 = malignant.',
-        "Then `ax.set_xlabel(...)`, `ax.set_ylabel(...)`, `ax.set_title(...)` and `ax.legend()`.",
+        "Create one figure with one Axes, draw everything on that Axes, and return it: a test can "
+        "only read a plot it is given. Check which code means which diagnosis in this dataset.",
+        "Select the radii of each class with a boolean mask on `y`, draw one histogram per class "
+        "with a label, then label both axes, give a title and show the legend. For the x label's "
+        "unit, recall how WDBC's sizes were measured (lecture 04, section 3).",
     )
 
 
@@ -244,11 +261,24 @@ class PipelineCV(_Q04):
     hints = (
         "Everything that learns from data (the imputer's medians, the scaler's means) must be "
         "fitted inside each training fold: put it in the pipeline.",
-        '`pipe = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), '
-        "LogisticRegression(max_iter=1000))`.",
-        '`cv_scores = cross_val_score(pipe, X_missing, y, cv=5, scoring="neg_log_loss")`: the raw '
-        "table, with its NaNs.",
+        "Chain the three steps in the order the prompt gives, unfitted, then hand the *raw* table "
+        "(with its NaNs) and the scoring the prompt names to cross-validation.",
+    )
+
+
+@question("q7")
+class MissingIndicator(_Q04):
+    title = "a judgement: should the model see that a value was missing?"
+    names = ("indicator_gain", "use_indicator")
+    hints = (
+        "A missing-value indicator is one extra 0/1 column per feature with gaps; the imputer can "
+        "add it. Compare two pipelines that differ only in that, honestly (inside "
+        "cross-validation), with a score that reads probabilities.",
+        "Cross-validate both pipelines exactly as in q6, average each one's five scores, and "
+        "subtract in the order the prompt gives. Then remember which direction is better for a "
+        "*negative* log-loss.",
     )
 
 
 q1, q2, q3, q4, q5, q6 = GroupSummary, PivotMean, Imputation, TopPairs, RadiusHistogram, PipelineCV
+q7 = MissingIndicator

@@ -7,6 +7,7 @@ q3   ``missing_pct``, ``X_test_imputed``               missingness, and imputati
 q4   ``top_pairs(df, k)``                              the k most correlated pairs (|Spearman|)
 q5   ``plot_radius_by_diagnosis(X, y)``                a labelled histogram a test can read
 q6   ``pipe``, ``cv_scores``                           imputation and scaling inside a Pipeline
+q7   ``indicator_gain``, ``use_indicator``             should the model see that a value was missing?
 ==== ================================================ ==========================================
 
 ``grader release`` and ``nbgrader generate_assignment`` skip this file (``nbgrader_config.py``
@@ -15,8 +16,16 @@ the reference computations and answers, the diagnosis code of every check (``ver
 ``verify_hidden``, ``verify_graded``) and each question's ``references()``. The grader loads it
 outside the student's kernel (:mod:`grader.judging`); see ``docs/authoring.md``. The graded
 visible test of q1, q2, q4 and q5 runs the designed cases, then fresh inputs from the grading seed;
-q3 (variables only) keeps the visible tolerance; q6 checks its variables at the visible
+q3 and q7 (variables only) keep the visible tolerance; q6 checks its variables at the visible
 tolerance, then a fresh copy of ``pipe`` on fresh data from the seed.
+
+The data are not the lecture's: q1-q3, q6 and q7 use :func:`grader.datasets.make_air_quality`
+(three documented kinds of missing values), q4 scikit-learn's wine table and fresh designed
+tables. q5 keeps the breast-cancer radius and grades its unit (image units: WDBC's sizes were
+measured on digitised images, never in mm). Every hidden case is drawn so that each catalogued
+mistake is told apart on it (a gap in every fresh table, unequal class sizes, q4 cases where the
+signed, Pearson and covariance rankings all differ from the right one);
+``tests/test_checks_m04.py`` checks it on ten seeds.
 
 A figure and a pipeline cannot leave the student's kernel as data: q5 and q6 judge them from
 their *views* (:func:`grader.checks.m04.radius_histograms`, ``pipeline_steps``,
@@ -45,9 +54,9 @@ from threadpoolctl import threadpool_limits
 
 from grader.checks import m04
 from grader.checks.collect import viewed
-from grader.checks.core import Incorrect, Question, call, key_for
-from grader.checks.values import allclose, as_array, as_str, as_tuple, show
-from grader.datasets import breast_cancer, breast_cancer_missing
+from grader.checks.core import Incorrect, Question, call, key_for, unrounded
+from grader.checks.values import allclose, as_array, as_bool, as_float, as_str, as_tuple, show
+from grader.datasets import AIR_FEATURES, breast_cancer, make_air_quality
 
 #: The key's questions, by label.
 __all__ = ["QUESTIONS"]
@@ -212,7 +221,7 @@ class GroupSummary(Question):
 
     def verify(self, group_summary):
         _q1_run(group_summary, _Q1_TOY, "team", "score", "On the toy table of the prompt")
-        _q1_run(group_summary, _visits(), "ward", "length_of_stay", "On `visits`")
+        _q1_run(group_summary, _air(), "station", "no2", "On `air`")
 
     def verify_hidden(self, seed, group_summary):
         rng = np.random.default_rng(seed)
@@ -223,19 +232,18 @@ class GroupSummary(Question):
             key[: len(levels)] = levels
             x = np.round(rng.normal(rng.uniform(-5, 50), rng.uniform(1, 10), n), 2)
             x[len(levels) :][rng.random(n - len(levels)) < rng.uniform(0.1, 0.4)] = np.nan
+            x[len(levels)] = np.nan  # at least one gap: count() and size() always differ
             df = pd.DataFrame({"region": key, "level": x, "other": rng.normal(size=n)})
             _q1_run(group_summary, df, "region", "level", f"On a fresh table (case {k + 1})", 1e-9)
 
 
 @functools.lru_cache(maxsize=1)
-def _visits_cached() -> pd.DataFrame:
-    from grader.datasets import make_visits
-
-    return make_visits()
+def _air_cached() -> pd.DataFrame:
+    return make_air_quality()
 
 
-def _visits() -> pd.DataFrame:
-    return _visits_cached().copy()
+def _air() -> pd.DataFrame:
+    return _air_cached().copy()
 
 
 # =================================================================================================
@@ -323,7 +331,7 @@ class PivotMean(Question):
 
     def verify(self, pivot_mean):
         _q2_run(pivot_mean, _Q2_TOY, "shop", "day", "sales", "On the toy table of the prompt")
-        _q2_run(pivot_mean, _visits(), "ward", "day", "cost", "On `visits`")
+        _q2_run(pivot_mean, _air(), "station", "season", "pm25", "On `air`")
 
     def verify_hidden(self, seed, pivot_mean):
         rng = np.random.default_rng(seed)
@@ -340,6 +348,7 @@ class PivotMean(Question):
             n = len(keys)
             y = np.round(rng.gamma(2.0, rng.uniform(1, 20), n), 2)
             y[len(grid) :][rng.random(n - len(grid)) < 0.15] = np.nan
+            y[len(grid)] = np.nan  # at least one gap: filling it with 0 always changes a mean
             df = pd.DataFrame(
                 {
                     "site": [a for a, _ in keys],
@@ -358,7 +367,8 @@ class PivotMean(Question):
 # =================================================================================================
 @functools.lru_cache(maxsize=1)
 def _missing() -> SimpleNamespace:
-    X, y = breast_cancer_missing()
+    air = make_air_quality()
+    X, y = air[list(AIR_FEATURES)], air["alert"]
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=_SPLIT["test_size"], stratify=y, random_state=_SPLIT["random_state"]
     )
@@ -375,7 +385,7 @@ def _q3_pct(missing_pct, X: pd.DataFrame, X_train: pd.DataFrame) -> None:
     if sorted(labels) != sorted(_labels(X.columns)):
         raise Incorrect(
             f"`missing_pct` has index {show(labels)}; it needs one entry per column of "
-            "`X_missing`, labelled by the column name."
+            "`X_air`, labelled by the column name."
         )
     got = as_array(missing_pct, "missing_pct")
     ref = (X.isna().mean() * 100).reindex(labels).to_numpy(dtype=float)
@@ -396,7 +406,7 @@ def _q3_pct(missing_pct, X: pd.DataFrame, X_train: pd.DataFrame) -> None:
         train = (X_train.isna().mean() * 100).reindex(labels).to_numpy(dtype=float)
         if allclose(got, train):
             raise Incorrect(
-                f"{said}: that is the training split only. Describe the whole table `X_missing`."
+                f"{said}: that is the training split only. Describe the whole table `X_air`."
             )
         raise Incorrect(f"{said}, which are not the percent of missing values per column.")
     if np.any(np.diff(got) > 0):
@@ -411,16 +421,16 @@ def _q3_imputed(X_test_imputed, data: SimpleNamespace, rtol: float) -> None:
     got = _frame(X_test_imputed, "X_test_imputed")
     if got.shape != X_test.shape:
         raise Incorrect(
-            f"`X_test_imputed` has shape {got.shape}; it should have the shape of `X_test_m` "
+            f"`X_test_imputed` has shape {got.shape}; it should have the shape of `X_test_a` "
             f"{X_test.shape}."
         )
     if _labels(got.columns) != _labels(X_test.columns):
         raise Incorrect(
-            "`X_test_imputed` should keep the columns of `X_test_m`, in the same order."
+            "`X_test_imputed` should keep the columns of `X_test_a`, in the same order."
         )
     if _labels(got.index) != _labels(X_test.index):
         raise Incorrect(
-            "`X_test_imputed` should keep the row index of `X_test_m` (pass `index=X_test_m.index` "
+            "`X_test_imputed` should keep the row index of `X_test_a` (pass `index=X_test_a.index` "
             'or use `imputer.set_output(transform="pandas")`).'
         )
     try:
@@ -455,12 +465,12 @@ def _q3_imputed(X_test_imputed, data: SimpleNamespace, rtol: float) -> None:
         raise Incorrect(
             f"{said}: the medians of the whole table. Your fill values were computed using test "
             "rows; that leaks information from the test set into the model. Fit the imputer on "
-            "`X_train_m` only."
+            "`X_train_a` only."
         )
     if fills_match(X_test.median()):
         raise Incorrect(
             f"{said}: the medians of the test split. Your fill values were computed using test "
-            "rows; that leaks information. Fit the imputer on `X_train_m` only."
+            "rows; that leaks information. Fit the imputer on `X_train_a` only."
         )
     if fills_match(X_train.mean()) or fills_match(X.mean()):
         raise Incorrect(f'{said}: those are means. Use the training *median* (strategy="median").')
@@ -468,7 +478,7 @@ def _q3_imputed(X_test_imputed, data: SimpleNamespace, rtol: float) -> None:
         raise Incorrect(
             f"{said}: zeros. A missing value is unknown, not 0: fill with the training median."
         )
-    raise Incorrect(f"{said}, which are not the medians of the training split `X_train_m`.")
+    raise Incorrect(f"{said}, which are not the medians of the training split `X_train_a`.")
 
 
 @key_for(m04.q3)
@@ -542,6 +552,18 @@ def _ranked(df: pd.DataFrame, how: str) -> list[tuple[float, frozenset]]:
     return sorted(out, key=lambda t: -t[0])
 
 
+@functools.lru_cache(maxsize=1)
+def _wine_cached() -> pd.DataFrame:
+    from sklearn.datasets import load_wine
+
+    return load_wine(as_frame=True).data
+
+
+def _wine() -> pd.DataFrame:
+    """scikit-learn's bundled wine table (13 columns on scales from 0.1 to 300): not in lecture 04."""
+    return _wine_cached().copy()
+
+
 def _top(df: pd.DataFrame, k: int, how: str) -> set[frozenset]:
     return {p for _, p in _ranked(df, how)[:k]}
 
@@ -605,8 +627,7 @@ class TopPairs(Question):
 
     def verify(self, top_pairs):
         _q4_run(top_pairs, _pairs_table(4, _Q4_NAMES), 2, "On the toy table of the prompt")
-        X = breast_cancer()[0].iloc[:, :10]
-        _q4_run(top_pairs, X, 3, "On the first 10 columns of the breast-cancer table")
+        _q4_run(top_pairs, _wine(), 3, "On the wine table")
 
     def verify_hidden(self, seed, top_pairs):
         rng = np.random.default_rng(seed)
@@ -615,10 +636,13 @@ class TopPairs(Question):
             names = tuple(f"f{int(v)}" for v in rng.permutation(90)[:8])
             df = _pairs_table(int(rng.integers(1_000_000)), names)
             df = df[list(rng.permutation(df.columns))]
-            k = int(rng.integers(1, 4))
+            k = int(rng.integers(2, 4))
             ranked = _ranked(df, "spearman")
             if ranked[k - 1][0] - ranked[k][0] < 0.02:
                 continue  # a near tie: the answer would be ambiguous
+            right = {p for _, p in ranked[:k]}
+            if any(_top(df, k, how) == right for how in ("signed", "pearson", "cov")):
+                continue  # a case that a catalogued wrong ranking would also pass
             _q4_run(top_pairs, df, k, f"On a fresh table (k={k})")
             done += 1
             if done == 4:
@@ -690,6 +714,18 @@ def _q5_run(func, X: pd.DataFrame, y: pd.Series, where: str) -> None:
             f"{where}: the x-axis label {_short(facts.get('xlabel'))!r} should say that it shows the "
             "mean radius."
         )
+    unit = _short(facts.get("xlabel_unit"))
+    if unit != "image":
+        label = _short(facts.get("xlabel"))
+        if unit == "physical":
+            raise Incorrect(
+                f"{where}: the x-axis label {label!r} gives the radius in a physical length. "
+                "WDBC's sizes were measured on digitised microscope images that carry no scale to "
+                "millimetres or microns: label the radius with the unit it was measured in."
+            )
+        raise Incorrect(
+            f"{where}: the x-axis label {label!r} names no unit. Say what the radius is measured in."
+        )
     if not facts.get("title"):
         raise Incorrect(f"{where}: the plot has no title. Give it one that states what it shows.")
     if not facts.get("legend"):
@@ -756,6 +792,8 @@ class RadiusHistogram(Question):
         for k in range(2):
             n = int(rng.integers(60, 200))
             y = pd.Series((rng.random(n) < rng.uniform(0.3, 0.7)).astype(int), name="target")
+            if 2 * int(y.sum()) == n:  # equal classes would hide swapped labels in the counts
+                y.iloc[0] = 1 - y.iloc[0]
             r = np.where(y == 0, rng.normal(18, 2.5, n), rng.normal(12, 1.8, n))
             X = pd.DataFrame(
                 {"mean texture": rng.normal(19, 4, n), "mean radius": r, "mean area": np.pi * r**2}
@@ -888,7 +926,7 @@ def _q6_scores(cv_scores, rtol: float) -> None:
         raise Incorrect(
             f"{said}: these are the scores of data imputed or scaled *before* the split, on the whole "
             "table. That leaks the validation folds into the preprocessing: pass the raw "
-            "`X_missing` to cross_val_score and let `pipe` do the preprocessing in each fold."
+            "`X_air` to cross_val_score and let `pipe` do the preprocessing in each fold."
         )
     if allclose(got, wrong["accuracy"]):
         raise Incorrect(f'{said}: those are accuracies (the default). Pass scoring="neg_log_loss".')
@@ -898,10 +936,10 @@ def _q6_scores(cv_scores, rtol: float) -> None:
         )
     if allclose(got, wrong["train"]):
         raise Incorrect(
-            f"{said}: that cross-validates the training split only. Use the whole `X_missing`, `y`."
+            f"{said}: that cross-validates the training split only. Use the whole `X_air`, `y_air`."
         )
     raise Incorrect(
-        f"{said}, which are not the 5-fold cross-validated scores of the pipeline on `X_missing`."
+        f"{said}, which are not the 5-fold cross-validated scores of the pipeline on `X_air`."
     )
 
 
@@ -926,6 +964,115 @@ class PipelineCV(Question):
         _q6_fresh_check(pipe, seed)
 
 
-# The decorator turns each class into its question instance: by label, and as q1 ... q6.
+# =================================================================================================
+# q7: indicator_gain and use_indicator (a judgement: should the model see that a value was missing?)
+# =================================================================================================
+def _indicator_pipe() -> Pipeline:
+    return make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True),
+        StandardScaler(),
+        LogisticRegression(max_iter=1000),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _q7_right() -> float:
+    """The gain: mean 5-fold neg_log_loss with the indicator minus the mean without (q6's pipe)."""
+    data = _missing()
+    return float(np.mean(_cv(_indicator_pipe(), data.X, data.y)) - np.mean(_q6_ref()))
+
+
+@functools.lru_cache(maxsize=1)
+def _q7_gains() -> dict[str, float]:
+    """The gains that the catalogued mistakes compute (only computed for a wrong answer)."""
+    data = _missing()
+    X, y = data.X, data.y
+    lr = LogisticRegression(max_iter=1000)
+
+    def gain(a, b) -> float:
+        return float(np.mean(a) - np.mean(b))
+
+    plain, ind = _q6_ref(), _cv(_indicator_pipe(), X, y)
+    leaky_ind = _cv(make_pipeline(StandardScaler(), lr),
+                    SimpleImputer(strategy="median", add_indicator=True).fit_transform(X), y)
+    leaky_plain = _cv(make_pipeline(StandardScaler(), lr),
+                      SimpleImputer(strategy="median").fit_transform(X), y)
+    return {
+        "reversed": gain(plain, ind),
+        "accuracy": gain(_cv(_indicator_pipe(), X, y, "accuracy"),
+                         _cv(_reference_pipe(), X, y, "accuracy")),
+        "leaky": gain(leaky_ind, plain),
+        "leaky_both": gain(leaky_ind, leaky_plain),
+        "train": gain(_cv(_indicator_pipe(), data.X_train, data.y_train),
+                      _cv(_reference_pipe(), data.X_train, data.y_train)),
+    }
+
+
+def _q7_check(indicator_gain, use_indicator, atol: float) -> None:
+    got = as_float(indicator_gain, "indicator_gain")
+    right = _q7_right()
+    said = f"`indicator_gain` = {got:.6g}"
+    if not allclose(got, right, rtol=0.0, atol=atol):
+        gains = _q7_gains()
+        near = functools.partial(allclose, got, rtol=0.0, atol=1e-6)
+        if near(gains["reversed"]):
+            raise Incorrect(
+                f"{said}: that is the difference the other way round (without the indicator minus "
+                "with it). The gain is the score *with* the indicator minus the score without."
+            )
+        if near(gains["accuracy"]):
+            raise Incorrect(
+                f"{said}: that compares accuracies (cross_val_score's default). Accuracy only sees "
+                'which side of 0.5 a probability falls; compare scoring="neg_log_loss".'
+            )
+        if near(gains["leaky"]) or near(gains["leaky_both"]):
+            raise Incorrect(
+                f"{said}: the imputer (with its indicator) was fitted on the whole table *before* "
+                "the split, so every validation fold helped set the fill values. Put it inside "
+                "the pipeline and hand cross_val_score the raw `X_air`."
+            )
+        if near(gains["train"]):
+            raise Incorrect(
+                f"{said}: that compares the pipelines on the training split only. Use the whole "
+                "`X_air`, `y_air`, as in q6."
+            )
+        raise Incorrect(
+            f"{said}, which is not the mean 5-fold neg_log_loss of the pipeline with "
+            "add_indicator=True minus that of the same pipeline without it, both on `X_air`."
+        )
+    choice = as_bool(use_indicator, "use_indicator")
+    if choice != (right > 0):
+        raise Incorrect(
+            f"`use_indicator` = {choice} does not follow from your (right) gain. neg_log_loss is "
+            "the *negative* of a loss: closer to 0 is better, so read the sign of the gain "
+            "with that in mind."
+        )
+
+
+@key_for(m04.q7)
+class MissingIndicator(Question):
+    tolerance = {"rtol": 0.0, "atol": 1e-6}  # a difference of two scores near 0.4: absolute
+
+    def references(self):
+        gain = _q7_right()
+        return {"indicator_gain": gain, "use_indicator": bool(gain > 0)}
+
+    def verify_graded(self, seed, indicator_gain, use_indicator):
+        # variables: no fresh inputs to draw
+        self.verify(indicator_gain=indicator_gain, use_indicator=use_indicator)
+
+    def verify(self, indicator_gain, use_indicator):
+        _q7_check(indicator_gain, use_indicator, atol=1e-6)
+
+    def verify_hidden(self, seed, indicator_gain, use_indicator):
+        unrounded(
+            lambda tol: _q7_check(indicator_gain, use_indicator, tol), 1e-6, 1e-8,
+            "`indicator_gain` is close to the right value but not equal to it. Compute it in code "
+            "from the two arrays of scores, and do not round.",
+        )
+
+
+# The decorator turns each class into its question instance: by label, and as q1 ... q7.
 q1, q2, q3, q4, q5, q6 = GroupSummary, PivotMean, Imputation, TopPairs, RadiusHistogram, PipelineCV
-QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6)}
+q7 = MissingIndicator
+QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6, q7)}
