@@ -496,3 +496,20 @@ def test_student_module_holds_no_key():
         for spelled in (repr(value), f"{value:.6g}", f"{value:.4g}"):
             assert not re.search(rf"(?<![\d.]){re.escape(spelled)}(?!\d)", text + data), (
                 label, name, spelled)
+
+
+# --- grader.datasets.make_bike_rentals (module 07's data) ------------------------------------
+def test_bike_rentals_follow_their_documented_truth():
+    from grader.datasets import BIKE_FEATURES, make_bike_rentals
+
+    X, y = make_bike_rentals(n=4000, seed=1)
+    assert X.shape == (4000, len(BIKE_FEATURES)) and y.shape == (4000,)
+    X2, y2 = make_bike_rentals(n=4000, seed=1)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    temp, humidity, wind, feels, workday, day = X.T
+    assert 0 <= temp.min() and temp.max() <= 32 and 25 <= humidity.min() and humidity.max() <= 95
+    assert wind.max() <= 45 and np.mean(wind) > np.median(wind)  # right-skewed
+    assert np.corrcoef(temp, feels)[0, 1] > 0.98
+    assert set(np.unique(workday)) == {0.0, 1.0} and set(np.unique(day)) <= set(range(1, 29))
+    truth = 150 + 8 * temp - 0.2 * (humidity - 60) * (temp - 16) - 3 * wind + 40 * workday
+    assert abs(np.std(y - truth) - 15.0) < 1.0
