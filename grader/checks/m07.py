@@ -97,8 +97,8 @@ class PermImportance(_Q07):
     title = "permutation importance by hand"
     names = ("perm_importance",)
     hints = (
-        "The importance of a column is how much the score falls when that column alone no longer "
-        "matches its rows: measure the score once on the intact data, then once per shuffle.",
+        "The importance of a column is how much the error grows when that column alone no longer "
+        "matches its rows: measure the error once on the intact data, then once per shuffle.",
         "Every shuffle starts again from the caller's data (a copy), changes one column only, and "
         "draws its permutation from the single generator in the order the prompt gives. Keep one "
         "drop per (repeat, column) and summarise over the repeats.",
@@ -112,8 +112,8 @@ class HeldOutImportance(_Q07):
     hints = (
         "Importance must be measured on rows the model did not train on: which of the four "
         "arrays of the setup cell are those?",
-        "Your q1 function returns a pair; `pi_test` is one element of it. For scikit-learn, look "
-        "at the attributes of the object `permutation_importance` returns.",
+        "Your q1 function returns a pair; `pi_test` is one element of it. For scikit-learn, the "
+        "`scoring` argument takes a scorer's name, where greater is better (errors are negated).",
     )
 
 

@@ -80,11 +80,18 @@ def _toy_data(rng: np.random.Generator, n: int, p: int) -> np.ndarray:
     return X
 
 
+def _mae(model, X, y) -> float:
+    """Mean absolute error of the model's predictions, in units of y."""
+    return float(np.mean(np.abs(y - model.predict(X))))
+
+
 def _pi_ref(model, X, y, n_repeats, seed, variant: str = "ok"):
-    """The q1 protocol (and, through ``variant``, what each classic mistake returns)."""
+    """The q1 protocol: the *increase in mean absolute error* when a column is shuffled (and,
+    through ``variant``, what each classic mistake returns; "r2" is the lecture's drop in R²)."""
     rng = np.random.default_rng(seed)
     n, p = X.shape
-    base = model.score(X, y)
+    loss = (lambda Z: -model.score(Z, y)) if variant == "r2" else (lambda Z: _mae(model, Z, y))
+    base = loss(X)
     imp = np.zeros((n_repeats, p))
     kept = X.copy()
     for r in range(n_repeats):
@@ -100,7 +107,7 @@ def _pi_ref(model, X, y, n_repeats, seed, variant: str = "ok"):
             else:
                 Z = X.copy()
                 Z[:, j] = X[idx, j]
-            imp[r, j] = base - model.score(Z, y)
+            imp[r, j] = loss(Z) - base
     return imp.mean(axis=0), imp.std(axis=0), imp.std(axis=0, ddof=1) if n_repeats > 1 else None
 
 
@@ -196,8 +203,13 @@ def _q1_diagnose(mean, std, model, X, y, n_repeats, seed, noise_cols, where):
         )
     if _near(mean, -ref_mean):
         raise Incorrect(
-            f"{said}: the sign is flipped. Importance is the *drop* in score, baseline score minus "
-            "the score after shuffling, so a useful feature gets a positive value."
+            f"{said}: the sign is flipped. Here importance is the *increase* in error, the MAE "
+            "after shuffling minus the baseline MAE, so a useful feature gets a positive value."
+        )
+    if _near(mean, _pi_ref(model, X, y, n_repeats, seed, "r2")[0]):
+        raise Incorrect(
+            f"{said}: these are drops in R² (`model.score`), the lecture's measure. This question "
+            "measures the increase in mean absolute error, in units of y."
         )
     rows = _pi_ref(model, X, y, n_repeats, seed, "rows")[0]
     if _near(mean, rows) or float(np.ptp(mean)) < 1e-9 * max(1.0, float(np.max(np.abs(mean)))):
@@ -213,18 +225,19 @@ def _q1_diagnose(mean, std, model, X, y, n_repeats, seed, noise_cols, where):
                 "shuffles pile up and later (noise) columns look important. Start each feature "
                 "from a fresh copy of X."
             )
-    if np.all(np.abs(mean[noise_cols]) < 0.05) and np.all(mean[: min(noise_cols)] > 0):
+    small = 0.02 * float(np.max(np.abs(mean)))
+    if np.all(np.abs(mean[noise_cols]) < small) and np.all(mean[: min(noise_cols)] > 0):
         raise Incorrect(
             f"{said}. These are roughly right but they do not follow the required random protocol: "
             "one `rng = np.random.default_rng(seed)` per call, repeats in the outer loop, columns "
             "in the inner loop, and `idx = rng.permutation(n_rows)` for each column."
         )
-    if np.any(np.abs(mean[noise_cols]) >= 0.05):
+    if np.any(np.abs(mean[noise_cols]) >= small):
         raise Incorrect(
             f"{said}: the model ignores columns {list(noise_cols)}, yet they get a large "
             "importance. Restore each column (work on a fresh copy) before shuffling the next one."
         )
-    raise Incorrect(f"{said}, which are not the permutation importances (drop in model.score).")
+    raise Incorrect(f"{said}, which are not the permutation importances (increase in MAE).")
 
 
 @key_for(m07.q1)
@@ -271,15 +284,18 @@ class PermImportance(Question):
 def _q2_refs() -> SimpleNamespace:
     d = _bikes()
 
-    def skl(X, y):
-        r = permutation_importance(d.model, X, y, n_repeats=5, random_state=0)
-        return r.importances_mean
+    def skl(X, y, scoring="neg_mean_absolute_error", what="importances_mean"):
+        r = permutation_importance(d.model, X, y, scoring=scoring, n_repeats=5, random_state=0)
+        return getattr(r, what)
 
     return SimpleNamespace(
         hand_test=_pi_ref(d.model, d.X_test, d.y_test, 5, 0)[0],
         hand_train=_pi_ref(d.model, d.X_train, d.y_train, 5, 0)[0],
         skl_test=skl(d.X_test, d.y_test),
         skl_train=skl(d.X_train, d.y_train),
+        skl_r2=skl(d.X_test, d.y_test, None),
+        skl_std=skl(d.X_test, d.y_test, what="importances_std"),
+        hand_r2=_pi_ref(d.model, d.X_test, d.y_test, 5, 0, "r2")[0],
     )
 
 
@@ -296,17 +312,33 @@ def _q2_check(pi_test, pi_sklearn, tol: float) -> None:
                 "X_test, y_test."
             )
         if _near(hand, -r.hand_test, tol):
-            raise Incorrect(f"{said}: the sign is flipped; importance is the drop in score.")
+            raise Incorrect(f"{said}: the sign is flipped; importance is the increase in MAE.")
+        if _near(hand, r.hand_r2, tol):
+            raise Incorrect(
+                f"{said} are drops in R²; your q1 function should measure the increase in MAE."
+            )
         if _near(hand, r.skl_test, tol):
             raise Incorrect(
                 f"{said} is scikit-learn's result. `pi_test` must come from your own "
                 "`perm_importance` (n_repeats=5, seed=0); sklearn's goes into `pi_sklearn`."
             )
         raise Incorrect(
-            f"{said} is not `perm_importance(model, X_test, y_test, n_repeats=5, seed=0)[0]`."
+            f"{said} is not the mean importances of your `perm_importance` on X_test, y_test "
+            "(n_repeats=5, seed=0)."
         )
     said = f"`pi_sklearn` = {show(skl)}"
     if not _near(skl, r.skl_test, tol):
+        if _near(skl, r.skl_std, tol):
+            raise Incorrect(
+                f"{said} is the standard deviation over the repeats (`importances_std`); the "
+                "importances are their means, `importances_mean`."
+            )
+        if _near(skl, r.skl_r2, tol):
+            raise Incorrect(
+                f"{said} uses scikit-learn's default scoring, the model's R², so it measures a "
+                "different quantity from `pi_test`. Choose the `scoring` that makes it the "
+                "increase in mean absolute error."
+            )
         if _near(skl, r.skl_train, tol):
             raise Incorrect(
                 f"{said} is computed on the training data: importances there are inflated. Pass "
@@ -318,8 +350,8 @@ def _q2_check(pi_test, pi_sklearn, tol: float) -> None:
                 "`sklearn.inspection.permutation_importance` for this one."
             )
         raise Incorrect(
-            f"{said} is not `permutation_importance(model, X_test, y_test, n_repeats=5, "
-            "random_state=0).importances_mean`."
+            f"{said} is not scikit-learn's mean importance (increase in MAE) on X_test, "
+            "n_repeats=5, random_state=0."
         )
 
 
