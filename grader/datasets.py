@@ -712,3 +712,38 @@ def make_air_quality(n: int = 600, seed: int = 0) -> pd.DataFrame:
             "alert": alert,
         }
     )
+
+
+# --- module 07 ---
+#: Columns of :func:`make_bike_rentals`, in order.
+BIKE_FEATURES = ("temp", "humidity", "wind", "feels_like", "workday", "day_of_month")
+
+
+def make_bike_rentals(n: int = 800, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly bike rentals with a known, partly interacting truth, as ``(X, y)`` arrays.
+
+    Columns (in :data:`BIKE_FEATURES` order): ``temp``, air temperature in °C, uniform on
+    [0, 32]; ``humidity``, relative humidity in %, uniform on [25, 95]; ``wind``, wind speed in
+    km/h, gamma-distributed (shape 2, scale 6) and capped at 45, so right-skewed; ``feels_like``,
+    the felt temperature in °C, ``temp`` plus normal noise of standard deviation 1 °C (a sensor
+    reading of almost the same quantity, correlation about 0.99 with ``temp``); ``workday``, 1 on
+    working days (probability 0.7), else 0; ``day_of_month``, an integer 1 to 28 with no effect.
+
+    ``y`` is the number of bikes rented in the hour,
+    ``150 + 8 temp - 0.2 (humidity - 60)(temp - 16) - 3 wind + 40 workday + e`` with
+    ``e ~ N(0, 15²)``: temperature and humidity interact (humid heat discourages cycling; averaged
+    over temperature, humidity's own effect is zero because the temperature is centred at its
+    mean 16), wind and workday act additively, ``feels_like`` and ``day_of_month`` have no effect
+    of their own. Raises nothing; ``n`` must be a positive int.
+    """
+    rng = np.random.default_rng(seed)
+    temp = rng.uniform(0.0, 32.0, n)
+    humidity = rng.uniform(25.0, 95.0, n)
+    wind = np.minimum(rng.gamma(2.0, 6.0, n), 45.0)
+    feels_like = temp + rng.normal(0.0, 1.0, n)
+    workday = (rng.random(n) < 0.7).astype(float)
+    day = rng.integers(1, 29, n).astype(float)
+    X = np.column_stack([temp, humidity, wind, feels_like, workday, day])
+    y = (150.0 + 8.0 * temp - 0.2 * (humidity - 60.0) * (temp - 16.0) - 3.0 * wind
+         + 40.0 * workday + rng.normal(0.0, 15.0, n))  # fmt: skip
+    return X, y

@@ -36,9 +36,12 @@ ROOT = Path(__file__).resolve().parents[1]
 m07 = load_key_file(ROOT / "solutions" / "07-global-methods" / "key.py")
 SOURCE = ROOT / "solutions" / "07-global-methods" / "07-global-methods.ipynb"
 MUTANTS = yaml.safe_load((ROOT / "solutions" / "07-global-methods" / "mutants.yml").read_text())
-SEEDS = (0, 3, 7011, 7057)
-QUESTIONS = {f"q{i}": getattr(m07, f"q{i}") for i in range(1, 9)}
-ORDER = [f"q{i}_answer" for i in range(1, 9)]
+#: Hidden-test seeds: every right answer passes and every catalogued mistake fails for each one.
+SEEDS = (0, 3, 5, 11, 7011, 7057, 7101, 9001)
+QUESTIONS = {f"q{i}": getattr(m07, f"q{i}") for i in range(1, 11)}
+ORDER = [f"q{i}_answer" for i in range(1, 11)]
+#: Caught by the visible cell only, by design: the guessable choice is worth that cell's point.
+VISIBLE_ONLY = {"q6-picks-additive"}
 
 
 def _cells() -> dict[str, str]:
@@ -96,14 +99,14 @@ def test_solution_passes_visible_and_hidden(label):
 def _perm_importance_vectorised(model, X, y, n_repeats, seed):
     """A second right answer: the same protocol written differently (no explicit copy per column)."""
     rng = np.random.default_rng(seed)
-    base = model.score(X, y)
+    base = np.abs(np.asarray(y) - model.predict(X)).mean()
     drops = []
     for _ in range(n_repeats):
         row = []
         for j in range(X.shape[1]):
             X_perm = np.array(X, dtype=float)
             X_perm[:, j] = X_perm[rng.permutation(len(X_perm)), j]
-            row.append(base - model.score(X_perm, y))
+            row.append(np.abs(np.asarray(y) - model.predict(X_perm)).mean() - base)
         drops.append(row)
     drops = np.array(drops)
     return list(drops.mean(axis=0)), drops.std(axis=0)
@@ -125,9 +128,41 @@ def test_other_right_answers_pass():
     m07.q3.verify_hidden(seed=5, pdp=_pdp_broadcast)
     ns = _right()
     m07.q2.verify(pi_test=list(ns["pi_test"]), pi_sklearn=ns["pi_sklearn"])
-    m07.q6.verify(spread_x0=np.float64(ns["spread_x0"]), spread_x3=ns["spread_x3"],
+    m07.q6.verify(spread_temp=np.float64(ns["spread_temp"]), spread_wind=ns["spread_wind"],
                   feature_with_interaction=np.int64(0))  # fmt: skip
-    m07.q7.verify(make_target=lambda a, b: np.sin(a) * b)
+    m07.q7.verify(make_target=lambda a, b: np.sin(a) * np.sign(b - 2.0))
+    m07.q9.verify(h2_pair=_h2_vectorised)
+    m07.q9.verify_hidden(seed=5, h2_pair=_h2_vectorised)
+    for other in (_station_loss(30, 1), _station_loss(100, 2)):  # other honest estimates
+        m07.q10.verify(loss_if_station_fails=other)
+
+
+def _h2_vectorised(model, X, j, k):
+    """A second right answer: all n x n predictions at once."""
+    X = np.asarray(X, dtype=float)
+    n = len(X)
+
+    def pd(cols):
+        Z = np.tile(X, (n, 1))
+        Z[:, cols] = np.repeat(X[:, cols], n, axis=0)
+        v = model.predict(Z).reshape(n, n).mean(axis=1)
+        return v - v.mean()
+
+    a, b, ab = pd([j]), pd([k]), pd([j, k])
+    return ((ab - a - b) ** 2).sum() / (ab**2).sum()
+
+
+def _station_loss(n_repeats, seed):
+    d = m07._bikes()
+    rng = np.random.default_rng(seed)
+    base = d.model.score(d.X_test, d.y_test)
+    drops = []
+    for _ in range(n_repeats):
+        Z = d.X_test.copy()
+        idx = rng.permutation(len(Z))
+        Z[:, 0], Z[:, 3] = d.X_test[idx, 0], d.X_test[idx, 3]
+        drops.append(base - d.model.score(Z, d.y_test))
+    return float(np.mean(drops))
 
 
 # --- every catalogued mutant is caught, named, and never shown the expected value --------------
@@ -160,44 +195,103 @@ def test_mutant_is_caught_and_named(mutant):
         with pytest.raises(Incorrect) as info:
             QUESTIONS[label].verify(**_values(label, ns))
         message = str(info.value)
-        with pytest.raises(Incorrect):
-            QUESTIONS[label].verify_hidden(seed=11, **_values(label, ns))
-    assert mutant.get("expect", "") in message, message
+    assert mutant["expect"] in message, message
     assert not _leaks(message, label, right), message
+    if mutant["id"] in VISIBLE_ONLY:
+        QUESTIONS[label].verify_hidden(seed=SEEDS[0], **_values(label, ns))  # passes: by design
+        return
+    for seed in SEEDS:  # the hidden test catches it for every seed, not most
+        with pytest.raises(Incorrect):
+            if ns is None:
+                QUESTIONS[label].verify_hidden(seed=seed, make_target=_mutant_function(mutant))
+            else:
+                QUESTIONS[label].verify_hidden(seed=seed, **_values(label, ns))
 
 
-def test_every_question_has_at_least_four_mutants():
+def _mutant_function(mutant):
+    """q7's mutant as a function (its answer cell raised while measuring it)."""
+    ns = {"np": np}
+    body = "".join(f"    {line}\n" for line in mutant["code"].splitlines())
+    exec(f"def make_target(X1, X2):\n{body}", ns)  # noqa: S102 - the course's own catalogue
+    return ns["make_target"]
+
+
+def test_every_question_has_at_least_three_mutants_with_expected_text():
     counts = {label: 0 for label in QUESTIONS}
     for mutant in MUTANTS:
         counts[mutant["cell"].split("_")[0]] += 1
-    assert min(counts.values()) >= 4, counts
+        assert mutant.get("expect"), mutant["id"]
+    assert min(counts.values()) >= 3, counts
 
 
 def test_rounded_values_fail_hidden():
     ns = _right()
-    rounded = dict(spread_x0=round(ns["spread_x0"], 5), spread_x3=ns["spread_x3"],
+    rounded = dict(spread_temp=round(ns["spread_temp"], 3), spread_wind=ns["spread_wind"],
                    feature_with_interaction=0)  # fmt: skip
     m07.q6.verify(**rounded)
     with pytest.raises(Incorrect, match="do not round"):
         m07.q6.verify_hidden(seed=1, **rounded)
-    slope = dict(grid_x3=ns["grid_x3"], pd_x3=ns["pd_x3"], slope_x3=round(ns["slope_x3"], 5))
+    slope = dict(grid_wind=ns["grid_wind"], pd_wind=ns["pd_wind"],
+                 slope_wind=round(ns["slope_wind"], 5))
     with pytest.raises(Incorrect, match="do not round"):
         m07.q4.verify_hidden(seed=1, **slope)
 
 
 def test_sklearn_result_has_no_values_key():
-    """The classic `result['values']` no longer exists: the prompt and hints say 'grid_values'."""
-    d = m07._friedman()
-    result = partial_dependence(d.model, d.X_test[:20], [3], grid_resolution=5, method="brute")
+    """The classic `result['values']` no longer exists: the prompt and the hints say so."""
+    d = m07._bikes()
+    result = partial_dependence(d.model, d.X_test[:20], [2], grid_resolution=5, method="brute")
     assert "values" not in result and {"grid_values", "average"} <= set(result)
-    assert "grid_values" in " ".join(m07.q4.hints)
+    assert "'values'" in " ".join(m07.q4.hints)
 
 
 def test_design_thresholds_separate_the_examples():
-    pi, flat = m07.q7_measure(lambda a, b: a * b)
+    pi, flat = m07.q7_measure(lambda a, b: a * (b - 2.0))
     assert pi > 1.0 and flat < 0.3
     pi, steep = m07.q7_measure(lambda a, b: a)
     assert pi > 0.5 and steep > 2.0
+    pi, lecture = m07.q7_measure(lambda a, b: a * b)  # the lecture's example, X2 not centred
+    assert pi > 0.5 and lecture > 2.0
+
+
+def test_h2_reference_has_the_known_truth():
+    """H^2 is 0 for an additive pair and near 1 for a pure product of independent centred features."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1.0, 1.0, (60, 3))
+    X -= X.mean(axis=0)  # centred columns: a product then has no main effect at all
+
+    class Product:
+        def predict(self, Z):
+            return Z[:, 0] * Z[:, 1] + Z[:, 2]
+
+    class Additive:
+        def predict(self, Z):
+            return np.sin(3 * Z[:, 0]) + Z[:, 1] ** 2 + Z[:, 2]
+
+    assert m07._h2_ref(Additive(), X, 0, 1) < 1e-20
+    assert abs(m07._h2_ref(Product(), X, 0, 1) - 1.0) < 1e-9
+    assert m07._h2_ref(Product(), X, 0, 2) < 1e-20
+
+
+def test_h2_hidden_cases_separate_every_named_mistake():
+    """The bounded redraw of q9's hidden test leaves no seed where a mistake lands on the answer."""
+    for seed in SEEDS:
+        rng = np.random.default_rng(seed)
+        for _case in range(2):
+            for _ in range(20):
+                n, p = int(rng.integers(25, 60)), int(rng.integers(3, 6))
+                X = m07._toy_data(rng, n, p)
+                model = m07._ToyModel(rng.normal(0.0, 2.0, p), c=float(rng.uniform(0.5, 2.0)))
+                if m07._q9_separated(model, X, 0, 1):
+                    break
+            assert m07._q9_separated(model, X, 0, 1), seed
+
+
+def test_station_fault_bands_do_not_overlap():
+    """q10: the right band and each named mistake's value are apart by more than two tolerances."""
+    r = m07._q10_refs()
+    for key in ("sum", "separate", "temp", "feels"):
+        assert abs(r[key] - r["group"]) > 2 * m07._Q10_ATOL, (key, r)
 
 
 # --- not attempted, wrong types and crashes: feedback, never a traceback -----------------------
@@ -205,7 +299,7 @@ def _crashes(*args, **kwargs):
     return {}["grid"]
 
 
-@pytest.mark.parametrize("label", ["q1", "q3", "q5", "q7", "q8"])
+@pytest.mark.parametrize("label", ["q1", "q3", "q5", "q7", "q8", "q9"])
 def test_unwritten_functions_are_not_attempted(ns, label):
     question = QUESTIONS[label]
     with pytest.raises(NotAttempted, match="not defined yet"):
@@ -229,7 +323,7 @@ def test_unwritten_functions_are_not_attempted(ns, label):
         question.check()
 
 
-@pytest.mark.parametrize("label", ["q2", "q4", "q6"])
+@pytest.mark.parametrize("label", ["q2", "q4", "q6", "q10"])
 def test_missing_or_placeholder_values_are_not_attempted(ns, label):
     question = QUESTIONS[label]
     with pytest.raises(NotAttempted, match="not defined yet"):
@@ -249,16 +343,18 @@ def _v(label, **changes):
     [
         ("q1", dict(perm_importance=lambda m, X, y, r, s: np.zeros(X.shape[1])), "tuple of 2"),
         ("q1", dict(perm_importance=lambda m, X, y, r, s: (np.zeros(2), np.zeros(2))), "shape"),
-        ("q2", "pi_test", "shape (10,)"),
+        ("q2", "pi_test", "shape (6,)"),
         ("q3", dict(pdp=lambda m, X, f, g: "flat"), "array of numbers"),
         ("q3", dict(pdp=lambda m, X, f, g: np.zeros((2, len(g)))), "one value per grid value"),
         ("q5", dict(centred_ice=lambda m, X, f, g: [[0.0] * len(g)] * len(X)), "2-D NumPy array"),
         ("q5", dict(centred_ice=lambda m, X, f, g: np.zeros((3, 3))), "should return shape"),
-        ("q6", "feature", "0 or 3"),
+        ("q6", "feature", "column index of temp or of wind"),
         ("q6", "spread", "single number"),
         ("q7", dict(make_target=lambda a, b: np.zeros(3)), "shape"),
         ("q7", dict(make_target=lambda a, b: np.zeros_like(a)), "constant"),
         ("q8", dict(ale=lambda m, X, f, b: np.zeros(b + 1)), "tuple of 2"),
+        ("q9", dict(h2_pair=lambda m, X, j, k: "large"), "single number"),
+        ("q10", "station", "single number"),
     ],
 )  # fmt: skip
 def test_wrong_types_get_a_clear_message(label, values, text):
@@ -267,7 +363,9 @@ def test_wrong_types_get_a_clear_message(label, values, text):
     elif values == "feature":
         values = _v("q6", feature_with_interaction=1)
     elif values == "spread":
-        values = _v("q6", spread_x0=[1.0])
+        values = _v("q6", spread_temp=[1.0])
+    elif values == "station":
+        values = _v("q10", loss_if_station_fails=[1.6])
     with pytest.raises(Incorrect) as info:
         QUESTIONS[label].verify(**values)
     assert text in str(info.value)
@@ -292,8 +390,8 @@ class Sneaky(np.ndarray):
 
 def test_hostile_objects_are_not_trusted():
     with pytest.raises(Incorrect, match="single number"):
-        m07.q4.verify(**_v("q4", slope_x3=AlwaysEqual(10.0)))
-    sneaky = np.zeros(10).view(Sneaky)
+        m07.q4.verify(**_v("q4", slope_wind=AlwaysEqual(-3.0)))
+    sneaky = np.zeros(6).view(Sneaky)
     with pytest.raises(Incorrect):
         m07.q2.verify(**_v("q2", pi_test=sneaky))
 
@@ -314,11 +412,11 @@ def test_checks_are_quiet(ns, capsys):
         QUESTIONS[label].check_hidden(seed=3)  # (timings belong in benchmarks/, not here)
     out = capsys.readouterr()
     assert out.err == ""
-    assert out.out.count("Correct") == 16
+    assert out.out.count("Correct") == 2 * len(QUESTIONS)
 
 
 def test_exports_and_hints():
-    assert sorted(student_m07.__all__) == [f"q{i}" for i in range(1, 9)]
+    assert sorted(student_m07.__all__) == sorted(f"q{i}" for i in range(1, 11))
     for question in QUESTIONS.values():
         assert 2 <= len(question.hints) <= 3
         assert question.label in repr(question)
@@ -376,10 +474,10 @@ def test_judge_sees_inputs_changed_in_place(label):
 
 def test_student_module_holds_no_key():
     names = set(vars(student_m07))
-    for private in ("_friedman", "_pi_ref", "_pdp_ref", "_ice_raw", "_ale_ref", "_q2_refs",
+    for private in ("_bikes", "_h2_ref", "_q10_refs", "_pi_ref", "_pdp_ref", "_ice_raw", "_ale_ref", "_q2_refs",
                     "_q4_refs", "_q6_refs", "_Q7_MIN_PI", "_q1_diagnose"):
         assert private not in names
-    for q in (getattr(student_m07, f"q{i}") for i in range(1, 9)):
+    for q in (getattr(student_m07, f"q{i}") for i in range(1, 11)):
         assert "verify" not in type(q).__dict__ and "references" not in type(q).__dict__
     text = Path(student_m07.__file__).read_text()
     data = (Path(student_m07.__file__).parent / "data" / "m07.json").read_text()
@@ -392,8 +490,26 @@ def test_student_module_holds_no_key():
         for private in ("_pi_ref", "_pdp_ref", "_ale_ref", "_q1_diagnose", "_q6_refs"):
             assert private not in blob
     # single values are hashed: the spreads and the slope are not in the package in clear
-    for label, name in (("q4", "slope_x3"), ("q6", "spread_x0"), ("q6", "spread_x3")):
+    for label, name in (("q4", "slope_wind"), ("q6", "spread_temp"), ("q6", "spread_wind"),
+                        ("q10", "loss_if_station_fails")):
         value = m07.QUESTIONS[label].references()[name]
         for spelled in (repr(value), f"{value:.6g}", f"{value:.4g}"):
             assert not re.search(rf"(?<![\d.]){re.escape(spelled)}(?!\d)", text + data), (
                 label, name, spelled)
+
+
+# --- grader.datasets.make_bike_rentals (module 07's data) ------------------------------------
+def test_bike_rentals_follow_their_documented_truth():
+    from grader.datasets import BIKE_FEATURES, make_bike_rentals
+
+    X, y = make_bike_rentals(n=4000, seed=1)
+    assert X.shape == (4000, len(BIKE_FEATURES)) and y.shape == (4000,)
+    X2, y2 = make_bike_rentals(n=4000, seed=1)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    temp, humidity, wind, feels, workday, day = X.T
+    assert 0 <= temp.min() and temp.max() <= 32 and 25 <= humidity.min() and humidity.max() <= 95
+    assert wind.max() <= 45 and np.mean(wind) > np.median(wind)  # right-skewed
+    assert np.corrcoef(temp, feels)[0, 1] > 0.98
+    assert set(np.unique(workday)) == {0.0, 1.0} and set(np.unique(day)) <= set(range(1, 29))
+    truth = 150 + 8 * temp - 0.2 * (humidity - 60) * (temp - 16) - 3 * wind + 40 * workday
+    assert abs(np.std(y - truth) - 15.0) < 1.0

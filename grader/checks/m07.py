@@ -4,22 +4,25 @@
 q1   ``perm_importance(model, X, y, n_repeats, seed)``  permutation importance by hand
 q2   ``pi_test``, ``pi_sklearn``                       held-out importances, by hand and sklearn
 q3   ``pdp(model, X, feature, grid)``                  partial dependence by hand (brute force)
-q4   ``grid_x3``, ``pd_x3``, ``slope_x3``              ``sklearn.inspection.partial_dependence``
+q4   ``grid_wind``, ``pd_wind``, ``slope_wind``         ``sklearn.inspection.partial_dependence``
 q5   ``centred_ice(model, X, feature, grid)``          centred ICE curves
-q6   ``spread_x0``, ``spread_x3``,                     interactions from ICE heterogeneity
+q6   ``spread_temp``, ``spread_wind``,                 interactions from ICE heterogeneity
      ``feature_with_interaction``
 q7   ``make_target(X1, X2)``                           design: flat PDP but high importance
 q8   ``ale(model, X, feature, n_bins)``                first-order ALE with quantile bins
+q9   ``h2_pair(model, X, j, k)``                       Friedman's H-statistic (H squared)
+q10  ``loss_if_station_fails``                         a judgement: grouped permutation
 ==== ================================================ =========================================
 
-This is the student side: titles, names and hints, the toy model the checks pass to your
-functions, and ``q7_measure`` (the notebook measures your q7 design with it). ``qN.check()``
-compares your answers with data precomputed from the instructor's key for the check's fixed
-inputs (``grader/checks/data/m07.json``, written by ``grader release``); the key itself, and the
-hidden tests, stay with the instructor.
+The data are hourly bike rentals (:func:`grader.datasets.make_bike_rentals`), not the lecture's
+friedman1. This is the student side: titles, names and hints, the toy model the checks pass to
+your functions, and ``q7_measure`` (the notebook measures your q7 design with it).
+``qN.check()`` compares your answers with data precomputed from the instructor's key for the
+check's fixed inputs (``grader/checks/data/m07.json``, written by ``grader release``); the key
+itself, and the hidden tests, stay with the instructor.
 
 ``feature_with_interaction`` (q6) has two possible values, so it can be guessed by trying both in
-``check()``; it shares its question with two spreads that cannot be guessed.
+``check()``; it is worth only the visible cell's point (the hidden cell re-checks the spreads).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from .core import Incorrect, call
 from .offline import OfflineQuestion, question
 from .values import as_array
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10"]
 
 
 class ToyModel:
@@ -62,10 +65,12 @@ class ToyModel:
 def q7_measure(make_target, seed: int = 7, n: int = 2000) -> tuple[float, float]:
     """Fit the fixed forest on a target from ``make_target``; return (PI of X1, PDP range of X1).
 
-    The notebook calls this with the student's function to see both numbers.
+    X1 is uniform on [-2, 2] and X2 uniform on [0, 4] (``n`` rows of each, drawn from ``seed``);
+    the importance is the drop in held-out R² (unitless), the PDP range is in units of y. The
+    notebook calls this with the student's function to see both numbers.
     """
     rng = np.random.default_rng(seed)
-    X = rng.uniform(-2.0, 2.0, (n, 2))
+    X = np.column_stack([rng.uniform(-2.0, 2.0, n), rng.uniform(0.0, 4.0, n)])
     got = call(make_target, "make_target", X[:, 0].copy(), X[:, 1].copy())
     y = as_array(got, "make_target(X1, X2)", shape=(n,))
     if float(np.std(y)) < 1e-12:
@@ -92,13 +97,11 @@ class PermImportance(_Q07):
     title = "permutation importance by hand"
     names = ("perm_importance",)
     hints = (
-        "Compute `base = model.score(X, y)` once. Then, for each repeat and each column j, copy X, "
-        "shuffle only column j, and record `base - model.score(X_perm, y)`.",
-        "Follow the random protocol exactly: `rng = np.random.default_rng(seed)` once; "
-        "`for r in range(n_repeats): for j in range(n_cols): idx = rng.permutation(n_rows)`; "
-        "`X_perm = X.copy(); X_perm[:, j] = X[idx, j]`.",
-        "Store the drops in an array of shape (n_repeats, n_cols) and return "
-        "`(drops.mean(axis=0), drops.std(axis=0))`.",
+        "The importance of a column is how much the error grows when that column alone no longer "
+        "matches its rows: measure the error once on the intact data, then once per shuffle.",
+        "Every shuffle starts again from the caller's data (a copy), changes one column only, and "
+        "draws its permutation from the single generator in the order the prompt gives. Keep one "
+        "drop per (repeat, column) and summarise over the repeats.",
     )
 
 
@@ -107,10 +110,10 @@ class HeldOutImportance(_Q07):
     title = "held-out permutation importances, by hand and with scikit-learn"
     names = ("pi_test", "pi_sklearn")
     hints = (
-        "Importance must be measured on data the model did not train on: use X_test and y_test.",
-        "`pi_test = perm_importance(model, X_test, y_test, n_repeats=5, seed=0)[0]`; for sklearn, "
-        "`permutation_importance(model, X_test, y_test, n_repeats=5, random_state=0)` and take "
-        "its `.importances_mean`.",
+        "Importance must be measured on rows the model did not train on: which of the four "
+        "arrays of the setup cell are those?",
+        "Your q1 function returns a pair; `pi_test` is one element of it. For scikit-learn, the "
+        "`scoring` argument takes a scorer's name, where greater is better (errors are negated).",
     )
 
 
@@ -119,23 +122,22 @@ class PartialDependence(_Q07):
     title = "partial dependence by hand (brute force)"
     names = ("pdp",)
     hints = (
-        "For each value v in `grid`: copy X, set the whole column `feature` to v, predict, and "
-        "average the predictions over the rows.",
-        "`np.array([model.predict(X_v).mean() for v in grid])` where X_v is the copy with column "
-        "`feature` set to v. The result has one value per grid value.",
+        "A PDP value answers: if every row had this value of the feature, what would the model "
+        "predict on average?",
+        "One output per grid value: for each value, overwrite the whole column in a copy of X, "
+        "predict all rows, and reduce those predictions to one number.",
     )
 
 
 @question("q4")
 class SklearnPDP(_Q07):
-    title = "sklearn's partial_dependence and the slope of x3"
-    names = ("grid_x3", "pd_x3", "slope_x3")
+    title = "sklearn's partial_dependence and the slope of wind"
+    names = ("grid_wind", "pd_wind", "slope_wind")
     hints = (
-        "`result = partial_dependence(model, X_test, features=[3], grid_resolution=20, "
-        'method="brute")` returns a Bunch.',
-        "Its keys are 'grid_values' and 'average' (there is no 'values' key any more): "
-        "`grid_x3 = result['grid_values'][0]`, `pd_x3 = result['average'][0]`.",
-        "`slope_x3 = np.polyfit(grid_x3, pd_x3, 1)[0]`.",
+        "`partial_dependence` returns a dict-like Bunch: print its keys (there is no 'values' "
+        "key any more). The default method for gradient boosting is not the brute-force one.",
+        "Both arrays of the Bunch have a leading axis (one entry per requested feature, or per "
+        "output): take the first entry. For the slope, fit a degree-1 polynomial, x first.",
     )
 
 
@@ -144,23 +146,22 @@ class CentredICE(_Q07):
     title = "centred ICE curves"
     names = ("centred_ice",)
     hints = (
-        "Build the raw ICE matrix first: for each grid value v, set column `feature` to v in a "
-        "copy of X and keep the whole vector of predictions (one per row).",
-        "Stack them as columns, shape (n_rows, n_grid): `np.column_stack([...])`. Then subtract "
-        "each row's first value: `ice - ice[:, [0]]`.",
+        "An ICE curve is one row's prediction as the feature sweeps the grid; the PDP is their "
+        "average. Centring removes each curve's level so that only its shape is compared.",
+        "Build a matrix with one row per data row and one column per grid value, then subtract "
+        "from each row its own value in the first column.",
     )
 
 
 @question("q6")
 class Interactions(_Q07):
     title = "interactions from ICE heterogeneity"
-    names = ("spread_x0", "spread_x3", "feature_with_interaction")
+    names = ("spread_temp", "spread_wind", "feature_with_interaction")
     hints = (
-        "Use your `centred_ice(model, X_test, f, GRID)` for f = 0 and f = 3.",
-        "The spread is `ice_c.std(axis=0).mean()`: the standard deviation across rows at each "
-        "grid value, averaged over the grid values, as a float.",
-        "Parallel centred curves mean no interaction; the feature whose curves fan out more "
-        "interacts with others.",
+        "Reuse your `centred_ice` with the grid given for each feature. Parallel centred curves "
+        "mean the feature acts the same way on every row.",
+        "The spread is a standard deviation across the rows at each grid value (one number per "
+        "grid value), then averaged over the grid values.",
     )
 
 
@@ -169,9 +170,10 @@ class FlatButImportant(_Q07):
     title = "design: a flat PDP for an important feature"
     names = ("make_target",)
     hints = (
-        "A PDP averages X1's effect over all values of X2. If the effect is +1 for some rows and "
-        "-1 for others, the average is flat, but shuffling X1 still wrecks the predictions.",
-        "Try a product of the two features. X1 and X2 are uniform on [-2, 2], centred at 0.",
+        "A PDP averages X1's effect over all rows. If X1 pushes y up for some rows and down for "
+        "as many others, the average is flat, but shuffling X1 still wrecks the predictions.",
+        "X2 is not centred at 0 here: measure what your design's PDP looks like with "
+        "`q7_measure`, and think about what X1's effect averages to over X2's distribution.",
     )
 
 
@@ -180,17 +182,39 @@ class FirstOrderALE(_Q07):
     title = "first-order ALE with quantile bins"
     names = ("ale",)
     hints = (
-        "Edges: `np.quantile(x, np.linspace(0, 1, n_bins + 1))`. Bin of each row: "
-        "`np.clip(np.searchsorted(edges, x, side='left') - 1, 0, n_bins - 1)`.",
-        "For bin k, take only its rows; predict them with the feature set to edges[k+1] and to "
-        "edges[k]; the local effect is the mean difference. Accumulate: "
-        "`g = np.concatenate([[0.0], np.cumsum(effects)])`.",
-        "Centre: `g - np.sum(counts * (g[:-1] + g[1:]) / 2) / counts.sum()`, where counts[k] is "
-        "the number of rows in bin k.",
+        "ALE moves each row only across the bin it lies in, so it never predicts far from the "
+        "data; the curve is the running total of those local changes.",
+        "Per bin: the rows in it, predicted at the bin's upper edge and at its lower edge; the "
+        "mean difference is that bin's effect. Accumulate, then centre with the count-weighted "
+        "mean of the bin midpoints, as the prompt's step 5 says.",
     )
 
 
-q1, q2, q3, q4, q5, q6, q7, q8 = (
+@question("q9")
+class HStatistic(_Q07):
+    title = "Friedman's H-statistic for a pair of features"
+    names = ("h2_pair",)
+    hints = (
+        "Without interaction the two-way partial dependence is the sum of the two one-way ones. "
+        "H^2 is the share of the two-way PD's variance that this sum does not explain.",
+        "Evaluate PD_j, PD_k and PD_jk at every row's own feature values (each an average over "
+        "all rows of X), centre each to mean 0, then form the ratio of two sums of squares.",
+    )
+
+
+@question("q10")
+class StationFault(_Q07):
+    title = "a judgement: what the model loses when a station's records are shuffled"
+    names = ("loss_if_station_fails",)
+    hints = (
+        "Which columns does the fault touch, and do they move together or separately? "
+        "Importances of correlated features do not add up.",
+        "Permute the rows of the affected columns together (one permutation per repeat, applied "
+        "to all of them), measure the drop in held-out R², and average over many repeats.",
+    )
+
+
+q1, q2, q3, q4, q5, q6, q7, q8, q9, q10 = (
     PermImportance,
     HeldOutImportance,
     PartialDependence,
@@ -199,4 +223,6 @@ q1, q2, q3, q4, q5, q6, q7, q8 = (
     Interactions,
     FlatButImportant,
     FirstOrderALE,
+    HStatistic,
+    StationFault,
 )

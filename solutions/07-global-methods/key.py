@@ -7,7 +7,7 @@ answers (``references()``). The grader loads it outside the student's kernel
 (:mod:`grader.judging`); ``grader release`` precomputes the offline visible check from it
 (``grader/checks/data/m07.json``). See ``docs/authoring.md``.
 
-Every reference is recomputed here: the friedman1 model of the notebook is rebuilt from its seeds
+Every reference is recomputed here: the bike-rental model of the notebook is rebuilt from its seeds
 (and cached), and the function questions run on small toy models whose truth is known
 (:class:`grader.checks.m07.ToyModel`). The models the checks pass to the student's functions are
 built with :func:`grader.checks.wire.fitted`, so that a plan sends them into the kernel as recipes
@@ -16,8 +16,10 @@ correlated columns, unequal coefficients) so that each classic mistake gives an 
 from the right one, and each mistake is named. A function that changes the X it is given is told
 so on both paths (the collector reports an input changed by the call).
 
-Guessable: ``feature_with_interaction`` (q6) is one of two options, stored hashed; it shares its
-question with two spreads that are not guessable.
+Guessable: ``feature_with_interaction`` (q6) is one of two options, stored hashed; it is worth
+the visible cell's point only (its feedback does not name the right option), and shares its
+question with two spreads that are not guessable. q10 is a judgement graded by computation: a
+float within a band, so any honest estimate with enough repeats passes.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import functools
 from types import SimpleNamespace
 
 import numpy as np
-from sklearn.datasets import make_friedman1
 from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.inspection import partial_dependence, permutation_importance
 from sklearn.linear_model import LinearRegression
@@ -36,12 +37,16 @@ from grader.checks import m07, wire
 from grader.checks.core import Incorrect, Question, call, key_for, unrounded
 from grader.checks.m07 import ToyModel, q7_measure
 from grader.checks.values import allclose, as_array, as_float, as_int, as_tuple, close, show
+from grader.datasets import make_bike_rentals
 
 #: The key's questions, by label.
 __all__ = ["QUESTIONS"]
 
-#: The ICE grid of q5/q6 (the notebook's setup cell defines the same ``GRID``).
-_GRID = np.linspace(0.0, 1.0, 11)
+#: The grids of q6 (the notebook's setup cell defines the same ``GRID_TEMP`` and ``GRID_WIND``).
+_GRID_TEMP = np.linspace(0.0, 32.0, 9)
+_GRID_WIND = np.linspace(0.0, 40.0, 9)
+#: Columns of the bike data (``grader.datasets.BIKE_FEATURES``).
+_TEMP, _HUMIDITY, _WIND, _FEELS, _WORKDAY, _DAY = range(6)
 #: q7: the thresholds the design must meet.
 _Q7_MIN_PI = 0.5
 _Q7_MAX_PDP_RANGE = 0.5
@@ -49,9 +54,9 @@ _Q7_MAX_PDP_RANGE = 0.5
 
 # --- reference data, rebuilt from seeds (cached: the checks run many times) ------------------
 @functools.lru_cache(maxsize=1)
-def _friedman() -> SimpleNamespace:
-    """The notebook's data and model: friedman1, 40 % test split, gradient boosting."""
-    X, y = make_friedman1(n_samples=800, n_features=10, noise=1.0, random_state=0)
+def _bikes() -> SimpleNamespace:
+    """The notebook's data and model: bike rentals, 40 % test split, gradient boosting."""
+    X, y = make_bike_rentals(n=800, seed=0)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.4, random_state=0)
     model = wire.fitted(
         [(GradientBoostingRegressor, {"n_estimators": 150, "max_depth": 3, "random_state": 0})],
@@ -75,11 +80,18 @@ def _toy_data(rng: np.random.Generator, n: int, p: int) -> np.ndarray:
     return X
 
 
+def _mae(model, X, y) -> float:
+    """Mean absolute error of the model's predictions, in units of y."""
+    return float(np.mean(np.abs(y - model.predict(X))))
+
+
 def _pi_ref(model, X, y, n_repeats, seed, variant: str = "ok"):
-    """The q1 protocol (and, through ``variant``, what each classic mistake returns)."""
+    """The q1 protocol: the *increase in mean absolute error* when a column is shuffled (and,
+    through ``variant``, what each classic mistake returns; "r2" is the lecture's drop in R²)."""
     rng = np.random.default_rng(seed)
     n, p = X.shape
-    base = model.score(X, y)
+    loss = (lambda Z: -model.score(Z, y)) if variant == "r2" else (lambda Z: _mae(model, Z, y))
+    base = loss(X)
     imp = np.zeros((n_repeats, p))
     kept = X.copy()
     for r in range(n_repeats):
@@ -95,7 +107,7 @@ def _pi_ref(model, X, y, n_repeats, seed, variant: str = "ok"):
             else:
                 Z = X.copy()
                 Z[:, j] = X[idx, j]
-            imp[r, j] = base - model.score(Z, y)
+            imp[r, j] = loss(Z) - base
     return imp.mean(axis=0), imp.std(axis=0), imp.std(axis=0, ddof=1) if n_repeats > 1 else None
 
 
@@ -191,8 +203,13 @@ def _q1_diagnose(mean, std, model, X, y, n_repeats, seed, noise_cols, where):
         )
     if _near(mean, -ref_mean):
         raise Incorrect(
-            f"{said}: the sign is flipped. Importance is the *drop* in score, baseline score minus "
-            "the score after shuffling, so a useful feature gets a positive value."
+            f"{said}: the sign is flipped. Here importance is the *increase* in error, the MAE "
+            "after shuffling minus the baseline MAE, so a useful feature gets a positive value."
+        )
+    if _near(mean, _pi_ref(model, X, y, n_repeats, seed, "r2")[0]):
+        raise Incorrect(
+            f"{said}: these are drops in R² (`model.score`), the lecture's measure. This question "
+            "measures the increase in mean absolute error, in units of y."
         )
     rows = _pi_ref(model, X, y, n_repeats, seed, "rows")[0]
     if _near(mean, rows) or float(np.ptp(mean)) < 1e-9 * max(1.0, float(np.max(np.abs(mean)))):
@@ -208,18 +225,19 @@ def _q1_diagnose(mean, std, model, X, y, n_repeats, seed, noise_cols, where):
                 "shuffles pile up and later (noise) columns look important. Start each feature "
                 "from a fresh copy of X."
             )
-    if np.all(np.abs(mean[noise_cols]) < 0.05) and np.all(mean[: min(noise_cols)] > 0):
+    small = 0.02 * float(np.max(np.abs(mean)))
+    if np.all(np.abs(mean[noise_cols]) < small) and np.all(mean[: min(noise_cols)] > 0):
         raise Incorrect(
             f"{said}. These are roughly right but they do not follow the required random protocol: "
             "one `rng = np.random.default_rng(seed)` per call, repeats in the outer loop, columns "
             "in the inner loop, and `idx = rng.permutation(n_rows)` for each column."
         )
-    if np.any(np.abs(mean[noise_cols]) >= 0.05):
+    if np.any(np.abs(mean[noise_cols]) >= small):
         raise Incorrect(
             f"{said}: the model ignores columns {list(noise_cols)}, yet they get a large "
             "importance. Restore each column (work on a fresh copy) before shuffling the next one."
         )
-    raise Incorrect(f"{said}, which are not the permutation importances (drop in model.score).")
+    raise Incorrect(f"{said}, which are not the permutation importances (increase in MAE).")
 
 
 @key_for(m07.q1)
@@ -238,11 +256,11 @@ class PermImportance(Question):
         where = "On a linear toy model y = 3 x0 - x1 + 0.5 x3 (x2 is noise), n_repeats=3, seed=1"
         mean, std = _q1_values(perm_importance, model, X, y, 3, 1, where)
         _q1_diagnose(mean, std, model, X, y, 3, 1, [2], where)
-        data = _friedman()
-        where = "On the friedman1 model and X_test (n_repeats=2, seed=0)"
+        data = _bikes()
+        where = "On the bike-rental model and X_test (n_repeats=2, seed=0)"
         X, y = data.X_test.copy(), data.y_test.copy()
         mean, std = _q1_values(perm_importance, data.model, X, y, 2, 0, where)
-        _q1_diagnose(mean, std, data.model, X, y, 2, 0, [5, 6, 7, 8, 9], where)
+        _q1_diagnose(mean, std, data.model, X, y, 2, 0, [_DAY], where)
 
     def verify_hidden(self, seed, perm_importance):
         rng = np.random.default_rng(seed)
@@ -264,43 +282,63 @@ class PermImportance(Question):
 # =================================================================================================
 @functools.lru_cache(maxsize=1)
 def _q2_refs() -> SimpleNamespace:
-    d = _friedman()
+    d = _bikes()
 
-    def skl(X, y):
-        r = permutation_importance(d.model, X, y, n_repeats=5, random_state=0)
-        return r.importances_mean
+    def skl(X, y, scoring="neg_mean_absolute_error", what="importances_mean"):
+        r = permutation_importance(d.model, X, y, scoring=scoring, n_repeats=5, random_state=0)
+        return getattr(r, what)
 
     return SimpleNamespace(
         hand_test=_pi_ref(d.model, d.X_test, d.y_test, 5, 0)[0],
         hand_train=_pi_ref(d.model, d.X_train, d.y_train, 5, 0)[0],
         skl_test=skl(d.X_test, d.y_test),
         skl_train=skl(d.X_train, d.y_train),
+        skl_r2=skl(d.X_test, d.y_test, None),
+        skl_std=skl(d.X_test, d.y_test, what="importances_std"),
+        hand_r2=_pi_ref(d.model, d.X_test, d.y_test, 5, 0, "r2")[0],
     )
 
 
 def _q2_check(pi_test, pi_sklearn, tol: float) -> None:
     r = _q2_refs()
-    hand = as_array(pi_test, "pi_test", shape=(10,))
-    skl = as_array(pi_sklearn, "pi_sklearn", shape=(10,))
+    hand = as_array(pi_test, "pi_test", shape=(6,))
+    skl = as_array(pi_sklearn, "pi_sklearn", shape=(6,))
     said = f"`pi_test` = {show(hand)}"
     if not _near(hand, r.hand_test, tol):
         if _near(hand, r.hand_train, tol) or _near(hand, r.skl_train, 1e-3):
             raise Incorrect(
                 f"{said} is computed on the training data. There the model has memorised the "
-                "noise, so importances are inflated (noise columns look useful). Use X_test, y_test."
+                "noise, so importances are inflated (a column with no effect looks useful). Use "
+                "X_test, y_test."
             )
         if _near(hand, -r.hand_test, tol):
-            raise Incorrect(f"{said}: the sign is flipped; importance is the drop in score.")
+            raise Incorrect(f"{said}: the sign is flipped; importance is the increase in MAE.")
+        if _near(hand, r.hand_r2, tol):
+            raise Incorrect(
+                f"{said} are drops in R²; your q1 function should measure the increase in MAE."
+            )
         if _near(hand, r.skl_test, tol):
             raise Incorrect(
                 f"{said} is scikit-learn's result. `pi_test` must come from your own "
                 "`perm_importance` (n_repeats=5, seed=0); sklearn's goes into `pi_sklearn`."
             )
         raise Incorrect(
-            f"{said} is not `perm_importance(model, X_test, y_test, n_repeats=5, seed=0)[0]`."
+            f"{said} is not the mean importances of your `perm_importance` on X_test, y_test "
+            "(n_repeats=5, seed=0)."
         )
     said = f"`pi_sklearn` = {show(skl)}"
     if not _near(skl, r.skl_test, tol):
+        if _near(skl, r.skl_std, tol):
+            raise Incorrect(
+                f"{said} is the standard deviation over the repeats (`importances_std`); the "
+                "importances are their means, `importances_mean`."
+            )
+        if _near(skl, r.skl_r2, tol):
+            raise Incorrect(
+                f"{said} uses scikit-learn's default scoring, the model's R², so it measures a "
+                "different quantity from `pi_test`. Choose the `scoring` that makes it the "
+                "increase in mean absolute error."
+            )
         if _near(skl, r.skl_train, tol):
             raise Incorrect(
                 f"{said} is computed on the training data: importances there are inflated. Pass "
@@ -312,8 +350,8 @@ def _q2_check(pi_test, pi_sklearn, tol: float) -> None:
                 "`sklearn.inspection.permutation_importance` for this one."
             )
         raise Incorrect(
-            f"{said} is not `permutation_importance(model, X_test, y_test, n_repeats=5, "
-            "random_state=0).importances_mean`."
+            f"{said} is not scikit-learn's mean importance (increase in MAE) on X_test, "
+            "n_repeats=5, random_state=0."
         )
 
 
@@ -404,8 +442,9 @@ class PartialDependence(Question):
         for feature in (0, 2):
             where = f"On a toy model (60 rows, 3 columns), feature={feature}, grid={grid.tolist()}"
             _q3_run(pdp, model, X, feature, grid, where)
-        d = _friedman()
-        _q3_run(pdp, d.model, d.X_test.copy(), 3, _GRID.copy(), "On the friedman1 model, feature=3")
+        d = _bikes()
+        _q3_run(pdp, d.model, d.X_test.copy(), _WIND, _GRID_WIND.copy(),
+                f"On the bike-rental model, feature={_WIND} (wind), grid={_GRID_WIND.tolist()}")
 
     def verify_hidden(self, seed, pdp):
         rng = np.random.default_rng(seed)
@@ -422,77 +461,78 @@ class PartialDependence(Question):
 
 
 # =================================================================================================
-# q4: sklearn's partial_dependence and the slope of x3
+# q4: sklearn's partial_dependence and the slope of wind
 # =================================================================================================
 @functools.lru_cache(maxsize=1)
 def _q4_refs() -> SimpleNamespace:
-    d = _friedman()
+    d = _bikes()
 
     def pdr(X, feature, method="brute"):
         r = partial_dependence(d.model, X, [feature], grid_resolution=20, method=method)
         return r["grid_values"][0], r["average"][0]
 
-    grid, avg = pdr(d.X_test, 3)
+    grid, avg = pdr(d.X_test, _WIND)
     return SimpleNamespace(
         grid=grid, avg=avg, slope=float(np.polyfit(grid, avg, 1)[0]),
-        train=pdr(d.X_train, 3), recursion=pdr(d.X_test, 3, "recursion"), col2=pdr(d.X_test, 2),
-        col4=pdr(d.X_test, 4),
+        train=pdr(d.X_train, _WIND), recursion=pdr(d.X_test, _WIND, "recursion"),
+        others=[pdr(d.X_test, f)[0] for f in (_HUMIDITY, _FEELS)],
     )  # fmt: skip
 
 
-def _q4_check(grid_x3, pd_x3, slope_x3, tol: float) -> None:
+def _q4_check(grid_wind, pd_wind, slope_wind, tol: float) -> None:
     r = _q4_refs()
-    g_obj, a_obj = grid_x3, pd_x3
+    g_obj, a_obj = grid_wind, pd_wind
     if type(a_obj) is np.ndarray and a_obj.ndim == 2 and a_obj.shape[0] == 1:
         raise Incorrect(
-            f"`pd_x3` has shape {a_obj.shape}: take the first row, `result['average'][0]`, to get "
-            "the 1-D curve."
+            f"`pd_wind` has shape {a_obj.shape}: `result['average']` has one row per output; take "
+            "its first row to get the 1-D curve."
         )
-    grid = as_array(g_obj, "grid_x3", shape=(20,))
-    avg = as_array(a_obj, "pd_x3", shape=(20,))
-    slope = as_float(slope_x3, "slope_x3")
+    grid = as_array(g_obj, "grid_wind", shape=(20,))
+    avg = as_array(a_obj, "pd_wind", shape=(20,))
+    slope = as_float(slope_wind, "slope_wind")
     if not _near(grid, r.grid, tol):
         if _near(grid, r.train[0], tol):
             raise Incorrect(
-                "`grid_x3` is the grid built from the training data; pass X_test to "
+                "`grid_wind` is the grid built from the training data; pass X_test to "
                 "`partial_dependence` as asked."
             )
-        if _near(grid, r.col2[0], tol) or _near(grid, r.col4[0], tol):
+        if any(_near(grid, other, tol) for other in r.others):
             raise Incorrect(
-                "`grid_x3` is the grid of another column. Python counts from 0: x3 is column 3, "
-                "`features=[3]`."
+                "`grid_wind` is the grid of another column: wind is column "
+                f"{_WIND} of X (`BIKE_FEATURES.index('wind')`; Python counts from 0)."
             )
-        raise Incorrect(f"`grid_x3` = {show(grid)} is not `result['grid_values'][0]`.")
-    said = f"`pd_x3` = {show(avg)}"
+        raise Incorrect(f"`grid_wind` = {show(grid)} is not the grid of wind in the result.")
+    said = f"`pd_wind` = {show(avg)}"
     if not _near(avg, r.avg, tol):
         if _near(avg, r.recursion[1], tol):
             raise Incorrect(
                 f"{said} comes from the 'recursion' method (the default for this model), which "
-                'leaves out the model\'s baseline. Pass `method="brute"`.'
+                "averages over the training data through the trees and leaves out the model's "
+                'initial prediction. Pass `method="brute"`.'
             )
         if _near(avg, r.train[1], tol):
             raise Incorrect(f"{said} is computed on the training data; use X_test.")
-        raise Incorrect(f"{said} is not `result['average'][0]` for feature 3, method='brute'.")
+        raise Incorrect(f"{said} is not the brute-force partial dependence of wind on X_test.")
     if not close(slope, r.slope, rtol=tol, atol=tol):
         if close(slope, float(np.polyfit(avg, grid, 1)[0]), rtol=1e-6):
             raise Incorrect(
-                f"`slope_x3` = {slope:.4g}: the arguments of `np.polyfit` are swapped "
-                "(that regresses x on the PDP). Use `np.polyfit(grid_x3, pd_x3, 1)[0]`."
+                f"`slope_wind` = {slope:.4g}: the arguments of `np.polyfit` are swapped "
+                "(that regresses wind on the PDP). The grid is x, the PDP is y."
             )
         if close(slope, float((avg[-1] - avg[0]) / (grid[-1] - grid[0])), rtol=1e-6):
             raise Incorrect(
-                f"`slope_x3` = {slope:.4g} joins the two endpoints only; fit a least-squares line "
-                "through all 20 points with `np.polyfit(grid_x3, pd_x3, 1)[0]`."
+                f"`slope_wind` = {slope:.4g} joins the two endpoints only; fit a least-squares "
+                "line through all 20 points."
             )
         if close(slope, float(np.polyfit(avg, grid, 1)[1]), rtol=1e-6) or close(
             slope, float(np.polyfit(grid, avg, 1)[1]), rtol=1e-6
         ):
             raise Incorrect(
-                f"`slope_x3` = {slope:.4g} is the intercept: `np.polyfit(x, y, 1)` returns "
+                f"`slope_wind` = {slope:.4g} is the intercept: `np.polyfit(x, y, 1)` returns "
                 "[slope, intercept]."
             )
         raise Incorrect(
-            f"`slope_x3` = {slope:.4g} is not the least-squares slope of pd_x3 on grid_x3."
+            f"`slope_wind` = {slope:.4g} is not the least-squares slope of pd_wind on grid_wind."
         )
 
 
@@ -502,19 +542,19 @@ class SklearnPDP(Question):
 
     def references(self):
         r = _q4_refs()
-        return {"grid_x3": r.grid.copy(), "pd_x3": r.avg.copy(), "slope_x3": r.slope}
+        return {"grid_wind": r.grid.copy(), "pd_wind": r.avg.copy(), "slope_wind": r.slope}
 
     def verify_graded(self, seed, **values):
         self.verify(**values)  # variables: no fresh inputs to draw
 
-    def verify(self, grid_x3, pd_x3, slope_x3):
-        _q4_check(grid_x3, pd_x3, slope_x3, 1e-4)
+    def verify(self, grid_wind, pd_wind, slope_wind):
+        _q4_check(grid_wind, pd_wind, slope_wind, 1e-4)
 
-    def verify_hidden(self, seed, grid_x3, pd_x3, slope_x3):
+    def verify_hidden(self, seed, grid_wind, pd_wind, slope_wind):
         unrounded(
-            lambda tol: _q4_check(grid_x3, pd_x3, slope_x3, tol), 1e-4, 1e-9,
-            "`grid_x3`, `pd_x3` or `slope_x3` is close to the right value but not equal to it. "
-            "Compute them in code and do not round.",
+            lambda tol: _q4_check(grid_wind, pd_wind, slope_wind, tol), 1e-4, 1e-9,
+            "`grid_wind`, `pd_wind` or `slope_wind` is close to the right value but not equal to "
+            "it. Compute them in code and do not round.",
         )
 
 
@@ -557,6 +597,12 @@ def _q5_run(func, model, X, feature, grid, where) -> None:
         "on the mean start for all rows": raw - raw[:, 0].mean(),
     }
     for how, value in wrong.items():
+        if _near(arr, value) and how == "at the mean of each curve":
+            raise Incorrect(
+                f"{said}: the curves are centred at the mean of each curve over the grid. That is "
+                "a valid centring too (it removes one constant per curve), but this question asks "
+                "for the other common one: every curve at 0 at grid[0]."
+            )
         if _near(arr, value):
             raise Incorrect(
                 f"{said}: the curves are centred {how}. Centre each curve at the first grid value: "
@@ -583,10 +629,9 @@ class CentredICE(Question):
         grid = np.array([0.5, 1.0, 2.0, 2.5, 4.0])
         where = f"On a toy model (30 rows, 3 columns), feature=0, grid={grid.tolist()}"
         _q5_run(centred_ice, model, X, 0, grid, where)
-        d = _friedman()
-        _q5_run(
-            centred_ice, d.model, d.X_test[:40].copy(), 0, _GRID.copy(), "On the friedman1 model"
-        )
+        d = _bikes()
+        _q5_run(centred_ice, d.model, d.X_test[:40].copy(), _TEMP, _GRID_TEMP.copy(),
+                "On the bike-rental model (40 held-out rows), feature=0 (temp)")
 
     def verify_hidden(self, seed, centred_ice):
         rng = np.random.default_rng(seed)
@@ -605,80 +650,107 @@ class CentredICE(Question):
 # =================================================================================================
 # q6: interactions from ICE heterogeneity
 # =================================================================================================
+_Q6_FEATURES = {"temp": (_TEMP, _GRID_TEMP), "wind": (_WIND, _GRID_WIND)}
+
+
 @functools.lru_cache(maxsize=1)
 def _q6_refs() -> dict:
-    d = _friedman()
+    d = _bikes()
     out = {}
-    for name, X in (("test", d.X_test), ("train", d.X_train)):
-        for f in (0, 3):
-            raw = _ice_raw(d.model, X, f, _GRID)
+    for where, X in (("test", d.X_test), ("train", d.X_train)):
+        for name, (f, grid) in _Q6_FEATURES.items():
+            raw = _ice_raw(d.model, X, f, grid)
             c = raw - raw[:, [0]]
-            out[name, f] = float(c.std(axis=0).mean())
-            out[name, f, "raw"] = float(raw.std(axis=0).mean())
-            out[name, f, "axis"] = float(c.std(axis=1).mean())
-            out[name, f, "ddof"] = float(c.std(axis=0, ddof=1).mean())
+            out[where, name] = float(c.std(axis=0).mean())
+            out[where, name, "raw"] = float(raw.std(axis=0).mean())
+            out[where, name, "axis"] = float(c.std(axis=1).mean())
+            out[where, name, "ddof"] = float(c.std(axis=0, ddof=1).mean())
+            out[where, name, "var"] = float(c.var(axis=0).mean())
     return out
 
 
-def _q6_check(spread_x0, spread_x3, feature_with_interaction, tol: float) -> None:
+def _q6_spreads(spread_temp, spread_wind, tol: float) -> tuple[float, float]:
     r = _q6_refs()
-    for f, value in ((0, spread_x0), (3, spread_x3)):
-        name = f"spread_x{f}"
-        v = as_float(value, name)
-        if close(v, r["test", f], rtol=tol, atol=tol):
+    got = []
+    for name, value in (("temp", spread_temp), ("wind", spread_wind)):
+        other = "wind" if name == "temp" else "temp"
+        label = f"spread_{name}"
+        v = as_float(value, label)
+        got.append(v)
+        if close(v, r["test", name], rtol=tol, atol=tol):
             continue
-        said = f"`{name}` = {v:.4g}"
-        if close(v, r["test", f, "raw"], rtol=1e-4):
+        said = f"`{label}` = {v:.4g}"
+        if close(v, r["test", name, "raw"], rtol=1e-4):
             raise Incorrect(
                 f"{said} comes from uncentred ICE curves: their spread mixes level differences "
                 "between rows (other features) with differences in shape. Centre first."
             )
-        if close(v, r["test", f, "axis"], rtol=1e-4):
+        if close(v, r["test", name, "axis"], rtol=1e-4):
             raise Incorrect(
                 f"{said} uses the wrong axis: take the standard deviation across rows (axis=0) at "
                 "each grid value, then average over the grid values."
             )
-        if close(v, r["test", f, "ddof"], rtol=1e-4):
+        if close(v, r["test", name, "ddof"], rtol=1e-4):
             raise Incorrect(f"{said} uses ddof=1; use `np.std(..., axis=0)` (ddof=0).")
-        if close(v, r["train", f], rtol=1e-4) or close(v, r["train", f, "raw"], rtol=1e-4):
+        if close(v, r["test", name, "var"], rtol=1e-4):
+            raise Incorrect(f"{said} is a variance (units of y squared); take the std.")
+        if close(v, r["train", name], rtol=1e-4) or close(v, r["train", name, "raw"], rtol=1e-4):
             raise Incorrect(f"{said} is computed on X_train; use X_test as asked.")
-        if close(v, r["test", 3 - f], rtol=1e-4):
-            raise Incorrect(f"{said} is the spread of the other feature (x0 and x3 are swapped).")
-        raise Incorrect(f"{said} is not the mean over GRID of the across-row std of centred ICE.")
-    choice = as_int(feature_with_interaction, "feature_with_interaction")
-    if choice not in (0, 3):
-        raise Incorrect(f"`feature_with_interaction` = {choice}; it should be 0 or 3.")
-    if choice != 0:
+        if close(v, r["test", other], rtol=1e-4):
+            raise Incorrect(f"{said} is the spread of {other} (the two are swapped).")
         raise Incorrect(
-            f"`feature_with_interaction` = {choice}: compare your two spreads. In friedman1 the "
-            "x3 term is additive (10 x3), so its centred ICE curves are nearly parallel."
+            f"{said} is not the mean over the grid of the across-row standard deviation of the "
+            f"centred ICE curves of {name}."
+        )
+    return got[0], got[1]
+
+
+def _q6_check(spread_temp, spread_wind, feature_with_interaction, tol: float) -> None:
+    s_temp, s_wind = _q6_spreads(spread_temp, spread_wind, tol)
+    choice = as_int(feature_with_interaction, "feature_with_interaction")
+    if choice not in (_TEMP, _WIND):
+        raise Incorrect(
+            f"`feature_with_interaction` = {choice}; it should be the column index of temp or of "
+            "wind."
+        )
+    larger = _TEMP if s_temp > s_wind else _WIND
+    if choice != larger:
+        # Teaches without naming the option: the student's own spreads decide.
+        raise Incorrect(
+            f"`feature_with_interaction` = {choice} does not follow from your two spreads. An "
+            "additive feature shifts every row's prediction by the same amount, so its centred "
+            "curves coincide; a feature whose effect depends on other features gives curves that "
+            "fan out. Which of your spreads says that?"
         )
 
 
 @key_for(m07.q6)
 class Interactions(Question):
+    """The choice is worth the visible cell's point only: the hidden cell re-checks the spreads."""
+
     tolerance = {"rtol": 1e-4, "atol": 1e-4}
 
     def references(self):
         r = _q6_refs()
-        return {"spread_x0": r["test", 0], "spread_x3": r["test", 3], "feature_with_interaction": 0}
+        return {"spread_temp": r["test", "temp"], "spread_wind": r["test", "wind"],
+                "feature_with_interaction": _TEMP}  # fmt: skip
 
     def verify_graded(self, seed, **values):
         self.verify(**values)  # variables: no fresh inputs to draw
 
-    def verify(self, spread_x0, spread_x3, feature_with_interaction):
-        _q6_check(spread_x0, spread_x3, feature_with_interaction, 1e-4)
+    def verify(self, spread_temp, spread_wind, feature_with_interaction):
+        _q6_check(spread_temp, spread_wind, feature_with_interaction, 1e-4)
 
-    def verify_hidden(self, seed, spread_x0, spread_x3, feature_with_interaction):
+    def verify_hidden(self, seed, spread_temp, spread_wind, feature_with_interaction):
         unrounded(
-            lambda tol: _q6_check(spread_x0, spread_x3, feature_with_interaction, tol), 1e-4, 1e-9,
-            "`spread_x0` or `spread_x3` is close to the right value but not equal to it. "
+            lambda tol: _q6_spreads(spread_temp, spread_wind, tol), 1e-4, 1e-9,
+            "`spread_temp` or `spread_wind` is close to the right value but not equal to it. "
             "Compute them in code and do not round.",
         )
 
 
 # =================================================================================================
-# q7: design problem, flat PDP but high importance
+# q7: design problem, flat PDP but high importance (X2 is not centred at 0 here)
 # =================================================================================================
 def _q7_check(make_target, seed: int, where: str) -> None:
     pi, rng_pdp = q7_measure(make_target, seed=seed)
@@ -693,14 +765,17 @@ def _q7_check(make_target, seed: int, where: str) -> None:
     if rng_pdp >= _Q7_MAX_PDP_RANGE:
         raise Incorrect(
             f"{measured}. The PDP range must stay below {_Q7_MAX_PDP_RANGE}: X1 has a main effect "
-            "(on average, y moves with X1). Let X1's effect change sign with X2, so it averages out."
+            "(averaged over the rows, y still moves with X1). For the PDP to be flat, X1's effect "
+            "must average to zero over the distribution of X2, which here is [0, 4], not centred "
+            "at 0."
         )
 
 
 @key_for(m07.q7)
 class FlatButImportant(Question):
     def references(self):
-        return {"make_target": lambda X1, X2: np.asarray(X1, dtype=float) * np.asarray(X2, dtype=float)}
+        return {"make_target": lambda X1, X2: np.asarray(X1, dtype=float) * (
+            np.asarray(X2, dtype=float) - 2.0)}
 
     def verify(self, make_target):
         _q7_check(make_target, 7, "On the notebook's data (seed 7)")
@@ -766,8 +841,9 @@ class FirstOrderALE(Question):
         model = _ToyModel([1.0, -2.0, 0.5], c=2.0)
         where = "On a toy model (80 skewed rows; x1 is correlated with x0), feature=0, n_bins=4"
         _q8_run(ale, model, X, 0, 4, where)
-        d = _friedman()
-        _q8_run(ale, d.model, d.X_test.copy(), 3, 5, "On the friedman1 model, feature=3, n_bins=5")
+        d = _bikes()
+        _q8_run(ale, d.model, d.X_test.copy(), _WIND, 5,
+                "On the bike-rental model, feature=2 (wind, right-skewed), n_bins=5")
 
     def verify_hidden(self, seed, ale):
         rng = np.random.default_rng(seed)
@@ -780,8 +856,197 @@ class FirstOrderALE(Question):
             _q8_run(ale, model, X, feature, b, where)
 
 
-# The decorator turns each class into its question instance: by label, and as q1 ... q8.
-q1, q2, q3, q4, q5, q6, q7, q8 = (
+# =================================================================================================
+# q9: Friedman's H-statistic for a pair of features
+# =================================================================================================
+def _pd_at_rows(model, X: np.ndarray, cols: list[int]) -> np.ndarray:
+    """PD of ``cols`` evaluated at each row's own values of ``cols``, averaged over all rows."""
+    n = X.shape[0]
+    Z = np.tile(X, (n, 1))
+    Z[:, cols] = np.repeat(X[:, cols], n, axis=0)
+    return model.predict(Z).reshape(n, n).mean(axis=1)
+
+
+def _h2_ref(model, X, j: int, k: int, variant: str = "ok", n_grid: int = 10) -> float:
+    """H^2_jk of Friedman and Popescu (2008, eq. 44), or what a classic mistake returns."""
+    if variant == "grid":
+        gj = np.linspace(X[:, j].min(), X[:, j].max(), n_grid)
+        gk = np.linspace(X[:, k].min(), X[:, k].max(), n_grid)
+        pj, pk = _pdp_ref(model, X, j, gj), _pdp_ref(model, X, k, gk)
+        pjk = np.array([[np.mean(model.predict(_set(_set(X, j, a), k, b))) for b in gk]
+                        for a in gj])  # fmt: skip
+        pj, pk, pjk = pj - pj.mean(), pk - pk.mean(), pjk - pjk.mean()
+        return float(np.sum((pjk - pj[:, None] - pk[None, :]) ** 2) / np.sum(pjk**2))
+    pj, pk, pjk = (_pd_at_rows(model, X, c) for c in ([j], [k], [j, k]))
+    if variant != "uncentred":
+        pj, pk, pjk = pj - pj.mean(), pk - pk.mean(), pjk - pjk.mean()
+    num = float(np.sum((pjk - pj - pk) ** 2))
+    if variant == "variance":
+        f = model.predict(X)
+        return num / float(np.sum((f - f.mean()) ** 2))
+    h2 = num / float(np.sum(pjk**2))
+    return float(np.sqrt(h2)) if variant == "H" else h2
+
+
+_Q9_MISTAKES = {
+    "uncentred": "the partial dependence functions are not centred. Each of PD_jk, PD_j and PD_k "
+    "must have mean 0 over the rows before the difference is taken, or a constant offset counts "
+    "as interaction",
+    "variance": "the denominator is the variance of the model's predictions. H^2_jk divides by the "
+    "sum of squares of the centred two-way PD_jk, so that it is the share of the pair's joint "
+    "effect that is interaction",
+    "H": "that is H, the square root. Return H^2 (the share of variance), without the square root",
+    "grid": "the partial dependence is evaluated on an evenly spaced grid. H^2 sums over the data "
+    "rows: evaluate each PD function at every row's own values of the features",
+}
+
+
+def _q9_run(func, model, X, j, k, where) -> None:
+    before = X.copy()
+    got = call(func, "h2_pair", model, X, j, k)
+    _unchanged(X, before, "h2_pair", where)
+    h2 = as_float(got, "h2_pair(...)")
+    ref = _h2_ref(model, X, j, k)
+    if close(h2, ref, rtol=1e-6, atol=1e-6):
+        return
+    said = f"{where}, `h2_pair` returned {h2:.4g}"
+    if not np.isfinite(h2):
+        raise Incorrect(f"{said}; H^2 is a finite share, between 0 and (usually) 1.")
+    for variant, why in _Q9_MISTAKES.items():
+        if variant == "grid":
+            if any(close(h2, _h2_ref(model, X, j, k, "grid", g), rtol=1e-6, atol=1e-9)
+                   for g in (10, 20)):  # fmt: skip
+                raise Incorrect(f"{said}: {why}.")
+        elif close(h2, _h2_ref(model, X, j, k, variant), rtol=1e-6, atol=1e-9):
+            raise Incorrect(f"{said}: {why}.")
+    raise Incorrect(f"{said}, which is not Friedman's H^2 for features {j} and {k}.")
+
+
+def _q9_separated(model, X, j, k) -> bool:
+    """Do all named mistakes give values clearly apart from the right one on this case?"""
+    ref = _h2_ref(model, X, j, k)
+    if not 0.02 < ref < 0.95:
+        return False
+    wrong = [_h2_ref(model, X, j, k, v) for v in ("uncentred", "variance", "H")]
+    wrong += [_h2_ref(model, X, j, k, "grid", g) for g in (10, 20)]
+    return all(abs(w - ref) > 1e-3 * max(1.0, abs(ref)) for w in wrong)
+
+
+@key_for(m07.q9)
+class HStatistic(Question):
+    tolerance = {"rtol": 1e-6, "atol": 1e-6}
+
+    def references(self):
+        return {"h2_pair": lambda model, X, j, k: _h2_ref(model, np.asarray(X, dtype=float), j, k)}
+
+    def verify(self, h2_pair):
+        rng = np.random.default_rng(74)
+        X = _toy_data(rng, 50, 3)
+        model = _ToyModel([1.0, -2.0, 0.5], c=1.5)
+        toy = "On a toy model f = x0 - 2 x1 + 0.5 x2 + 1.5 x0 x1 + sin(3 x2) (50 rows)"
+        _q9_run(h2_pair, model, X, 0, 1, f"{toy}, pair (0, 1)")
+        _q9_run(h2_pair, model, X, 0, 2, f"{toy}, pair (0, 2), which does not interact")
+        d = _bikes()
+        _q9_run(h2_pair, d.model, d.X_test[:60].copy(), _TEMP, _HUMIDITY,
+                "On the bike-rental model (60 held-out rows), pair (temp, humidity)")
+
+    def verify_hidden(self, seed, h2_pair):
+        rng = np.random.default_rng(seed)
+        for case in range(3):
+            for _ in range(20):  # bounded: redraw until every named mistake is separated
+                n, p = int(rng.integers(25, 60)), int(rng.integers(3, 6))
+                X = _toy_data(rng, n, p)
+                model = _ToyModel(rng.normal(0.0, 2.0, p), c=float(rng.uniform(0.5, 2.0)))
+                j, k = (0, 1) if case < 2 else (1, p - 1)
+                if case == 2 or _q9_separated(model, X, j, k):
+                    break
+            where = f"On a fresh toy case ({n} rows, {p} columns, pair ({j}, {k}))"
+            _q9_run(h2_pair, model, X, j, k, where)
+
+
+# =================================================================================================
+# q10: a judgement: what the deployed model loses when one station's records are shuffled
+# =================================================================================================
+_Q10_PAIR = [_TEMP, _FEELS]
+_Q10_REPEATS = 200
+_Q10_ATOL = 0.12
+
+
+@functools.lru_cache(maxsize=1)
+def _q10_refs() -> dict[str, float]:
+    d = _bikes()
+    X, y = d.X_test, d.y_test
+    rng = np.random.default_rng(0)
+    base = d.model.score(X, y)
+    drops: dict[str, list[float]] = {"group": [], "separate": [], "temp": [], "feels": []}
+    for _ in range(_Q10_REPEATS):
+        idx = rng.permutation(X.shape[0])
+        drops["group"].append(base - d.model.score(_set_rows(X, _Q10_PAIR, X[idx]), y))
+        Z = X.copy()
+        for c in _Q10_PAIR:
+            Z[:, c] = X[rng.permutation(X.shape[0]), c]
+        drops["separate"].append(base - d.model.score(Z, y))
+        for name, c in (("temp", _TEMP), ("feels", _FEELS)):
+            shuffled = X[rng.permutation(X.shape[0])]
+            drops[name].append(base - d.model.score(_set_rows(X, [c], shuffled), y))
+    out = {k: float(np.mean(v)) for k, v in drops.items()}
+    out["sum"] = out["temp"] + out["feels"]
+    return out
+
+
+def _set_rows(X: np.ndarray, cols: list[int], source: np.ndarray) -> np.ndarray:
+    Z = X.copy()
+    Z[:, cols] = source[:, cols]
+    return Z
+
+
+def _q10_check(loss_if_station_fails) -> None:
+    r = _q10_refs()
+    v = as_float(loss_if_station_fails, "loss_if_station_fails")
+    if abs(v - r["group"]) <= _Q10_ATOL:
+        return
+    said = f"`loss_if_station_fails` = {v:.3g}"
+    named = (
+        ("sum", "adds the two features' own permutation importances. With correlated features "
+         "importances do not add: shuffling temp alone leaves feels_like as a stand-in (and the "
+         "reverse), so each alone loses little. The fault shuffles both columns together"),
+        ("separate", "shuffles temp and feels_like with two different permutations. The fault "
+         "moves a station's records as a whole: both columns of a row come from the same other "
+         "hour, so use one permutation for the pair. Separate shuffles also create temp and "
+         "feels_like pairs that never occur (extrapolation)"),
+        ("temp", "is temp's importance alone; the fault also shuffles feels_like"),
+        ("feels", "is feels_like's importance alone; the fault also shuffles temp"),
+    )
+    for key, why in named:
+        if abs(v - r[key]) <= _Q10_ATOL:
+            raise Incorrect(f"{said} {why}.")
+    if v < 0:
+        raise Incorrect(f"{said} is negative: report the drop in R² (before minus after).")
+    raise Incorrect(
+        f"{said} is not the held-out R² the model loses when the station's two columns are "
+        "shuffled across the test hours (estimated with at least 30 repeats)."
+    )
+
+
+@key_for(m07.q10)
+class StationFault(Question):
+    tolerance = {"rtol": 0.0, "atol": _Q10_ATOL}
+
+    def references(self):
+        return {"loss_if_station_fails": _q10_refs()["group"]}
+
+    def verify_graded(self, seed, **values):
+        self.verify(**values)  # a variable: no fresh inputs to draw
+
+    def verify(self, loss_if_station_fails):
+        _q10_check(loss_if_station_fails)
+
+    def verify_hidden(self, seed, loss_if_station_fails):
+        _q10_check(loss_if_station_fails)
+
+
+# The decorator turns each class into its question instance: by label, and as q1 ... q10.
+q1, q2, q3, q4, q5, q6, q7, q8, q9, q10 = (
     PermImportance, HeldOutImportance, PartialDependence, SklearnPDP, CentredICE, Interactions,
-    FlatButImportant, FirstOrderALE)
-QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6, q7, q8)}
+    FlatButImportant, FirstOrderALE, HStatistic, StationFault)
+QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6, q7, q8, q9, q10)}
