@@ -48,7 +48,7 @@ m08 = load_key_file(Path(__file__).resolve().parents[1] / "solutions/08-shap/key
 
 #: At least eight seeds: the four of the notebook's hidden cells and four others.
 SEEDS = (0, 1, 2, 7, 8011, 8023, 8069, 8087)
-QUESTIONS = {q.label: q for q in (m08.q1, m08.q2, m08.q3, m08.q4, m08.q5, m08.q6)}
+QUESTIONS = {q.label: q for q in (m08.q1, m08.q2, m08.q3, m08.q4, m08.q5, m08.q6, m08.q7)}
 ROW, APPLICANT = student_m08.ROW, student_m08.APPLICANT
 
 
@@ -200,6 +200,17 @@ def conditional_shapley_permutations(f, x, data):
     return phi / len(perms)
 
 
+def categorical_importance(values, columns, prefix):
+    keep = [i for i, c in enumerate(columns) if c.startswith(prefix + "_")]
+    return float(np.abs(np.asarray(values)[:, keep].sum(axis=1)).mean())
+
+
+def categorical_importance_pandas(values, columns, prefix):
+    """Through pandas' filter with a regular expression: right too."""
+    frame = pd.DataFrame(values, columns=list(columns))
+    return frame.filter(regex=f"^{re.escape(prefix)}_").sum(axis=1).abs().mean()
+
+
 _imp = mean_abs_shap(NB["crop_values"], NB["crop_names"])
 NOISE_FLOOR = float(_imp[list(CROP_NOISE_FEATURES)].max())
 IMPORTANT = [k for k in _imp.index if _imp[k] > NOISE_FLOOR]
@@ -235,6 +246,8 @@ RIGHT = {
     "q4": [q4_values(), q4_values(logodds_to_proba=logodds_to_proba_np)],
     "q5": [q5_values(), q5_values(important=tuple(IMPORTANT), noise_floor=np.float64(NOISE_FLOOR))],
     "q6": [q6_values(), q6_values(conditional_shapley=conditional_shapley_permutations)],
+    "q7": [{"categorical_importance": categorical_importance},
+           {"categorical_importance": categorical_importance_pandas}],
 }
 
 
@@ -333,6 +346,9 @@ def test_design_cases_separate_every_mistake():
     assert m08._separated([base], [[v] for v in m08._q2_base_mistakes(model, X, bg).values()])
     ref6 = m08._conditional(m08._toy_f6, m08._Q6_X, m08._Q6_DATA)
     assert m08._separated(ref6, m08._q6_mistakes(m08._toy_f6, m08._Q6_X, m08._Q6_DATA).values())
+    v7, c7, p7 = m08._Q7_CASE
+    assert m08._separated([m08._categorical_importance(v7, c7, p7)],
+                          [[v] for v in m08._q7_mistakes(v7, c7, p7).values()])
 
 
 # --- the catalogued mistakes: named, never showing the answer, caught for every seed ------------
@@ -401,6 +417,24 @@ def _q5(kind):
         if kind == "rows":
             return pd.Series(np.abs(v).mean(axis=1))
         return pd.Series((v**2).mean(axis=0), index=list(names)).sort_values(ascending=False)
+
+    return f
+
+
+def _q7(kind):
+    def f(values, columns, prefix):
+        v = np.asarray(values)
+        d = v[:, [i for i, c in enumerate(columns) if c.startswith(prefix + "_")]]
+        if kind == "abs_first":
+            return float(np.abs(d).mean(axis=0).sum())
+        if kind == "signed":
+            return float(d.sum(axis=1).mean())
+        if kind == "largest":
+            return float(np.abs(d).mean(axis=0).max())
+        if kind == "mean":
+            return float(np.abs(d).mean())
+        loose = v[:, [i for i, c in enumerate(columns) if c.startswith(prefix)]]
+        return float(np.abs(loose.sum(axis=1)).mean())
 
     return f
 
@@ -475,10 +509,15 @@ MISTAKES = [
      "observational value function"),
     ("q6", q6_values(postcode_regulator=POP), "observational value function"),
     ("q6", q6_values(postcode_population=REG), "interventional value function"),
+    ("q7", {"categorical_importance": _q7("abs_first")}, "before adding them"),
+    ("q7", {"categorical_importance": _q7("signed")}, "signed sum"),
+    ("q7", {"categorical_importance": _q7("largest")}, "one dummy column"),
+    ("q7", {"categorical_importance": _q7("mean")}, "*sum*"),
+    ("q7", {"categorical_importance": _q7("loose")}, "separator"),
 ]
 #: Mistakes in a *variable* (not a function): the hidden test judges the same fixed value.
 _FUNCTION_NAMES = {"exact_shapley", "linear_shap", "logodds_to_proba", "mean_abs_shap",
-                   "conditional_shapley"}
+                   "conditional_shapley", "categorical_importance"}
 
 
 def _references(label: str) -> list[str]:
@@ -496,8 +535,10 @@ def _references(label: str) -> list[str]:
     elif label == "q5":
         values, _names = m08._Q5_CASE
         numbers = [*np.abs(values).mean(axis=0), NOISE_FLOOR]
-    else:
+    elif label == "q6":
         numbers = [*m08._conditional(m08._toy_f6, m08._Q6_X, m08._Q6_DATA), REG, POP]
+    else:
+        numbers = [m08._categorical_importance(*m08._Q7_CASE)]
     return [f"{v:.4f}" for v in numbers if abs(v) > 1e-3] + [
         f"{v:.6g}" for v in numbers if len(f"{v:.6g}") >= 5
     ]
@@ -577,7 +618,7 @@ def _crashes(*args, **kwargs):
     return {}["phi"]
 
 
-@pytest.mark.parametrize("label", ["q1", "q2", "q4", "q5", "q6"])
+@pytest.mark.parametrize("label", ["q1", "q2", "q4", "q5", "q6", "q7"])
 def test_unwritten_functions_are_not_attempted(ns, label):
     question = QUESTIONS[label]
     with pytest.raises(NotAttempted, match="not defined yet"):
@@ -658,7 +699,7 @@ def test_offline_checks_pass_the_right_answers(ns, capsys):
         ns.clear()
         ns.update(values[0])
         getattr(student_m08, label).check()
-    assert capsys.readouterr().out.count("Correct") == 6
+    assert capsys.readouterr().out.count("Correct") == 7
 
 
 def test_offline_q1_calls_the_students_function_on_a_model_sent_as_data(ns):

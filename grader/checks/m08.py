@@ -12,6 +12,8 @@ q5   ``mean_abs_shap(values, feature_names)``,           global importance, the 
      ``important``, ``noise_floor``                     what stands above it
 q6   ``conditional_shapley(f, x, data)``,                observational Shapley values, and which
      ``postcode_regulator``, ``postcode_population``     value function answers which question
+q7   ``categorical_importance(values, columns,           global importance of a one-hot encoded
+     prefix)``                                          categorical: sum its dummies first
 ==== ================================================== =========================================
 
 This is the student side: titles, names and hints. ``qN.check()`` compares your answers with data
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from .offline import OfflineQuestion, question
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6"]
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7"]
 
 #: The row of ``X_explain`` (wine, q3) and of ``T_explain`` (tenancy, q4) the questions ask about.
 ROW = 6
@@ -126,5 +128,19 @@ class ConditionalShapley(_Q08):
     )
 
 
-q1, q2, q3, q4, q5, q6 = (ExactShapley, LinearShap, ClassShap, LogOddsToProba, GlobalImportance,
-                          ConditionalShapley)
+@question("q7")
+class CategoricalImportance(_Q08):
+    title = "global importance of a one-hot encoded categorical"
+    names = ("categorical_importance",)
+    hints = (
+        "A categorical feature is one feature, however many dummy columns encode it. Additivity "
+        "lets you add SHAP values: the categorical's share in one row is the sum of its dummies' "
+        "shares in that row.",
+        "Pick the dummy columns by their name prefix (and the separator `_`), combine them row by "
+        "row first, and only then take the size and average over the rows. Taking absolute "
+        "values before combining counts opposite pushes of the dummies as if they added up.",
+    )
+
+
+q1, q2, q3, q4, q5, q6, q7 = (ExactShapley, LinearShap, ClassShap, LogOddsToProba,
+                              GlobalImportance, ConditionalShapley, CategoricalImportance)

@@ -1096,7 +1096,117 @@ class ConditionalShapley(Question):
             _q6_diagnose(got, model, x, data, where, tol=1e-8)
 
 
-# The decorator turns each class into its question instance: by label, and as q1 ... q6.
-q1, q2, q3, q4, q5, q6 = (ExactShapley, LinearShap, ClassShap, LogOddsToProba, GlobalImportance,
-                          ConditionalShapley)
-QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6)}
+# =================================================================================================
+# q7: global importance of a one-hot encoded categorical
+# =================================================================================================
+def _dummies(columns, prefix) -> list[int]:
+    return [i for i, c in enumerate(columns) if str(c).startswith(prefix + "_")]
+
+
+def _q7_mistakes(values, columns, prefix) -> dict[str, float]:
+    d = values[:, _dummies(columns, prefix)]
+    loose = [i for i, c in enumerate(columns) if str(c).startswith(prefix)]
+    return {
+        "abs_first": float(np.abs(d).mean(axis=0).sum()),
+        "signed": float(d.sum(axis=1).mean()),
+        "abs_of_mean": float(abs(d.sum(axis=1).mean())),
+        "mean_of_dummies": float(np.abs(d).mean()),
+        "largest_dummy": float(np.abs(d).mean(axis=0).max()),
+        "loose_prefix": float(np.abs(values[:, loose].sum(axis=1)).mean()),
+    }
+
+
+def _categorical_importance(values, columns, prefix) -> float:
+    d = np.asarray(values, dtype=float)[:, _dummies(list(columns), prefix)]
+    return float(np.abs(d.sum(axis=1)).mean())
+
+
+_Q7_MESSAGES = {
+    "abs_first": "you took absolute values of each dummy before adding them. In a row the active "
+                 "dummy and the inactive ones often push in opposite directions; add the dummies' "
+                 "SHAP values row by row first (additivity), then take the absolute value and "
+                 "average",
+    "signed": "the signed sum averages to about 0 because SHAP values are centred on the "
+              "background: take the absolute value of each row's sum before averaging",
+    "abs_of_mean": "that is the absolute value of the mean; take each row's absolute value, then "
+                   "average",
+    "mean_of_dummies": "that averages over the dummy columns as well as the rows; the categorical's "
+                       "share in a row is the *sum* of its dummies' shares",
+    "largest_dummy": "that is the importance of one dummy column; the categorical is all its "
+                     "dummies together",
+    "loose_prefix": "your columns include one whose name starts with the prefix but is not one of "
+                    "its dummies: match the prefix followed by the separator `_`",
+}
+
+_Q7_CASE = (
+    np.array([[0.8, -0.3, -0.2, 1.1, 0.05], [-0.4, -0.9, -0.3, -0.6, 0.02],
+              [-0.5, -0.2, 0.6, 0.3, -0.04], [0.7, -0.25, -0.15, -1.2, 0.01],
+              [-0.45, -0.85, -0.35, 0.4, -0.03], [0.75, -0.3, -0.25, 0.9, 0.06]]),
+    ["colour_red", "colour_green", "colour_blue", "size", "colourfulness"],
+    "colour",
+)
+
+
+def _q7_value(func, values, columns, prefix) -> float:
+    got = call(func, "categorical_importance", values.copy(), list(columns), prefix)
+    return as_float(got, "categorical_importance(...)")
+
+
+def _q7_diagnose(got, values, columns, prefix, where: str, *, tol: float) -> None:
+    ref = _categorical_importance(values, columns, prefix)
+    if close(got, ref, rtol=tol, atol=tol):
+        return
+    said = f"{where}, `categorical_importance` returned {got:.6g}"
+    for kind, value in _q7_mistakes(values, columns, prefix).items():
+        if close(got, value, rtol=tol, atol=tol):
+            raise Incorrect(f"{said}: {_Q7_MESSAGES[kind]}.")
+    raise Incorrect(f"{said}, which is not the mean over rows of |sum of the {prefix}_* "
+                    "dummies' SHAP values|.")
+
+
+def _q7_fresh(rng: np.random.Generator):
+    """A fresh (n, p) SHAP array with a one-hot block: the active dummy pushes one way, the
+    inactive ones the other, plus a decoy column whose name starts with the prefix."""
+    for _ in range(50):
+        prefix = str(rng.choice(["region", "brand", "soil", "shift"]))
+        k, n = int(rng.integers(2, 6)), int(rng.integers(8, 40))
+        levels = [f"{prefix}_{c}" for c in rng.permutation(list("abcdefgh"))[:k]]
+        others = ["size", "age", "dose"][: int(rng.integers(1, 4))]
+        columns = [*levels, *others, f"{prefix}wide"]
+        active = rng.integers(0, k, n)
+        d = -np.abs(rng.normal(0, 0.3, (n, k)))
+        d[np.arange(n), active] = np.abs(rng.normal(0.6, 0.4, n)) * rng.choice([-1, 1], n)
+        values = np.column_stack([d, rng.normal(0, 1, (n, len(others) + 1))])
+        order = rng.permutation(len(columns))
+        values, columns = values[:, order], [columns[i] for i in order]
+        ref = _categorical_importance(values, columns, prefix)
+        if _separated([ref], [[v] for v in _q7_mistakes(values, columns, prefix).values()]):
+            return values, columns, prefix
+    raise RuntimeError("no separating q7 case in 50 draws")  # pragma: no cover
+
+
+@key_for(m08.q7)
+class CategoricalImportance(Question):
+    def references(self):
+        return {"categorical_importance": _categorical_importance}
+
+    def verify(self, categorical_importance):
+        values, columns, prefix = _Q7_CASE
+        where = f"For a 6 x 5 SHAP array with columns {columns} and prefix {prefix!r}"
+        got = _q7_value(categorical_importance, values, columns, prefix)
+        _q7_diagnose(got, values, columns, prefix, where, tol=1e-9)
+
+    def verify_hidden(self, seed, categorical_importance):
+        rng = np.random.default_rng(seed)
+        for _ in range(4):
+            values, columns, prefix = _q7_fresh(rng)
+            where = (f"On a fresh {values.shape[0]} x {values.shape[1]} SHAP array with prefix "
+                     f"{prefix!r}")
+            got = _q7_value(categorical_importance, values, columns, prefix)
+            _q7_diagnose(got, values, columns, prefix, where, tol=1e-12)
+
+
+# The decorator turns each class into its question instance: by label, and as q1 ... q7.
+q1, q2, q3, q4, q5, q6, q7 = (ExactShapley, LinearShap, ClassShap, LogOddsToProba,
+                              GlobalImportance, ConditionalShapley, CategoricalImportance)
+QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6, q7)}
