@@ -48,7 +48,8 @@ m08 = load_key_file(Path(__file__).resolve().parents[1] / "solutions/08-shap/key
 
 #: At least eight seeds: the four of the notebook's hidden cells and four others.
 SEEDS = (0, 1, 2, 7, 8011, 8023, 8069, 8087)
-QUESTIONS = {q.label: q for q in (m08.q1, m08.q2, m08.q3, m08.q4, m08.q5, m08.q6, m08.q7)}
+QUESTIONS = {q.label: q for q in (m08.q1, m08.q2, m08.q3, m08.q4, m08.q5, m08.q6, m08.q7,
+                                   m08.q8)}
 ROW, APPLICANT = student_m08.ROW, student_m08.APPLICANT
 
 
@@ -211,6 +212,53 @@ def categorical_importance_pandas(values, columns, prefix):
     return frame.filter(regex=f"^{re.escape(prefix)}_").sum(axis=1).abs().mean()
 
 
+def interaction_values(f, x, background):
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    p = x.size
+
+    def v(subset):
+        z = background.copy()
+        z[:, list(subset)] = x[list(subset)]
+        return float(np.mean(f(z)))
+
+    Phi = np.zeros((p, p))
+    for i, j in itertools.combinations(range(p), 2):
+        others = [k for k in range(p) if k not in (i, j)]
+        for size in range(p - 1):
+            w = math.factorial(size) * math.factorial(p - size - 2) / (2 * math.factorial(p - 1))
+            for s in itertools.combinations(others, size):
+                Phi[i, j] += w * (v(s + (i, j)) - v(s + (i,)) - v(s + (j,)) + v(s))
+        Phi[j, i] = Phi[i, j]
+    Phi[np.diag_indices(p)] = exact_shapley(f, x, background, np.ones(len(background))) - Phi.sum(1)
+    return Phi
+
+
+def interaction_values_orderings(f, x, background):
+    """A second algorithm: Phi_ij is half the difference between j's Shapley value (by orderings)
+    in the game of the other features with i always present and with i always absent."""
+    x, bg = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    p = x.size
+
+    def v(subset):
+        z = bg.copy()
+        z[:, list(subset)] = x[list(subset)]
+        return float(np.mean(f(z)))
+
+    Phi = np.zeros((p, p))
+    for i in range(p):
+        others = [k for k in range(p) if k != i]
+        perms = list(itertools.permutations(others))
+        for order in perms:
+            for pos, j in enumerate(order):
+                before = tuple(order[:pos])
+                with_i = v(before + (i, j)) - v(before + (i,))
+                without_i = v(before + (j,)) - v(before)
+                Phi[i, j] += (with_i - without_i) / (2 * len(perms))
+    phi = exact_shapley_permutations(f, x, bg, np.ones(len(bg)))
+    Phi[np.diag_indices(p)] = phi - Phi.sum(axis=1)
+    return Phi
+
+
 _imp = mean_abs_shap(NB["crop_values"], NB["crop_names"])
 NOISE_FLOOR = float(_imp[list(CROP_NOISE_FEATURES)].max())
 IMPORTANT = [k for k in _imp.index if _imp[k] > NOISE_FLOOR]
@@ -248,6 +296,8 @@ RIGHT = {
     "q6": [q6_values(), q6_values(conditional_shapley=conditional_shapley_permutations)],
     "q7": [{"categorical_importance": categorical_importance},
            {"categorical_importance": categorical_importance_pandas}],
+    "q8": [{"interaction_values": interaction_values},
+           {"interaction_values": interaction_values_orderings}],
 }
 
 
@@ -346,6 +396,8 @@ def test_design_cases_separate_every_mistake():
     assert m08._separated([base], [[v] for v in m08._q2_base_mistakes(model, X, bg).values()])
     ref6 = m08._conditional(m08._toy_f6, m08._Q6_X, m08._Q6_DATA)
     assert m08._separated(ref6, m08._q6_mistakes(m08._toy_f6, m08._Q6_X, m08._Q6_DATA).values())
+    ref8 = m08._interactions(m08._toy_f8, m08._Q8_X, m08._Q8_BG)
+    assert m08._separated(ref8, m08._q8_mistakes(m08._toy_f8, m08._Q8_X, m08._Q8_BG).values())
     v7, c7, p7 = m08._Q7_CASE
     assert m08._separated([m08._categorical_importance(v7, c7, p7)],
                           [[v] for v in m08._q7_mistakes(v7, c7, p7).values()])
@@ -439,6 +491,17 @@ def _q7(kind):
     return f
 
 
+def _q8(**kw):
+    def f(model, x, background):
+        if kw.get("upper"):
+            out = m08._interactions(model, x, background)
+            out[np.tril_indices(len(x), -1)] = 0.0
+            return out
+        return m08._interactions(model, x, background, **kw)
+
+    return f
+
+
 def _q6(**kw):
     def f(model, x, data):
         return m08._conditional(model, x, data, **kw)
@@ -514,10 +577,17 @@ MISTAKES = [
     ("q7", {"categorical_importance": _q7("largest")}, "one dummy column"),
     ("q7", {"categorical_importance": _q7("mean")}, "*sum*"),
     ("q7", {"categorical_importance": _q7("loose")}, "separator"),
+    ("q8", {"interaction_values": _q8(half=False)}, "counted twice"),
+    ("q8", {"interaction_values": _q8(diag="zero")}, "diagonal is 0"),
+    ("q8", {"interaction_values": _q8(diag="phi")}, "interactions twice"),
+    ("q8", {"interaction_values": _q8(weight="p")}, "p - 2 others"),
+    ("q8", {"interaction_values": _q8(upper=True)}, "symmetric"),
+    ("q8", {"interaction_values": lambda f, x, bg: m08._interactions(f, x, bg)[0]},
+     "(4, 4) matrix"),
 ]
 #: Mistakes in a *variable* (not a function): the hidden test judges the same fixed value.
 _FUNCTION_NAMES = {"exact_shapley", "linear_shap", "logodds_to_proba", "mean_abs_shap",
-                   "conditional_shapley", "categorical_importance"}
+                   "conditional_shapley", "categorical_importance", "interaction_values"}
 
 
 def _references(label: str) -> list[str]:
@@ -537,8 +607,10 @@ def _references(label: str) -> list[str]:
         numbers = [*np.abs(values).mean(axis=0), NOISE_FLOOR]
     elif label == "q6":
         numbers = [*m08._conditional(m08._toy_f6, m08._Q6_X, m08._Q6_DATA), REG, POP]
-    else:
+    elif label == "q7":
         numbers = [m08._categorical_importance(*m08._Q7_CASE)]
+    else:
+        numbers = list(m08._interactions(m08._toy_f8, m08._Q8_X, m08._Q8_BG).ravel())
     return [f"{v:.4f}" for v in numbers if abs(v) > 1e-3] + [
         f"{v:.6g}" for v in numbers if len(f"{v:.6g}") >= 5
     ]
@@ -549,7 +621,8 @@ def _numbers_in(message: str) -> set[str]:
 
 
 #: Mistakes whose feedback shows the student's own, partly right values (a shape error).
-SHOWS_OWN_VALUES = ("one value per feature", "single number", "transposed", "tuple")
+SHOWS_OWN_VALUES = ("one value per feature", "single number", "transposed", "tuple",
+                    "interactions twice", "diagonal is 0", "symmetric", "(4, 4) matrix")
 
 
 @pytest.mark.parametrize("label, values, named", MISTAKES, ids=[m[2][:24] for m in MISTAKES])
@@ -618,7 +691,7 @@ def _crashes(*args, **kwargs):
     return {}["phi"]
 
 
-@pytest.mark.parametrize("label", ["q1", "q2", "q4", "q5", "q6", "q7"])
+@pytest.mark.parametrize("label", ["q1", "q2", "q4", "q5", "q6", "q7", "q8"])
 def test_unwritten_functions_are_not_attempted(ns, label):
     question = QUESTIONS[label]
     with pytest.raises(NotAttempted, match="not defined yet"):
@@ -699,7 +772,7 @@ def test_offline_checks_pass_the_right_answers(ns, capsys):
         ns.clear()
         ns.update(values[0])
         getattr(student_m08, label).check()
-    assert capsys.readouterr().out.count("Correct") == 7
+    assert capsys.readouterr().out.count("Correct") == 8
 
 
 def test_offline_q1_calls_the_students_function_on_a_model_sent_as_data(ns):
@@ -739,6 +812,36 @@ def test_offline_q5_names_the_series_mistakes(ns):
         ns.update(q5_values(mean_abs_shap=func))
         with pytest.raises(Incorrect, match=words):
             student_m08.q5.check()
+
+
+def test_interaction_values_match_shap_on_a_tree_with_the_path_dependent_game():
+    """The key's formula with the cover-weighted value function reproduces
+    TreeExplainer.shap_interaction_values (which supports only tree_path_dependent)."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 3, (400, 3)).astype(float)
+    tree = DecisionTreeRegressor(max_depth=3, random_state=0).fit(X, X[:, 0] * X[:, 1] + X[:, 2])
+    x, t = X[7], tree.tree_
+
+    def v_path(s, node=0):
+        if t.children_left[node] == -1:
+            return t.value[node, 0, 0]
+        left, right = t.children_left[node], t.children_right[node]
+        if t.feature[node] in s:
+            return v_path(s, left if x[t.feature[node]] <= t.threshold[node] else right)
+        n_l, n_r = t.n_node_samples[left], t.n_node_samples[right]
+        return (n_l * v_path(s, left) + n_r * v_path(s, right)) / (n_l + n_r)
+
+    Phi = np.zeros((3, 3))
+    for i, j in itertools.combinations(range(3), 2):
+        k = ({0, 1, 2} - {i, j}).pop()
+        for s, w in (((), 1 / 4), ((k,), 1 / 4)):  # |S|! (p - |S| - 2)! / (2 (p - 1)!), p = 3
+            Phi[i, j] += w * (v_path(s + (i, j)) - v_path(s + (i,)) - v_path(s + (j,)) + v_path(s))
+        Phi[j, i] = Phi[i, j]
+    phi = shap.TreeExplainer(tree).shap_values(x[None, :])[0]
+    Phi[np.diag_indices(3)] = phi - Phi.sum(axis=1)
+    assert np.allclose(Phi, shap.TreeExplainer(tree).shap_interaction_values(x[None, :])[0])
 
 
 def test_generators_are_seeded_and_documented():

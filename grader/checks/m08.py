@@ -14,6 +14,7 @@ q6   ``conditional_shapley(f, x, data)``,                observational Shapley v
      ``postcode_regulator``, ``postcode_population``     value function answers which question
 q7   ``categorical_importance(values, columns,           global importance of a one-hot encoded
      prefix)``                                          categorical: sum its dummies first
+q8   ``interaction_values(f, x, background)``            exact SHAP interaction values, (p, p)
 ==== ================================================== =========================================
 
 This is the student side: titles, names and hints. ``qN.check()`` compares your answers with data
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from .offline import OfflineQuestion, question
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7"]
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
 
 #: The row of ``X_explain`` (wine, q3) and of ``T_explain`` (tenancy, q4) the questions ask about.
 ROW = 6
@@ -142,5 +143,22 @@ class CategoricalImportance(_Q08):
     )
 
 
-q1, q2, q3, q4, q5, q6, q7 = (ExactShapley, LinearShap, ClassShap, LogOddsToProba,
-                              GlobalImportance, ConditionalShapley, CategoricalImportance)
+@question("q8")
+class InteractionValues(_Q08):
+    title = "exact SHAP interaction values"
+    names = ("interaction_values",)
+    hints = (
+        "An interaction value measures how much knowing i changes j's marginal contribution: the "
+        "second difference v(S+i+j) - v(S+i) - v(S+j) + v(S), averaged over the coalitions S of "
+        "the *other* features with the weights the prompt gives. The pair's credit is split "
+        "equally between (i, j) and (j, i).",
+        "Fill the off-diagonal entries first, then the diagonal from the requirement that each row "
+        "sums to the feature's Shapley value (you wrote those in q1: weights of 1 give the plain "
+        "mean). Check the matrix is symmetric and that all its entries add up to f(x) minus the "
+        "base value.",
+    )
+
+
+q1, q2, q3, q4, q5, q6, q7, q8 = (ExactShapley, LinearShap, ClassShap, LogOddsToProba,
+                                  GlobalImportance, ConditionalShapley, CategoricalImportance,
+                                  InteractionValues)

@@ -1206,7 +1206,149 @@ class CategoricalImportance(Question):
             _q7_diagnose(got, values, columns, prefix, where, tol=1e-12)
 
 
-# The decorator turns each class into its question instance: by label, and as q1 ... q7.
-q1, q2, q3, q4, q5, q6, q7 = (ExactShapley, LinearShap, ClassShap, LogOddsToProba,
-                              GlobalImportance, ConditionalShapley, CategoricalImportance)
-QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6, q7)}
+# =================================================================================================
+# q8: exact SHAP interaction values (Lundberg et al. 2020, eq. for Phi_ij; interventional v)
+# =================================================================================================
+def _interactions(f, x, bg, *, half=True, diag="main", weight="shapley") -> np.ndarray:
+    """The (p, p) SHAP interaction values of ``f`` at ``x`` against ``bg`` (unweighted rows), and
+    through the keywords the catalogued mistakes."""
+    x, bg = np.asarray(x, dtype=float), np.asarray(bg, dtype=float)
+    p = x.size
+    memo: dict[frozenset, float] = {}
+
+    def v(subset) -> float:
+        key = frozenset(subset)
+        if key not in memo:
+            z = bg.copy()
+            z[:, list(subset)] = x[list(subset)]
+            memo[key] = float(np.mean(f(z)))
+        return memo[key]
+
+    Phi = np.zeros((p, p))
+    for i, j in itertools.combinations(range(p), 2):
+        others = [k for k in range(p) if k not in (i, j)]
+        for size in range(p - 1):
+            if weight == "shapley":
+                c = math.factorial(size) * math.factorial(p - size - 2) / math.factorial(p - 1)
+            else:  # the Shapley weights of p features, |S|! (p - |S| - 1)! / p!
+                c = math.factorial(size) * math.factorial(p - size - 1) / math.factorial(p)
+            if half:
+                c /= 2
+            for s in itertools.combinations(others, size):
+                Phi[i, j] += c * (v(s + (i, j)) - v(s + (i,)) - v(s + (j,)) + v(s))
+        Phi[j, i] = Phi[i, j]
+    phi = _shapley(f, x, bg, np.ones(len(bg)))
+    if diag == "main":
+        Phi[np.diag_indices(p)] = phi - Phi.sum(axis=1)
+    elif diag == "phi":
+        Phi[np.diag_indices(p)] = phi
+    return Phi
+
+
+def _q8_mistakes(f, x, bg) -> dict[str, np.ndarray]:
+    upper = _interactions(f, x, bg)
+    upper[np.tril_indices(x.size, -1)] = 0.0
+    return {
+        "no_half": _interactions(f, x, bg, half=False),
+        "zero_diag": _interactions(f, x, bg, diag="zero"),
+        "phi_diag": _interactions(f, x, bg, diag="phi"),
+        "weights": _interactions(f, x, bg, weight="p"),
+        "upper_only": upper,
+    }
+
+
+_Q8_MESSAGES = {
+    "no_half": "the pair's interaction is counted twice: the weight |S|! (p - |S| - 2)! / "
+               "(p - 1)! must be halved, because the interaction is split between (i, j) and "
+               "(j, i)",
+    "zero_diag": "the diagonal is 0. It holds each feature's main effect: its Shapley value minus "
+                 "its interactions, so that each row sums to the Shapley value",
+    "phi_diag": "the diagonal holds the Shapley values themselves, so each row counts the "
+                "interactions twice. The main effect is the Shapley value minus the row's "
+                "interactions",
+    "weights": "the pair weights use p features; a pair's coalitions are drawn from the p - 2 "
+               "others: |S|! (p - |S| - 2)! / (2 (p - 1)!)",
+    "upper_only": "only one triangle is filled: the matrix is symmetric, Phi[j, i] = Phi[i, j]",
+}
+
+#: f(X) = x0*x1 + 2*x1*x2 + x0 - 0.5*x3**2
+_toy_f8 = Formula(
+    ["+", ["*", ["x", 0], ["x", 1]], ["*", ["c", 2.0], ["x", 1], ["x", 2]], ["x", 0],
+     ["*", ["c", -0.5], ["^", ["x", 3], 2]]],
+    "f(X) = x0*x1 + 2*x1*x2 + x0 - 0.5*x3**2",
+)
+_Q8_X = np.array([1.0, 2.0, -1.0, 1.5])
+_Q8_BG = np.array([[0.0, 1.0, 0.5, -1.0], [2.0, -1.0, 1.0, 0.0], [-1.0, 0.5, 2.0, 1.0],
+                   [0.5, 0.0, -0.5, 2.0], [1.5, 1.5, 0.0, -0.5]])
+
+
+def _q8_value(func, f, x, bg) -> np.ndarray:
+    return as_array(call(func, "interaction_values", f, x.copy(), bg.copy()),
+                    "interaction_values(...)")
+
+
+def _q8_diagnose(got, f, x, bg, where: str, *, tol: float) -> None:
+    p = x.size
+    said = f"{where}, `interaction_values` returned {_lst(got)}"
+    if got.shape != (p, p):
+        raise Incorrect(f"{said}, an array of shape {got.shape}; it should be a ({p}, {p}) "
+                        "matrix, one row and one column per feature.")
+    ref = _interactions(f, x, bg)
+    if allclose(got, ref, rtol=tol, atol=tol):
+        return
+    for kind, wrong in _q8_mistakes(f, x, bg).items():
+        if allclose(got, wrong, rtol=tol, atol=tol):
+            raise Incorrect(f"{said}: {_Q8_MESSAGES[kind]}.")
+    phi = _shapley(f, x, bg, np.ones(len(bg)))
+    if not allclose(got.sum(axis=1), phi, rtol=tol, atol=tol):
+        raise Incorrect(f"{said}: its rows do not sum to the features' Shapley values (row sums "
+                        f"{_lst(got.sum(axis=1))}).")
+    raise Incorrect(f"{said}; these are not the SHAP interaction values.")
+
+
+def _q8_fresh(rng: np.random.Generator):
+    for _ in range(50):
+        p = int(rng.integers(3, 6))
+        model, _dummy = _random_model(rng, max(p, 4)) if p >= 4 else (None, None)
+        if model is None:
+            i, j = (int(v) for v in rng.permutation(3)[:2])
+            a = rng.normal(0, 2, 3)
+            model = Formula(["+", ["lin", [float(v) for v in a], 0.0],
+                             ["*", ["c", float(rng.uniform(0.5, 2))], ["x", i], ["x", j]],
+                             ["*", ["c", float(rng.uniform(0.5, 2))], ["x", 0], ["x", 1],
+                              ["x", 2]]], "a fresh model of 3 features")
+        bg = rng.normal(0, 1.5, (int(rng.integers(3, 9)), p))
+        x = rng.normal(0, 1.5, p)
+        ref = _interactions(model, x, bg)
+        if _separated(ref, _q8_mistakes(model, x, bg).values()):
+            return model, x, bg
+    raise RuntimeError("no separating q8 case in 50 draws")  # pragma: no cover
+
+
+@key_for(m08.q8)
+class InteractionValues(Question):
+    tolerance = {"rtol": 1e-6, "atol": 1e-6}
+
+    def references(self):
+        return {"interaction_values": lambda f, x, background: _interactions(f, x, background)}
+
+    def verify(self, interaction_values):
+        where = f"For {_toy_f8.text}, x = {_lst(_Q8_X)} and a 5-row background"
+        got = _q8_value(interaction_values, _toy_f8, _Q8_X, _Q8_BG)
+        _q8_diagnose(got, _toy_f8, _Q8_X, _Q8_BG, where, tol=1e-6)
+
+    def verify_hidden(self, seed, interaction_values):
+        rng = np.random.default_rng(seed)
+        for _ in range(3):
+            model, x, bg = _q8_fresh(rng)
+            where = (f"On a fresh non-linear model of {x.size} features and a {len(bg)}-row "
+                     "background")
+            got = _q8_value(interaction_values, model, x, bg)
+            _q8_diagnose(got, model, x, bg, where, tol=1e-8)
+
+
+# The decorator turns each class into its question instance: by label, and as q1 ... q8.
+q1, q2, q3, q4, q5, q6, q7, q8 = (ExactShapley, LinearShap, ClassShap, LogOddsToProba,
+                                  GlobalImportance, ConditionalShapley, CategoricalImportance,
+                                  InteractionValues)
+QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6, q7, q8)}
