@@ -12,7 +12,9 @@ did not show. q1 adds weights to the background (a ``shap.kmeans``-style summary
 three-class forest on wine (the lecture: a binary forest on breast cancer); q4 a gradient-boosting
 classifier on the tenancy table; q5 global importance on a new crop-yield table with a real but
 weak feature below the noise floor; q6 the observational value function on a population of
-applicants, and a judgement: which value function answers which reader's question.
+applicants, and a judgement: which value function answers which reader's question. q7 (one-hot
+categoricals) and q8 (interaction values, interventional game) follow lecture sections 6.1 and 4.3
+on other data and another value function than the lecture's.
 
 Hidden tests draw fresh inputs from the seed and, in a bounded loop, redraw until every catalogued
 mistake gives a value clearly different from the reference (so no seed lets a wrong method pass;
