@@ -434,13 +434,13 @@ def make_tenancy(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --- module 08 ---
-#: Columns of :func:`make_crop_yield`; the target does not depend on :data:`CROP_NOISE_FEATURES`.
+#: Columns of :func:`make_field_trials`; the target does not depend on :data:`CROP_NOISE_FEATURES`.
 CROP_FEATURES = ("rain_mm", "temperature_c", "nitrogen_kg", "soil_ph", "slope_deg",
                  "plot_id", "sensor_offset", "weekday")
 CROP_NOISE_FEATURES = ("plot_id", "sensor_offset", "weekday")
 
 
-def make_crop_yield(n: int = 1200, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+def make_field_trials(n: int = 1200, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     """A synthetic table of field plots with a known yield formula, as ``(X, y)``.
 
     Columns (:data:`CROP_FEATURES`): ``rain_mm``, growing-season rain in mm; ``temperature_c``,

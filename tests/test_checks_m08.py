@@ -40,7 +40,7 @@ from grader.datasets import (
     CROP_NOISE_FEATURES,
     TENANCY_FEATURES,
     make_applicant_bands,
-    make_crop_yield,
+    make_field_trials,
     make_tenancy,
 )
 
@@ -71,7 +71,7 @@ def _setup():
     gb = GradientBoostingClassifier(n_estimators=100, max_depth=2, random_state=0)
     gb.fit(T.iloc[:1000], t[:1000])
     gb_explainer = shap.TreeExplainer(gb, data=T.iloc[:100], feature_perturbation="interventional")
-    C, c = make_crop_yield(n=1200, seed=0)
+    C, c = make_field_trials(n=1200, seed=0)
     crop = GradientBoostingRegressor(random_state=0).fit(C.iloc[:900], c[:900])
     crop_explainer = shap.TreeExplainer(crop, data=C.iloc[:100],
                                         feature_perturbation="interventional")
@@ -845,8 +845,8 @@ def test_interaction_values_match_shap_on_a_tree_with_the_path_dependent_game():
 
 
 def test_generators_are_seeded_and_documented():
-    X1, y1 = make_crop_yield(n=50, seed=3)
-    X2, y2 = make_crop_yield(n=50, seed=3)
+    X1, y1 = make_field_trials(n=50, seed=3)
+    X2, y2 = make_field_trials(n=50, seed=3)
     assert X1.equals(X2) and np.array_equal(y1, y2) and list(X1.columns) == list(CROP_FEATURES)
     a, b = make_applicant_bands(n=300, seed=1), make_applicant_bands(n=300, seed=1)
     assert a.equals(b) and set(np.unique(a.to_numpy())) <= {0, 1, 2}

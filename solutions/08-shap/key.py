@@ -119,9 +119,9 @@ def _crop() -> SimpleNamespace:
     import shap
     from sklearn.ensemble import GradientBoostingRegressor
 
-    from grader.datasets import make_crop_yield
+    from grader.datasets import make_field_trials
 
-    X, y = make_crop_yield(n=1200, seed=0)
+    X, y = make_field_trials(n=1200, seed=0)
     model = GradientBoostingRegressor(random_state=0).fit(X.iloc[:900], y[:900])
     explainer = shap.TreeExplainer(model, data=X.iloc[:100], feature_perturbation="interventional")
     values = np.asarray(explainer.shap_values(X.iloc[900:]), dtype=float)
