@@ -747,3 +747,66 @@ def make_bike_rentals(n: int = 800, seed: int = 0) -> tuple[np.ndarray, np.ndarr
     y = (150.0 + 8.0 * temp - 0.2 * (humidity - 60.0) * (temp - 16.0) - 3.0 * wind
          + 40.0 * workday + rng.normal(0.0, 15.0, n))  # fmt: skip
     return X, y
+
+
+# --- module 08 ---
+#: Columns of :func:`make_field_trials`; the target does not depend on :data:`CROP_NOISE_FEATURES`.
+CROP_FEATURES = ("rain_mm", "temperature_c", "nitrogen_kg", "soil_ph", "slope_deg",
+                 "plot_id", "sensor_offset", "weekday")
+CROP_NOISE_FEATURES = ("plot_id", "sensor_offset", "weekday")
+
+
+def make_field_trials(n: int = 1200, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """A synthetic table of field plots with a known yield formula, as ``(X, y)``.
+
+    Columns (:data:`CROP_FEATURES`): ``rain_mm``, growing-season rain in mm; ``temperature_c``,
+    mean temperature in degrees Celsius; ``nitrogen_kg``, fertiliser in kg/ha; ``soil_ph``;
+    ``slope_deg``, the field's slope in degrees; and three columns the yield ignores
+    (:data:`CROP_NOISE_FEATURES`): ``plot_id`` (an integer label), ``sensor_offset`` (a
+    calibration constant) and ``weekday`` (0-6, the day the plot was measured). ``y`` is the
+    yield in tonnes per hectare:
+
+        y = 3 + 0.006 (rain - 500) - 0.04 (temperature - 21)^2 + 0.02 nitrogen
+            - 0.8 |soil_ph - 6.5| - 0.002 slope + noise (sd 0.3),
+
+    so ``slope_deg`` has a real effect too weak to tell from noise at this size, and the
+    temperature effect is U-shaped (peak at 21 degrees).
+    """
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({
+        "rain_mm": rng.normal(500.0, 120.0, n),
+        "temperature_c": rng.normal(21.0, 3.5, n),
+        "nitrogen_kg": rng.uniform(0.0, 120.0, n),
+        "soil_ph": rng.normal(6.5, 0.6, n),
+        "slope_deg": rng.uniform(0.0, 12.0, n),
+        "plot_id": rng.integers(1, 1000, n).astype(float),
+        "sensor_offset": rng.normal(0.0, 1.0, n),
+        "weekday": rng.integers(0, 7, n).astype(float),
+    })
+    y = (3.0 + 0.006 * (X["rain_mm"] - 500.0) - 0.04 * (X["temperature_c"] - 21.0) ** 2
+         + 0.02 * X["nitrogen_kg"] - 0.8 * np.abs(X["soil_ph"] - 6.5) - 0.002 * X["slope_deg"]
+         + rng.normal(0.0, 0.3, n))
+    return X, y.to_numpy()
+
+
+#: Columns of :func:`make_applicant_bands`.
+BAND_FEATURES = ("income_band", "postcode_band", "tenure_band", "prior_default")
+
+
+def make_applicant_bands(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """A synthetic population of credit applicants described by coarse bands, as a DataFrame.
+
+    ``income_band`` (0 = low, 1 = middle, 2 = high), ``postcode_band`` (the wealth band of the
+    applicant's postcode, 0-2: equal to the income band for about 70% of applicants, otherwise
+    drawn at random, so the two are strongly correlated), ``tenure_band`` (years at the current
+    employer, 0-2, independent of the rest) and ``prior_default`` (0/1, more frequent in the low
+    income band). All columns are integers, so the conditional distribution of the other columns
+    given any combination of values can be read off the rows that share it.
+    """
+    rng = np.random.default_rng(seed)
+    income = rng.choice(3, size=n, p=[0.35, 0.4, 0.25])
+    postcode = np.where(rng.random(n) < 0.7, income, rng.integers(0, 3, n))
+    tenure = rng.integers(0, 3, n)
+    default = (rng.random(n) < np.array([0.3, 0.12, 0.05])[income]).astype(int)
+    return pd.DataFrame({"income_band": income, "postcode_band": postcode,
+                         "tenure_band": tenure, "prior_default": default})

@@ -1,14 +1,21 @@
 """Checks for assignment 08, "Shapley values and SHAP" (``solutions/08-shap``).
 
-==== ================================================ =========================================
-q1   ``exact_shapley(f, x, background)``              interventional Shapley values by enumeration
-q2   ``linear_shap(coef, intercept, X, background)``  linear SHAP in closed form, and its base value
-q3   ``phi_malignant``, ``base_malignant``             one row, one class, from an (n, p, 2) array
-q4   ``logodds_to_proba(base_value, phi)``,            from log-odds SHAP values to a probability
-     ``p_benign_gb``
-q5   ``mean_abs_shap(values, feature_names)``,         global importance and the noise floor
-     ``top5``, ``noise_floor``
-==== ================================================ =========================================
+==== ================================================== =========================================
+q1   ``exact_shapley(f, x, background, weights)``        interventional Shapley values against a
+                                                        weighted (summarised) background
+q2   ``linear_shap(model, X, background)``               linear SHAP of a standardised logistic
+                                                        pipeline, in log-odds, and its base value
+q3   ``phi_class1``, ``base_class1``                     one row, one class, from an (n, p, 3) array
+q4   ``logodds_to_proba(base_value, phi)``,              from log-odds SHAP values to a probability
+     ``p_approved``
+q5   ``mean_abs_shap(values, feature_names)``,           global importance, the noise floor and
+     ``important``, ``noise_floor``                     what stands above it
+q6   ``conditional_shapley(f, x, data)``,                observational Shapley values, and which
+     ``postcode_regulator``, ``postcode_population``     value function answers which question
+q7   ``categorical_importance(values, columns,           global importance of a one-hot encoded
+     prefix)``                                          categorical: sum its dummies first
+q8   ``interaction_values(f, x, background)``            exact SHAP interaction values, (p, p)
+==== ================================================== =========================================
 
 This is the student side: titles, names and hints. ``qN.check()`` compares your answers with data
 precomputed from the instructor's key for the check's fixed inputs (``grader/checks/data/m08.json``,
@@ -19,16 +26,18 @@ from __future__ import annotations
 
 from .offline import OfflineQuestion, question
 
-__all__ = ["q1", "q2", "q3", "q4", "q5"]
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
 
-#: The row of ``X_explain`` that q3 and q4 ask about (the notebook's setup cell defines ``ROW``).
-ROW = 3
-#: Rows of ``X_train`` used as the background of the random forest's explainer (q3).
-N_BACKGROUND = 100
-#: Rows of the test split explained in q3 and q4.
+#: The row of ``X_explain`` (wine, q3) and of ``T_explain`` (tenancy, q4) the questions ask about.
+ROW = 6
+#: Rows of the wine training split used as the random forest's background (q3).
+N_BACKGROUND = 60
+#: Rows of each test split explained in q3 and q4.
 N_EXPLAIN = 10
-#: The friedman1 features that the target does not depend on (q5).
-NOISE_FEATURES = ("x5", "x6", "x7", "x8", "x9")
+#: The crop-yield columns that the yield does not depend on (q5).
+NOISE_FEATURES = ("plot_id", "sensor_offset", "weekday")
+#: The row of the applicant population that q6 explains.
+APPLICANT = 17
 
 
 class _Q08(OfflineQuestion):
@@ -38,70 +47,118 @@ class _Q08(OfflineQuestion):
 
 @question("q1")
 class ExactShapley(_Q08):
-    title = "exact interventional Shapley values by enumeration"
+    title = "exact interventional Shapley values against a weighted background"
     names = ("exact_shapley",)
     hints = (
-        "Write the value function first: `v(S)` copies the background, overwrites the columns in "
-        "S with x's values, and returns the *mean* of f over those rows. Then loop over each "
-        "feature j and each subset S of the other features (`itertools.combinations`, sizes 0 "
-        "to p - 1).",
-        "The weight of S is `factorial(len(S)) * factorial(p - len(S) - 1) / factorial(p)`, and the "
-        "contribution is `v(S + (j,)) - v(S)`. Include the empty set.",
-        "Check your result: the values must sum to `f(x[None, :])[0] - f(background).mean()`.",
+        "A weighted background is a summary of many rows: a row of weight 30 stands for 30 of "
+        "the original rows. Where the lecture's value function takes a plain mean over the "
+        "background rows, yours must take the weighted mean, so that it equals the plain mean "
+        "over the rows the summary stands for.",
+        "Write v(S) first and test it alone: v(empty set) must be the weighted mean of f over the "
+        "background, and v(all features) must be f(x). Then the Shapley weights and the loop "
+        "over coalitions are the lecture's; the sum of your values must equal v(all) - v(empty).",
     )
 
 
 @question("q2")
 class LinearShap(_Q08):
-    title = "linear SHAP in closed form"
+    title = "linear SHAP of a standardised logistic pipeline, in log-odds"
     names = ("linear_shap",)
     hints = (
-        "For a linear model with independent features and an interventional background, "
-        "phi_j(x) = coef_j * (x_j - mean of feature j over the background).",
-        "With NumPy broadcasting: `phi = coef * (X - background.mean(axis=0))` has shape (n, p). "
-        "The base value is the mean prediction on the background: `intercept + background.mean(axis=0) @ coef`.",
-        "Efficiency check: `phi.sum(axis=1) + base_value` must equal `X @ coef + intercept`.",
+        "In log-odds the pipeline is linear in the *raw* features: standardising is itself a "
+        "linear map. Work out the slope of the log-odds in raw feature j (the coefficient and the "
+        "scaler's scale both enter), then apply the lecture's closed form.",
+        "SHAP centres each feature on the *background* mean, which is not the training mean that "
+        "the scaler stored. The base value is the mean of the log-odds (not of the probabilities) "
+        "over the background rows; check that phi.sum(axis=1) + base_value reproduces "
+        "the model's decision function on X.",
     )
 
 
 @question("q3")
-class MalignantShap(_Q08):
-    title = "SHAP values of one row for the malignant class"
-    names = ("phi_malignant", "base_malignant")
+class ClassShap(_Q08):
+    title = "SHAP values of one row for one class of three"
+    names = ("phi_class1", "base_class1")
     hints = (
-        "Print `rf_values.shape`: the axes are (rows, features, classes). Which index is the row, "
-        "and which is the class?",
-        "`rf.classes_` is [0, 1] and 0 = malignant, so the malignant class is index 0 on the last "
-        "axis: `rf_values[ROW, :, 0]`. The base value is `rf_explainer.expected_value[0]`.",
-        "Check additivity: `phi_malignant.sum() + base_malignant` should equal "
-        "`rf.predict_proba(X_explain)[ROW, 0]`.",
+        "Print the shape of `rf_values`: which axis holds the rows, which the features and which "
+        "the three classes? The label of a class and its position are given by `rf.classes_`.",
+        "Select one row, every feature and one class; the base values come one per class, in the "
+        "same class order. Then check additivity against the forest's predicted probability of "
+        "that class for that row.",
     )
 
 
 @question("q4")
 class LogOddsToProba(_Q08):
     title = "from log-odds SHAP values to a probability"
-    names = ("logodds_to_proba", "p_benign_gb")
+    names = ("logodds_to_proba", "p_approved")
     hints = (
-        "The gradient-boosting explainer works in log-odds: base_value + sum(phi) equals "
-        "`gb.decision_function(...)`, not `predict_proba`.",
-        "Convert once, at the end: z = base_value + sum(phi), then p = 1 / (1 + exp(-z)).",
-        "`p_benign_gb = logodds_to_proba(gb_base, gb_values[ROW])`; it should match "
-        "`gb.predict_proba(X_explain)[ROW, 1]`.",
+        "A gradient-boosting classifier's SHAP values add up to its decision function (log-odds "
+        "of class 1), not to a probability.",
+        "Add everything in log-odds first, then convert the total once with the logistic "
+        "function; converting each term separately or mixing the two spaces breaks additivity. "
+        "Compare your probability with `predict_proba` for the same row and class.",
     )
 
 
 @question("q5")
 class GlobalImportance(_Q08):
-    title = "global importance (mean |SHAP|) and its noise floor"
-    names = ("mean_abs_shap", "top5", "noise_floor")
+    title = "global importance (mean |SHAP|), its noise floor and what stands above it"
+    names = ("mean_abs_shap", "important", "noise_floor")
     hints = (
-        "Global importance is the mean over rows of the *absolute* SHAP values: signed values of "
-        "a strong feature cancel out.",
-        "`pd.Series(np.abs(values).mean(axis=0), index=list(feature_names)).sort_values(ascending=False)`.",
-        "`top5 = list(importance.index[:5])`; `noise_floor = float(importance[['x5', 'x6', 'x7', "
-        "'x8', 'x9']].max())`.",
+        "Global importance averages the *size* of each feature's local shares over the explained "
+        "rows: a feature that pushes half the rows up and half down must not average to nothing.",
+        "The noise floor is the largest importance among the columns that the yield does not "
+        "depend on; a feature counts as important only if it stands above that. Keep the "
+        "descending order in `important`.",
     )
 
 
-q1, q2, q3, q4, q5 = ExactShapley, LinearShap, MalignantShap, LogOddsToProba, GlobalImportance
+@question("q6")
+class ConditionalShapley(_Q08):
+    title = "observational (conditional) Shapley values, and which question each answers"
+    names = ("conditional_shapley", "postcode_regulator", "postcode_population")
+    hints = (
+        "The observational value function keeps the data's dependence: v(S) averages the model "
+        "over the rows of the population that *agree with x on the features in S*, instead of "
+        "pasting x's values into every background row.",
+        "For the two numbers, ask what each reader wants explained: what the scoring formula "
+        "itself does with the postcode band (true to the model), or what the postcode band tells "
+        "about the score in this population, where it goes with income (true to the data). "
+        "Each is the postcode band's share under one of the two value functions.",
+    )
+
+
+@question("q7")
+class CategoricalImportance(_Q08):
+    title = "global importance of a one-hot encoded categorical"
+    names = ("categorical_importance",)
+    hints = (
+        "A categorical feature is one feature, however many dummy columns encode it. Additivity "
+        "lets you add SHAP values: the categorical's share in one row is the sum of its dummies' "
+        "shares in that row.",
+        "Pick the dummy columns by their name prefix (and the separator `_`), combine them row by "
+        "row first, and only then take the size and average over the rows. Taking absolute "
+        "values before combining counts opposite pushes of the dummies as if they added up.",
+    )
+
+
+@question("q8")
+class InteractionValues(_Q08):
+    title = "exact SHAP interaction values"
+    names = ("interaction_values",)
+    hints = (
+        "An interaction value measures how much knowing i changes j's marginal contribution: the "
+        "second difference v(S+i+j) - v(S+i) - v(S+j) + v(S), averaged over the coalitions S of "
+        "the *other* features with the weights the prompt gives. The pair's credit is split "
+        "equally between (i, j) and (j, i).",
+        "Fill the off-diagonal entries first, then the diagonal from the requirement that each row "
+        "sums to the feature's Shapley value (you wrote those in q1: weights of 1 give the plain "
+        "mean). Check the matrix is symmetric and that all its entries add up to f(x) minus the "
+        "base value.",
+    )
+
+
+q1, q2, q3, q4, q5, q6, q7, q8 = (ExactShapley, LinearShap, ClassShap, LogOddsToProba,
+                                  GlobalImportance, ConditionalShapley, CategoricalImportance,
+                                  InteractionValues)
