@@ -526,6 +526,8 @@ def _hidden_mistakes():
     yield from (("q2", dict(lime_explain=_lime_mistake(k))) for k in lime_kinds)
     yield from (("q4", dict(jaccard=_jac(k), mean_pairwise_jaccard=mean_pairwise_jaccard))
                 for k in ("min", "dice", "dups"))
+    yield ("q4", dict(jaccard=lambda a, b: len(set(a) & set(b)) / len(set(a) | set(b)),
+                      mean_pairwise_jaccard=mean_pairwise_jaccard))  # crashes on two empty sets
     yield ("q4", dict(jaccard=jaccard,
                       mean_pairwise_jaccard=lambda s: float(np.mean([jaccard(a, b) for a in s
                                                                      for b in s]))))

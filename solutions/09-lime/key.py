@@ -611,6 +611,7 @@ class Stability(Question):
         u = list(rng.permutation(pool))
         a, b = [u[0], u[0], u[1], u[2]], [u[1], u[2], u[3], u[4], u[5]]
         _q4_jaccard(jaccard, a, b, f"For fresh sets a={a}, b={b}")
+        _q4_jaccard(jaccard, [], [], "For two empty sets")  # two empty explanations agree
         for _ in range(5):
             a = list(rng.choice(pool, int(rng.integers(1, 7))))
             b = list(rng.choice(pool, int(rng.integers(1, 7))))
