@@ -810,3 +810,43 @@ def make_applicant_bands(n: int = 400, seed: int = 0) -> pd.DataFrame:
     default = (rng.random(n) < np.array([0.3, 0.12, 0.05])[income]).astype(int)
     return pd.DataFrame({"income_band": income, "postcode_band": postcode,
                          "tenure_band": tenure, "prior_default": default})
+
+
+# --- module 09 ---
+# Assignment 09 (second edition) works on this churn table, not on the lecture's loan data.
+
+#: Features of :func:`make_churn`, in column order; ``age`` has no effect on churn.
+CHURN_FEATURES = (
+    "monthly_fee", "tenure_months", "support_calls", "discount_share", "data_gb", "age",
+)  # fmt: skip
+#: True log-odds coefficients of churn, per unit of each feature (``age`` has none).
+CHURN_TRUE_COEF = np.array([0.04, -0.05, 0.45, -3.0, -0.02, 0.0])
+#: The point around which the true logit is centred.
+CHURN_CENTRE = np.array([45.0, 24.0, 2.0, 0.15, 30.0, 42.0])
+CHURN_INTERCEPT = -0.8
+
+
+def make_churn(n: int = 1600, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic subscription table with a known logistic churn model, as ``(X, y)`` arrays.
+
+    Columns (in :data:`CHURN_FEATURES` order, on different scales): ``monthly_fee`` in dollars;
+    ``tenure_months``, months since sign-up; ``support_calls`` in the last quarter (a count);
+    ``discount_share``, the share of the list price given as a discount (0 to 1); ``data_gb``,
+    monthly data use in gigabytes; ``age`` in years, which has no effect. ``y`` is 1 for
+    "churned", drawn from the logistic model
+    ``CHURN_INTERCEPT + (x - CHURN_CENTRE) @ CHURN_TRUE_COEF``. Shapes: ``X`` (n, 6), ``y`` (n,).
+    """
+    rng = np.random.default_rng(seed)
+    X = np.column_stack(
+        [
+            np.clip(rng.normal(45.0, 12.0, n), 10.0, None),
+            rng.gamma(2.0, 12.0, n),
+            rng.poisson(2.0, n).astype(float),
+            rng.beta(2.0, 10.0, n),
+            rng.gamma(3.0, 10.0, n),
+            np.clip(rng.normal(42.0, 13.0, n), 18.0, 85.0),
+        ]
+    )
+    logit = CHURN_INTERCEPT + (X - CHURN_CENTRE) @ CHURN_TRUE_COEF
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+    return X, y

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from lime.lime_tabular import LimeTabularExplainer
+from scipy.stats import spearmanr
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
@@ -23,22 +24,24 @@ from grader import judging
 from grader.checks import Incorrect, NotAttempted
 from grader.checks.collect import gather
 from grader.checks.offline import load_key_file
-from grader.datasets import LOAN_FEATURES, make_loan_approval
+from grader.datasets import CHURN_FEATURES, make_churn
 
 m09 = load_key_file(Path(__file__).resolve().parents[1] / "solutions/09-lime/key.py")
 
 SEEDS = (0, 9011, 9041)
-FEATURES = list(LOAN_FEATURES)
+#: At least eight hidden seeds: every catalogued mistake must fail the hidden test for each of them.
+SEEDS8 = (0, 1, 2, 3, 9011, 9041, 9127, 20261129)
+FEATURES = list(CHURN_FEATURES)
 
 
 # --- the notebook's setup, rebuilt here as a student would have it -----------------------------
 def _setup():
-    X, y = make_loan_approval()
-    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, random_state=0)
+    X, y = make_churn()
+    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, random_state=1)
     model = LogisticRegression(max_iter=1000).fit(X_train, y_train)
     return dict(
-        X_train=X_train, model=model, scale=X_train.std(axis=0), x=X_test[7],
-        width=0.75 * np.sqrt(5), n=2000,
+        X_train=X_train, model=model, scale=X_train.std(axis=0), x=X_test[9],
+        width=0.75 * np.sqrt(6), n=2000,
     )  # fmt: skip
 
 
@@ -95,8 +98,44 @@ def _q6_values(logodds=None, proba=None, top=None):
     m, args = NB["model"], (NB["x"], NB["scale"], NB["width"], NB["n"], 0)
     lo = lime_explain(logodds or m.decision_function, *args)
     pr = lime_explain(proba or (lambda Z: m.predict_proba(Z)[:, 1]), *args)
-    name = top(lo) if top else FEATURES[int(np.argmax(np.abs(lo * NB["scale"])))]
+    offset = NB["x"] - NB["X_train"].mean(axis=0)
+    name = top(lo) if top else FEATURES[int(np.argmax(np.abs(lo * offset)))]
     return dict(coef_logodds=lo, coef_proba=pr, top_feature=name)
+
+
+def _sanity(kind=None):
+    """q7: the data-randomisation test, right (kind=None) or with one catalogued mistake."""
+
+    def f(X, y, rows, seed):
+        X, y, rows = np.asarray(X, dtype=float), np.asarray(y), np.asarray(rows, dtype=int)
+        rng = np.random.default_rng(seed)
+        trained = LogisticRegression(max_iter=1000).fit(X, y)
+        if kind == "same-model":
+            X_r, y_r = X, y
+        elif kind == "features":
+            X_r, y_r = rng.permuted(X, axis=0), y
+        elif kind == "rows-of-X":
+            X_r, y_r = rng.permutation(X), y
+        else:
+            X_r, y_r = X, y[rng.permutation(len(y))]
+        randomised = LogisticRegression(max_iter=1000).fit(X_r, y_r)
+        base = X.mean(axis=0)
+
+        def occlusion(m, A):
+            out = m.decision_function(A)
+            return np.column_stack([out - m.decision_function(
+                np.where(np.arange(A.shape[1]) == j, base, A)) for j in range(A.shape[1])])
+
+        a, b = occlusion(trained, X[rows]), occlusion(randomised, X[rows])
+        if kind == "flattened":
+            return float(spearmanr(np.abs(a).ravel(), np.abs(b).ravel()).statistic)
+        if kind == "pearson-raw":
+            return float(np.mean([np.corrcoef(u, v)[0, 1] for u, v in zip(a, b, strict=True)]))
+        if kind != "signed":
+            a, b = np.abs(a), np.abs(b)
+        return float(np.mean([spearmanr(u, v).statistic for u, v in zip(a, b, strict=True)]))
+
+    return f
 
 
 RIGHT = {
@@ -106,8 +145,9 @@ RIGHT = {
     "q4": [dict(jaccard=jaccard, mean_pairwise_jaccard=mean_pairwise_jaccard)],
     "q5": [dict(weighted_r2=weighted_r2), dict(weighted_r2=weighted_r2_sklearn)],
     "q6": [_q6_values()],
+    "q7": [dict(data_randomisation_similarity=lambda X, y, rows, seed: _sanity()(X, y, rows, seed))],
 }
-QUESTIONS = {f"q{i}": getattr(m09, f"q{i}") for i in range(1, 7)}
+QUESTIONS = {f"q{i}": getattr(m09, f"q{i}") for i in range(1, 8)}
 
 
 @pytest.mark.parametrize(
@@ -342,7 +382,11 @@ def _proba(Z):
         (_q6_values(proba=lambda Z: NB["model"].predict_proba(Z)[:, 0]), "column 0"),
         (_q6_values(logodds=lambda Z: np.log(_proba(Z))), r"log\(p\)"),
         (_q6_values(top=lambda lo: FEATURES[int(np.argmax(np.abs(lo)))]), r"per \*unit\*"),
-        (_q6_values(top=lambda lo: FEATURES[int(np.argmax(lo * NB["scale"]))]), "signed"),
+        (_q6_values(top=lambda lo: FEATURES[int(np.argmax(lo * (NB["x"] - NB["X_train"].mean(0))))]),
+         "signed"),
+        (_q6_values(top=lambda lo: FEATURES[int(np.argmax(np.abs(lo * NB["scale"])))]),
+         "per standard deviation"),
+        (_q6_values(top=lambda lo: FEATURES[int(np.argmax(np.abs(lo * NB["x"])))]), "raw value"),
     ],
 )
 def test_q6_mistakes_are_named(values, words):
@@ -448,3 +492,71 @@ def test_offline_checks_pass_the_right_answers(ns, capsys):
     ns["top_feature"] = "account_age"
     with pytest.raises(Incorrect, match="top_feature"):
         student_m09.q6.check()
+
+
+# --- q7: the data-randomisation sanity check ---------------------------------------------------
+Q7_MISTAKES = [
+    ("signed", "signed"),
+    ("same-model", "different\\* model"),
+    ("pearson-raw", "Pearson correlation of the raw"),
+    ("features", "permuted the features, not the labels"),
+    ("rows-of-X", "permuted the features, not the labels"),
+    ("flattened", "all rows and features at once"),
+]
+
+
+@pytest.mark.parametrize("kind, words", Q7_MISTAKES)
+def test_q7_mistakes_are_named(kind, words):
+    with pytest.raises(Incorrect, match=words):
+        m09.q7.verify(data_randomisation_similarity=_sanity(kind))
+
+
+def test_q7_the_randomised_model_is_not_the_model():
+    """The visible case is no degenerate one: the right answer is far from 1 and from each mistake."""
+    X, y, rows, seed = m09._q7_visible()
+    values = m09._q7_values(X, y, rows, seed)
+    assert m09._q7_separated(values)
+    assert abs(values["right"] - _sanity()(X, y, rows, seed)) < 1e-9
+
+
+# --- every catalogued mistake fails the hidden test for every one of eight seeds ---------------
+def _hidden_mistakes():
+    lime_kinds = ("unweighted", "unscaled", "sd", "times", "on-Z")
+    yield from (("q1", dict(kernel_weights=f)) for f, _ in KERNEL_MISTAKES)
+    yield from (("q2", dict(lime_explain=_lime_mistake(k))) for k in lime_kinds)
+    yield from (("q4", dict(jaccard=_jac(k), mean_pairwise_jaccard=mean_pairwise_jaccard))
+                for k in ("min", "dice", "dups"))
+    yield ("q4", dict(jaccard=lambda a, b: len(set(a) & set(b)) / len(set(a) | set(b)),
+                      mean_pairwise_jaccard=mean_pairwise_jaccard))  # crashes on two empty sets
+    yield ("q4", dict(jaccard=jaccard,
+                      mean_pairwise_jaccard=lambda s: float(np.mean([jaccard(a, b) for a in s
+                                                                     for b in s]))))
+    yield ("q4", dict(jaccard=jaccard, mean_pairwise_jaccard=lambda s: float(
+        np.mean([jaccard(*p) for p in itertools.pairwise(s)]))))
+    yield from (("q5", dict(weighted_r2=_r2(k)))
+                for k in ("unweighted", "mean", "ratio", "swap", "squared"))
+    yield from (("q7", dict(data_randomisation_similarity=_sanity(k))) for k, _ in Q7_MISTAKES)
+
+
+HIDDEN_MISTAKES = list(_hidden_mistakes())
+
+
+@pytest.mark.parametrize("seed", SEEDS8)
+def test_every_catalogued_mistake_fails_every_hidden_seed(seed):
+    for label in ("q1", "q2", "q4", "q5", "q7"):
+        for right in RIGHT[label]:
+            QUESTIONS[label].verify_hidden(seed=seed, **right)
+    for label, values in HIDDEN_MISTAKES:
+        with pytest.raises(Incorrect):
+            QUESTIONS[label].verify_hidden(seed=seed, **values)
+
+
+@pytest.mark.parametrize(
+    "changes", [dict(random_state=None), dict(reuse=True), dict(random_state=42), dict(global_seed=True),
+                dict(random_state=1), dict(discretize_continuous=True),
+                dict(sample_around_instance=False)], ids=str,
+)
+def test_q3_mistakes_fail_every_hidden_seed(changes):
+    for seed in SEEDS8:
+        with pytest.raises(Incorrect):
+            m09.q3.verify_hidden(seed=seed, explain_reproducibly=_explain(**changes))

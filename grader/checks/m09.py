@@ -6,8 +6,9 @@ q2   ``lime_explain(predict_fn, x, scale, ...)``     LIME from scratch: perturb,
 q3   ``explain_reproducibly(model, X_train, ...)``   a seeded ``LimeTabularExplainer`` per call
 q4   ``jaccard(a, b)``, ``mean_pairwise_jaccard``    stability of the top-k features across seeds
 q5   ``weighted_r2(y, y_hat, weights)``              local fidelity: the surrogate's weighted R^2
-q6   ``coef_logodds``, ``coef_proba``,               LIME against a known logistic model
-     ``top_feature``
+q6   ``coef_logodds``, ``coef_proba``,               LIME against a known logistic model, and
+     ``top_feature``                                 what sets one customer apart
+q7   ``data_randomisation_similarity(X, y, ...)``    the data-randomisation sanity check
 ==== ============================================== ===========================================
 
 This is the student side: titles, names and hints. ``qN.check()`` compares your answers with data
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from .offline import OfflineQuestion, question
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6"]
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7"]
 
 
 class _Q09(OfflineQuestion):
@@ -34,8 +35,8 @@ class KernelWeights(_Q09):
     hints = (
         "A sample at distance 0 gets weight 1, and the weight falls smoothly towards 0 as the "
         "distance grows; `kernel_width` sets how fast.",
-        "Square both the distance and the width: `np.exp(-distances**2 / kernel_width**2)`, "
-        "with `distances` turned into a NumPy array first.",
+        "Turn the distances into a float array, then apply the formula of the question element by "
+        "element: both the distance and the width appear squared, and the exponent is negative.",
     )
 
 
@@ -44,12 +45,11 @@ class LimeFromScratch(_Q09):
     title = "LIME from scratch"
     names = ("lime_explain",)
     hints = (
-        "Work in standard-deviation units: draw `E = rng.standard_normal((n_samples, p))`, build "
-        "the samples `Z = x + E * scale`, and ask the model about `Z`.",
-        "The distance of each sample from `x` is the length of its row of `E` "
-        "(`np.linalg.norm(E, axis=1)`); turn it into weights with your `kernel_weights`.",
-        "Fit `Ridge(alpha=1.0).fit(E, predict_fn(Z), sample_weight=w)` and return "
-        "`coef_ / scale`, the change in the model's output per original unit of each feature.",
+        "Work in standard-deviation units: the random draws are the perturbations, the model is "
+        "asked about the samples in original units, and closeness is measured on the draws.",
+        "Follow the five steps of the question in order, with one generator made from `seed` and "
+        "a single draw of shape (n_samples, p). The ridge learns from the draws, so its "
+        "coefficients are per standard deviation: convert them to per original unit at the end.",
     )
 
 
@@ -59,9 +59,11 @@ class Reproducible(_Q09):
     names = ("explain_reproducibly",)
     hints = (
         "LIME draws its samples from the explainer's random state, set when the explainer is "
-        "created; each explanation moves it on. A global `np.random.seed` set once does not help.",
-        "Build the `LimeTabularExplainer` inside the function, with `random_state=seed`, so each "
-        "call starts from the same state; then `explain_instance(...)` and `.as_list()`.",
+        "created; each explanation moves it on. A global NumPy seed set once does not help, and "
+        "touching NumPy's global generator inside the function is not allowed.",
+        "Create the explainer inside the function, on every call, seeded from the `seed` "
+        "argument, with exactly the settings the question lists; return the pairs that the "
+        "explanation lists.",
     )
 
 
@@ -70,10 +72,10 @@ class Stability(_Q09):
     title = "Jaccard similarity and the mean pairwise stability"
     names = ("jaccard", "mean_pairwise_jaccard")
     hints = (
-        "Turn each collection into a `set`. Jaccard = size of the intersection / size of the "
-        "union; return 1.0 when both are empty (two empty explanations agree).",
-        "For the stability, loop over `itertools.combinations(sets, 2)` (every pair once, never "
-        "a set with itself) and average `jaccard(a, b)`.",
+        "Treat each collection as a set (duplicates count once). Jaccard compares what the two "
+        "sets share with everything either of them contains; two empty explanations agree.",
+        "For the stability, average `jaccard` over every unordered pair of different runs: each "
+        "pair once, never a run with itself, not only neighbouring runs.",
     )
 
 
@@ -83,23 +85,40 @@ class WeightedR2(_Q09):
     names = ("weighted_r2",)
     hints = (
         "It is the usual R^2, 1 - SSE / SST, with every squared term multiplied by its weight.",
-        "The mean in SST is weighted too: `ybar = np.sum(w * y) / np.sum(w)`; then "
-        "`sst = np.sum(w * (y - ybar)**2)`.",
+        "Every part is weighted, including the mean that the total sum of squares is measured "
+        "around: compute that weighted mean of `y` first.",
     )
 
 
 @question("q6")
 class KnownTruth(_Q09):
-    title = "LIME against a known logistic model"
+    title = "LIME against a known logistic model, and what sets one customer apart"
     names = ("coef_logodds", "coef_proba", "top_feature")
     hints = (
-        "Pass your `lime_explain` a function of the samples: `model.decision_function` for the "
-        "log-odds, and `lambda Z: model.predict_proba(Z)[:, 1]` for the probability of approval.",
-        "Use the setup's `x_applicant`, `scale`, `KERNEL_WIDTH`, `N_SAMPLES` and `seed=0`.",
-        "For `top_feature`, multiply `coef_logodds` by `scale` (the effect of one standard "
-        "deviation), take the absolute value, and look up the name of the largest in `FEATURES`.",
+        "`lime_explain` explains whatever function of the samples you give it: one surrogate for "
+        "the model's log-odds, one for its probability of churn (class 1). For `top_feature`, a "
+        "slope says how fast the log-odds change; this customer differs from an average customer "
+        "by how far each of their values is from the average.",
+        "Use the setup's customer, `scale`, `KERNEL_WIDTH`, `N_SAMPLES` and seed 0. For "
+        "`top_feature`, turn each log-odds slope into this customer's contribution relative to "
+        "the training mean, and pick the feature whose contribution is largest in size.",
     )
 
 
-q1, q2, q3, q4, q5, q6 = (
-    KernelWeights, LimeFromScratch, Reproducible, Stability, WeightedR2, KnownTruth)
+@question("q7")
+class DataRandomisation(_Q09):
+    title = "the data-randomisation sanity check"
+    names = ("data_randomisation_similarity",)
+    hints = (
+        "The test asks whether the explanation depends on what the model learned: compare the "
+        "explanations of the real model with those of the same kind of model that could learn "
+        "nothing, because its labels were shuffled (the inputs stay as they are).",
+        "For each row, rank the two models' attributions by their size and correlate the ranks; "
+        "the answer is the mean of those per-row correlations. Build the occlusions one feature "
+        "at a time, each against the column means of `X`.",
+    )
+
+
+q1, q2, q3, q4, q5, q6, q7 = (
+    KernelWeights, LimeFromScratch, Reproducible, Stability, WeightedR2, KnownTruth,
+    DataRandomisation)

@@ -6,11 +6,13 @@ the reference computations, the diagnosis code of every check (``verify``, ``ver
 ``verify_graded``) and, for each question, its reference answers (``references()``). The grader
 loads it outside the student's kernel (:mod:`grader.judging`); see ``docs/authoring.md``.
 
-Every reference is recomputed here, from the seeded loan-approval data of
-:func:`grader.datasets.make_loan_approval` (the model is refitted once and cached) or from the
-toy cases below. The models passed to the student's functions (q2's ``predict_fn``, q3's
-``model``) are :class:`grader.checks.wire.Formula` s, so that the judge can send them to the
-student's kernel as data; the loan model travels as its fitted coefficients. The toy cases are
+Every reference is recomputed here, from the seeded churn data of
+:func:`grader.datasets.make_churn` (the model is refitted once and cached) or from the toy cases
+below. The lecture works on the loan data of ``make_loan_approval``; the assignment transfers
+every idea to the churn table, to other customers and to fresh random models. The models passed
+to the student's functions (q2's ``predict_fn``, q3's ``model``) are
+:class:`grader.checks.wire.Formula` s, so that the judge can send them to the student's kernel as
+data; the churn model travels as its fitted coefficients. The toy cases are
 asymmetric on purpose (kernel width != 1, features on different scales, sets of different sizes,
 uneven weights) so that each classic mistake gives a different answer from the right one, and
 each mistake is named in the feedback.
@@ -20,8 +22,12 @@ answers differently the second time) and watches NumPy's global generator: ``np.
 inside the function followed by an explainer without ``random_state`` gives the right list, so
 only the side effect tells it apart (issue 14).
 
-Guessable: ``top_feature`` (q6) is hashed but is one of five feature names; it is judged with the
-two coefficient arrays in one test, so a guess alone earns nothing.
+Guessable: ``top_feature`` (q6) is hashed but is one of six feature names; it is judged with the
+two coefficient arrays in one test, so a guess alone earns nothing. Its customer is chosen so that
+each wrong reading (per unit, per standard deviation, signed, uncentred) names another feature.
+
+q7 (the data-randomisation sanity check of Adebayo et al., 2018) draws fresh tables until every
+catalogued mistake gives a value far from the right one (bounded; a designed case otherwise).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from types import SimpleNamespace
 
 import numpy as np
 from lime.lime_tabular import LimeTabularExplainer
+from scipy.stats import spearmanr
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
 
@@ -39,7 +46,7 @@ from grader.checks import m09, wire
 from grader.checks.core import Incorrect, Question, call, call_watching_rng, key_for
 from grader.checks.values import allclose, as_array, as_float, as_str, as_tuple, close, show
 from grader.checks.wire import Formula
-from grader.datasets import LOAN_FEATURES, make_loan_approval
+from grader.datasets import CHURN_FEATURES, make_churn
 
 #: The key's questions, by label.
 __all__ = ["QUESTIONS"]
@@ -47,30 +54,33 @@ __all__ = ["QUESTIONS"]
 #: The settings the assignment fixes (its setup cell defines the same names).
 _N_SAMPLES = 2000
 _LIME_SAMPLES = 1000
-_APPLICANT = 7  # row of X_test explained in q6
+_CUSTOMER = 9  # row of X_test explained in q6 (each wrong reading names another feature)
+_Q2_ROW, _Q2_SEED = 3, 5  # q2's visible case on the churn model (not q6's customer or seed)
 _Q3_TRAIN_ROWS = 200  # training rows q3 passes (LIME uses only their mean and spread here)
 
 
 # --- reference data, rebuilt from seeds (cached: the checks run many times) ------------------
 @functools.lru_cache(maxsize=1)
-def _loan() -> SimpleNamespace:
-    """The notebook's loan model: a 70/30 split of make_loan_approval(), a logistic regression."""
-    X, y = make_loan_approval()
-    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, random_state=0)
+def _churn() -> SimpleNamespace:
+    """The notebook's churn model: a 70/30 split of make_churn(), a logistic regression."""
+    X, y = make_churn()
+    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, random_state=1)
     model = LogisticRegression(max_iter=1000).fit(X_train, y_train)
     scale = X_train.std(axis=0)
     coef, intercept = [float(v) for v in model.coef_.ravel()], float(model.intercept_[0])
     return SimpleNamespace(
-        classifier=Formula(["lin", coef, intercept], "the loan model", classifier=True),
-        approval=Formula(["sigmoid", ["lin", coef, intercept]],
-                         "the loan model's probability of approval"),
+        classifier=Formula(["lin", coef, intercept], "the churn model", classifier=True),
+        churn=Formula(["sigmoid", ["lin", coef, intercept]],
+                      "the churn model's probability of churn"),
         X_train=X_train,
+        y_train=y_train,
         X_test=X_test,
         model=model,
         scale=scale,
-        x=X_test[_APPLICANT],
+        x=X_test[_CUSTOMER],
+        mean=X_train.mean(axis=0),
         width=0.75 * np.sqrt(X_train.shape[1]),
-        names=list(LOAN_FEATURES),
+        names=list(CHURN_FEATURES),
     )
 
 
@@ -350,9 +360,11 @@ class LimeFromScratch(Question):
         x, scale, width, n, seed = _Q2_TOY
         where = f"For the toy model at x={_lst(x)}, scale={_lst(scale)}, width={width}"
         _q2_run(lime_explain, _toy_fn, x, scale, width, n, seed, where)
-        data = _loan()
-        where = "For the loan model (probability of approval) at the assignment's applicant"
-        _q2_run(lime_explain, data.approval, data.x, data.scale, data.width, _N_SAMPLES, 0, where)
+        data = _churn()
+        where = (f"For the churn model (probability of churn) at X_test[{_Q2_ROW}] with "
+                 f"seed={_Q2_SEED}")
+        _q2_run(lime_explain, data.churn, data.X_test[_Q2_ROW], data.scale, data.width,
+                _N_SAMPLES, _Q2_SEED, where)
 
     def verify_hidden(self, seed, lime_explain):
         rng = np.random.default_rng(seed)
@@ -483,9 +495,9 @@ class Reproducible(Question):
                            np.asarray(x, dtype=float), seed, num_features)}
 
     def verify(self, explain_reproducibly):
-        data = _loan()
+        data = _churn()
         X_train = data.X_train[:_Q3_TRAIN_ROWS]  # the training statistics: fewer rows to send
-        for seed, row in ((3, 0), (11, _APPLICANT)):
+        for seed, row in ((3, 0), (11, 4)):
             where = f"For row {row} of X_test with seed={seed}"
             _q3_run(
                 explain_reproducibly, data.classifier, X_train, data.names, data.X_test[row],
@@ -502,7 +514,8 @@ class Reproducible(Question):
             model = _classifier(LogisticRegression(max_iter=1000).fit(X, y.astype(int)),
                                 f"a fresh logistic model of {p} features")
             names = [f"f_{j}_{int(rng.integers(100, 999))}" for j in range(p)]
-            k, s = int(rng.integers(2, p + 1)), int(rng.integers(0, 10_000))
+            # seeds >= 100: a hard-coded random_state (0, 1, 42) can never be the right one
+            k, s = int(rng.integers(2, p + 1)), int(rng.integers(100, 10_000))
             where = f"On a fresh model (p={p}, num_features={k}, seed={s})"
             _q3_run(
                 explain_reproducibly, model, X, names, X[int(rng.integers(0, n))], s, k, where
@@ -593,11 +606,26 @@ class Stability(Question):
     def verify_hidden(self, seed, jaccard, mean_pairwise_jaccard):
         rng = np.random.default_rng(seed)
         pool = [f"v{int(v)}" for v in rng.choice(1000, 12, replace=False)]
-        for _ in range(6):
+        # First a designed pair (partial overlap of unequal sets, a duplicate): overlap, Dice and
+        # counting duplicates all differ from Jaccard on it, whatever the seed.
+        u = list(rng.permutation(pool))
+        a, b = [u[0], u[0], u[1], u[2]], [u[1], u[2], u[3], u[4], u[5]]
+        _q4_jaccard(jaccard, a, b, f"For fresh sets a={a}, b={b}")
+        _q4_jaccard(jaccard, [], [], "For two empty sets")  # two empty explanations agree
+        for _ in range(5):
             a = list(rng.choice(pool, int(rng.integers(1, 7))))
             b = list(rng.choice(pool, int(rng.integers(1, 7))))
             _q4_jaccard(jaccard, a, b, f"For fresh sets a={a}, b={b}")
-        sets = [list(rng.choice(pool, 4, replace=False)) for _ in range(int(rng.integers(3, 8)))]
+        for _ in range(30):  # redraw until self-pairs and consecutive pairs give other means
+            sets = [list(rng.choice(pool, 4, replace=False))
+                    for _ in range(int(rng.integers(3, 8)))]
+            right, n = _mean_pairs(sets), len(sets)
+            selfs = float(np.mean([_jaccard(a, b) for a in sets for b in sets]))
+            consec = float(np.mean([_jaccard(sets[i], sets[i + 1]) for i in range(n - 1)]))
+            if min(abs(selfs - right), abs(consec - right)) > 1e-3:
+                break
+        else:
+            sets = [list(s) for s in _Q4_SETS]
         _q4_mean(mean_pairwise_jaccard, sets, f"For {len(sets)} fresh top-4 sets")
 
 
@@ -670,7 +698,7 @@ class WeightedR2(Question):
 # =================================================================================================
 @functools.lru_cache(maxsize=1)
 def _q6_refs() -> SimpleNamespace:
-    d = _loan()
+    d = _churn()
     args = (d.x, d.scale, d.width, _N_SAMPLES, 0)
     m = d.model
 
@@ -684,8 +712,15 @@ def _q6_refs() -> SimpleNamespace:
         class0=_lime(lambda Z: m.predict_proba(Z)[:, 0], *args),
         logp=_lime(lambda Z: np.log(proba(Z)), *args),
         scale=d.scale,
+        offset=d.x - d.mean,
+        x=d.x,
         names=d.names,
     )
+
+
+def _q6_top(r: SimpleNamespace) -> str:
+    """This customer's largest contribution to the log-odds against an average customer."""
+    return r.names[int(np.argmax(np.abs(r.logodds * r.offset)))]
 
 
 def _q6_check(coef_logodds, coef_proba, top_feature, rtol: float) -> None:
@@ -716,8 +751,8 @@ def _q6_check(coef_logodds, coef_proba, top_feature, rtol: float) -> None:
             )
         if _near(got, r.class0, 1e-6):
             raise Incorrect(
-                f"{said} explains column 0 of `predict_proba`, the probability of *refusal*. "
-                "Approval (class 1) is column 1."
+                f"{said} explains column 0 of `predict_proba`, the probability of *staying*. "
+                "Churn (class 1) is column 1."
             )
         if _near(got, r.logp, 1e-6):
             raise Incorrect(
@@ -731,25 +766,34 @@ def _q6_check(coef_logodds, coef_proba, top_feature, rtol: float) -> None:
     name = as_str(top_feature, "top_feature")
     if name not in r.names:
         raise Incorrect(f"`top_feature` = {name!r} is not one of the features {r.names}.")
-    per_sd = np.abs(r.logodds * r.scale)
-    if name == r.names[int(np.argmax(per_sd))]:
+    if name == _q6_top(r):
         return
+    said = f"`top_feature` = {name!r}"
+    contribution = r.logodds * r.offset
+    if name == r.names[int(np.argmax(contribution))] or name == r.names[
+            int(np.argmin(contribution))]:
+        raise Incorrect(
+            f"{said} is the extreme of the *signed* contribution. A feature that pulls this "
+            "customer's log-odds far *below* the average customer's explains the difference as "
+            "much as one that pushes them above: rank by the size of the contribution."
+        )
+    if name == r.names[int(np.argmax(np.abs(r.logodds * r.scale)))] or name == r.names[
+            int(np.argmax(np.abs(r.logodds * r.x)))]:
+        raise Incorrect(
+            f"{said} has the largest slope per standard deviation (or the largest slope times the "
+            "raw value): that describes the model near this customer in general, not what makes "
+            "*this* customer differ from an average one. How far the customer is from the average "
+            "customer matters, feature by feature."
+        )
     if name == r.names[int(np.argmax(np.abs(r.logodds)))]:
         raise Incorrect(
-            f"`top_feature` = {name!r} has the largest coefficient per *unit*, but the units are "
-            "not comparable (a unit of debt ratio is its whole range; a unit of income is $1000). "
-            "Compare the effect of one standard deviation: |coefficient * scale|."
-        )
-    if name in (
-        r.names[int(np.argmax(r.logodds * r.scale))],
-        r.names[int(np.argmin(r.logodds * r.scale))],
-    ):
-        raise Incorrect(
-            f"`top_feature` = {name!r} is the extreme of the *signed* effect. A strong negative "
-            "effect matters as much as a positive one: rank by the absolute value."
+            f"{said} has the largest slope per *unit*, but the units are not comparable (a unit "
+            "of discount share is the whole range; a unit of monthly fee is one dollar), and a "
+            "slope alone says nothing about this customer's values."
         )
     raise Incorrect(
-        f"`top_feature` = {name!r} is not the feature with the largest |coef_logodds * scale|."
+        f"{said} is not the feature that moves this customer's log-odds furthest from those of "
+        "an average customer, according to `coef_logodds`."
     )
 
 
@@ -760,7 +804,7 @@ class KnownTruth(Question):
     def references(self):
         r = _q6_refs()
         return {"coef_logodds": r.logodds.copy(), "coef_proba": r.proba.copy(),
-                "top_feature": r.names[int(np.argmax(np.abs(r.logodds * r.scale)))]}
+                "top_feature": _q6_top(r)}
 
     def verify_graded(self, seed, **values):
         self.verify(**values)  # variables: no fresh inputs to draw
@@ -774,7 +818,7 @@ class KnownTruth(Question):
         # The log-odds of a logistic regression are linear, so the local surrogate must recover
         # the model's own coefficients (up to the ridge penalty): an independent check.
         lo = as_array(coef_logodds, "coef_logodds")
-        if not _near(lo, _loan().model.coef_.ravel(), 0.05):
+        if not _near(lo, _churn().model.coef_.ravel(), 0.05):
             raise Incorrect(
                 f"`coef_logodds` = {_lst(lo)} is far from the model's own coefficients, which a "
                 "surrogate of a linear log-odds function must recover."
@@ -788,7 +832,172 @@ class KnownTruth(Question):
             ) from None
 
 
+# =================================================================================================
+# q7: the data-randomisation sanity check (Adebayo et al., 2018)
+# =================================================================================================
+def _occlusion(coef: np.ndarray, intercept: float, A: np.ndarray, baseline: np.ndarray,
+               output: str = "logodds") -> np.ndarray:
+    """Occlusion of each feature (set to the baseline) on a logistic model's log-odds or proba."""
+    def f(Z):
+        z = Z @ coef + intercept
+        return z if output == "logodds" else 1.0 / (1.0 + np.exp(-z))
+
+    out = f(A)
+    att = np.empty(A.shape)
+    for j in range(A.shape[1]):
+        A_j = A.copy()
+        A_j[:, j] = baseline[j]
+        att[:, j] = out - f(A_j)
+    return att
+
+
+def _spearman_rows(A: np.ndarray, B: np.ndarray) -> float:
+    return float(np.mean([spearmanr(a, b).statistic for a, b in zip(A, B, strict=True)]))
+
+
+def _fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    m = LogisticRegression(max_iter=1000).fit(X, y)
+    return m.coef_.ravel(), float(m.intercept_[0])
+
+
+_Q7_CACHE: dict[str, dict[str, float]] = {}
+
+
+def _q7_values(X: np.ndarray, y: np.ndarray, rows: np.ndarray, seed: int) -> dict[str, float]:
+    """The right similarity ("right") and what each catalogued mistake returns, by name."""
+    memo = wire.dumps([np.asarray(X, dtype=float), np.asarray(y), np.asarray(rows), int(seed)])
+    if memo in _Q7_CACHE:
+        return _Q7_CACHE[memo]
+    X, y, rows = np.asarray(X, float), np.asarray(y), np.asarray(rows, dtype=int)
+    mean, A = X.mean(axis=0), X[rows]
+    trained = _fit(X, y)
+    rng = np.random.default_rng(seed)
+    relabel = _fit(X, rng.permutation(y))
+    feats = {
+        "rows-shuffled": _fit(np.random.default_rng(seed).permutation(X), y),
+        # rng.permuted(X, axis=0) draws the same as shuffling each column in turn
+        "columns-shuffled": _fit(np.random.default_rng(seed).permuted(X, axis=0), y),
+    }
+    a_t = _occlusion(*trained, A, mean)
+    a_r = _occlusion(*relabel, A, mean)
+    out = {
+        "right": _spearman_rows(np.abs(a_t), np.abs(a_r)),
+        "signed": _spearman_rows(a_t, a_r),
+        "pearson-raw": float(np.mean([np.corrcoef(a, b)[0, 1] for a, b in zip(a_t, a_r, strict=True)])),
+        "pearson-abs": float(np.mean([np.corrcoef(a, b)[0, 1]
+                                      for a, b in zip(np.abs(a_t), np.abs(a_r), strict=True)])),
+        "flattened": float(spearmanr(np.abs(a_t).ravel(), np.abs(a_r).ravel()).statistic),
+        "proba": _spearman_rows(np.abs(_occlusion(*trained, A, mean, "proba")),
+                                np.abs(_occlusion(*relabel, A, mean, "proba"))),
+    }
+    for k, fitted in feats.items():
+        out[k] = _spearman_rows(np.abs(a_t), np.abs(_occlusion(*fitted, A, mean)))
+    if len(_Q7_CACHE) > 64:
+        _Q7_CACHE.clear()
+    _Q7_CACHE[memo] = out
+    return out
+
+
+#: Each catalogued mistake, by the name `_q7_values` gives it, with the feedback that names it.
+_Q7_MISTAKES = (
+    ("signed", "that is the rank correlation of the *signed* attributions. A feature whose "
+     "attribution flips sign is still just as important; correlate the absolute attributions."),
+    ("pearson-raw", "that is the Pearson correlation of the raw attributions, which the single "
+     "largest attribution dominates. The test compares rankings: the Spearman correlation of the "
+     "absolute attributions, row by row."),
+    ("pearson-abs", "that is the Pearson correlation of the absolute attributions; the test uses "
+     "their rank (Spearman) correlation, because the two models' attributions are on different "
+     "scales."),
+    ("flattened", "that is one Spearman correlation over all rows and features at once; the test "
+     "correlates each row's attributions and then averages over the rows."),
+    ("rows-shuffled", "the randomised model was fitted on shuffled inputs with the labels kept: "
+     "you permuted the features, not the labels. The test keeps the inputs as they are and "
+     "permutes only the labels `y`."),
+    ("columns-shuffled", "the randomised model was fitted on feature columns shuffled one by one: "
+     "you permuted the features, not the labels. That changes the inputs (and breaks the links "
+     "between features); the test keeps the inputs and permutes only the labels `y`."),
+    ("proba", "these are occlusions of the probability; the question explains the log-odds "
+     "(`decision_function`)."),
+)
+
+
+def _q7_separated(values: dict[str, float], margin: float = 1e-3) -> bool:
+    right = values["right"]
+    return np.isfinite(right) and abs(right - 1.0) > margin and all(
+        abs(values[k] - right) > margin for k, _ in _Q7_MISTAKES)
+
+
+def _q7_run(func, X, y, rows, seed, where: str, rtol: float = 1e-6) -> None:
+    name = "data_randomisation_similarity"
+    got = as_float(call(func, name, X.copy(), y.copy(), rows.copy(), seed), f"{name}(...)")
+    values = _q7_values(X, y, rows, seed)
+    if close(got, values["right"], rtol=rtol, atol=1e-9):
+        return
+    said = f"{where}, `{name}` returned {got:.4g}"
+    if close(got, 1.0, rtol=0, atol=1e-9):
+        raise Incorrect(
+            f"{said}: exactly 1, the similarity of a model's explanations with themselves. The "
+            "test compares with a *different* model: one refitted on the permuted labels "
+            "(compared with the same model, every deterministic method scores 1)."
+        )
+    for key, why in _Q7_MISTAKES:
+        if close(got, values[key], rtol=1e-6, atol=1e-9):
+            raise Incorrect(f"{said}: {why}")
+    if not -1.0 - 1e-9 <= got <= 1.0 + 1e-9:
+        raise Incorrect(f"{said}, but a rank correlation lies between -1 and 1.")
+    raise Incorrect(
+        f"{said}; this is not the mean over the rows of the Spearman correlation between the "
+        "absolute occlusions of the model and of the model refitted on `y` permuted by "
+        "`np.random.default_rng(seed).permutation`. Check each step of the question."
+    )
+
+
+def _q7_table(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """A fresh table with a known logistic model: p features on different scales, n rows."""
+    p, n = int(rng.integers(5, 9)), 240
+    spread = rng.uniform(0.5, 20.0, p)
+    centre = rng.normal(0.0, 3.0, p) * spread
+    X = np.round(centre + spread * rng.standard_normal((n, p)), 3)
+    beta = rng.normal(0.0, 1.0, p) / spread
+    beta[rng.integers(0, p)] = 0.0  # one feature without effect
+    logit = (X - centre) @ beta
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+    rows = np.sort(rng.choice(n, int(rng.integers(12, 25)), replace=False))
+    return X, y, rows, int(rng.integers(0, 10_000))
+
+
+def _q7_visible() -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The visible case: the first 300 training customers of the churn table, 15 rows, seed 7."""
+    d = _churn()
+    return d.X_train[:300].copy(), d.y_train[:300].copy(), np.arange(0, 300, 20), 7
+
+
+@key_for(m09.q7)
+class DataRandomisation(Question):
+    def references(self):
+        return {"data_randomisation_similarity": lambda X, y, rows, seed: _q7_values(
+            np.asarray(X, dtype=float), np.asarray(y), np.asarray(rows, dtype=int), seed)["right"]}
+
+    def verify(self, data_randomisation_similarity):
+        X, y, rows, seed = _q7_visible()
+        where = f"For the first 300 training customers, rows {rows[0]}, {rows[1]}, ... and seed={seed}"
+        _q7_run(data_randomisation_similarity, X, y, rows, seed, where)
+
+    def verify_hidden(self, seed, data_randomisation_similarity):
+        rng = np.random.default_rng(seed)
+        for _ in range(2):
+            for _attempt in range(30):  # redraw until every named mistake is separated
+                X, y, rows, s = _q7_table(rng)
+                if _q7_separated(_q7_values(X, y, rows, s)):
+                    break
+            else:
+                X, y, rows, s = _q7_visible()
+            where = f"On a fresh table ({X.shape[1]} features, {rows.size} rows, seed={s})"
+            _q7_run(data_randomisation_similarity, X, y, rows, s, where, rtol=1e-6)
+
+
 # The decorator turns each class into its question instance: by label, and as q1 ... q6.
-q1, q2, q3, q4, q5, q6 = (
-    KernelWeights, LimeFromScratch, Reproducible, Stability, WeightedR2, KnownTruth)
-QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6)}
+q1, q2, q3, q4, q5, q6, q7 = (
+    KernelWeights, LimeFromScratch, Reproducible, Stability, WeightedR2, KnownTruth,
+    DataRandomisation)
+QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6, q7)}
