@@ -268,3 +268,73 @@ def test_q3_coverage_per_decision_is_named_not_called_a_count():
 
     with pytest.raises(Incorrect, match="divides by the rows with the same decision"):
         key.QUESTIONS["q3"].verify(precision_coverage=per_decision)
+
+
+# --- the second review: wrong answers that got through or were misnamed --------------------------
+def _first_direction(x, net, mad, frozen, target):
+    """Per feature, keeps the first direction that reaches the target (not the smaller k)."""
+    ks = np.arange(1, 401)
+    best = None
+    for j in range(x.size):
+        if j in frozen:
+            continue
+        for s in (1, -1):
+            Z = np.repeat(np.asarray(x, float)[None], ks.size, axis=0)
+            Z[:, j] = x[j] + s * ks * mad[j] / 100
+            hit = np.flatnonzero(proba(Z, net) >= target)
+            if hit.size:
+                if best is None or ks[hit[0]] < best[0]:
+                    best = (ks[hit[0]], j, Z[hit[0], j])
+                break
+    z = np.array(x, dtype=float)
+    if best is not None:
+        z[best[1]] = best[2]
+    return z
+
+
+def _scaled_pc(prec_factor=1.0, cov_factor=1.0, empty=float("nan"), open_upper=False):
+    def func(X_pool, pred_pool, lower, upper, decision):
+        X = np.asarray(X_pool, float)
+        inside = np.all((X > lower) & ((X < upper) if open_upper else (X <= upper)), axis=1)
+        n = int(inside.sum())
+        prec = float(np.mean(np.asarray(pred_pool)[inside] == decision)) if n else empty
+        return prec_factor * prec, cov_factor * n / len(pred_pool), n
+    return dict(precision_coverage=func)
+
+
+def _q4_swapped():
+    net, X_train = NB["net"], NB["X_train"]
+    baseline = np.median(X_train[proba(X_train, net) >= 0.5], axis=0)
+    ig = integrated_gradients(baseline, NB["x"], net, 1024)
+    return dict(p_baseline=float(proba(baseline, net)[0]), ig_sum=float(ig.sum()),
+                ig_rent_share=float(ig[1]))
+
+
+def _ig_summed(x, b, net, steps):
+    return integrated_gradients(x, b, net, steps) * steps
+
+
+REVIEW = [
+    ("q5", q5_values(_first_direction), "going *down*"),
+    ("q3", _scaled_pc(empty=0.0), "precision is undefined"),
+    ("q3", _scaled_pc(cov_factor=100), "is a percentage"),
+    ("q3", _scaled_pc(prec_factor=100), "is a percentage"),
+    ("q3", _scaled_pc(open_upper=True), "upper bound are left out"),
+    ("q4", _q4_swapped(), "wrong sign"),
+    ("q2", dict(integrated_gradients=_ig_summed), "summed, not averaged"),
+    ("q2", dict(integrated_gradients=lambda *a: -integrated_gradients(*a)), "sign is flipped"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("label, values, named", REVIEW, ids=[m[2][:20] for m in REVIEW])
+def test_review_mistakes_fail_the_visible_check_with_their_name(label, values, named):
+    """Each got through the visible check (q5 first direction: every check; q3 zero precision
+    for an empty rule: the visible one) or was given another mistake's name (a percentage called
+    a count, swapped arguments called too few steps)."""
+    q = key.QUESTIONS[label]
+    with pytest.raises(Incorrect) as info:
+        q.verify(**values)
+    assert named in str(info.value)
+    for seed in range(8):
+        with pytest.raises(Incorrect):
+            q.verify_hidden(seed=seed, **values)

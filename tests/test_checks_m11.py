@@ -207,3 +207,47 @@ def test_offline_check_passes_right_answers_and_names_a_mistake(monkeypatch, cap
     ns["min_depth"] = MIN_DEPTH_TRAIN
     with pytest.raises(Incorrect, match=r"\*new\* cases"):
         student.q4.check()
+
+
+# --- the second review: wrong answers that got through or were misnamed --------------------------
+def _one_se_ddof0(X, y, Cs, cv_seed):
+    folds = StratifiedKFold(5, shuffle=True, random_state=cv_seed)
+    rows = []
+    for C in Cs:
+        pipe = make_pipeline(StandardScaler(),
+                             LogisticRegression(l1_ratio=1, solver="liblinear", C=C))
+        s = cross_val_score(pipe, X, y, cv=folds)
+        nz = int(np.sum(np.abs(pipe.fit(X, y)[-1].coef_) > 1e-10))
+        rows.append((float(C), s.mean(), s.std() / np.sqrt(len(s)), nz))
+    best = max(rows, key=lambda r: (r[1], -r[0]))
+    within = [r for r in rows if r[1] >= best[1] - best[2]]
+    return min(within, key=lambda r: (r[3], r[0]))[0]
+
+
+def test_q2_standard_error_with_ddof0_is_caught_and_named():
+    """It passed the visible test, and the hidden table of seed 5 named it "raw units" (both
+    mistakes pick the same C there): visible table 1 now separates it, and a C that several
+    mistakes give is named as either."""
+    q = key.QUESTIONS["q2"]
+    with pytest.raises(Incorrect, match="ddof=0"):
+        q.verify(one_se_C=_one_se_ddof0)
+    for seed in (0, 5):
+        with pytest.raises(Incorrect) as info:
+            q.verify_hidden(seed=seed, one_se_C=_one_se_ddof0)
+        assert "ddof=0" in str(info.value)
+
+
+def test_q4_black_box_accuracy_and_depth_by_accuracy_are_named():
+    q = key.QUESTIONS["q4"]
+
+    def bb_accuracy(X_train, y_train, X_test, y_test, bb_train, bb_test, depth):
+        return {**surrogate_scores(X_train, y_train, X_test, y_test, bb_train, bb_test, depth),
+                "accuracy": float(r2_score(y_test, bb_test))}
+
+    with pytest.raises(Incorrect, match=r"\*black box's\* R²"):
+        q.verify(**_with("q4", surrogate_scores=bb_accuracy))
+    # judged by accuracy, no depth reaches 0.9 (0), as for trees fitted on the labels: both named
+    with pytest.raises(Incorrect) as info:
+        q.verify(**_with("q4", min_depth=0))
+    assert "accuracy against the true targets" in str(info.value)
+    assert "fitted on the labels" in str(info.value)

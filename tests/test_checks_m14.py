@@ -318,3 +318,22 @@ def test_exports_and_hints():
         assert question.label in repr(question)
     public = set(vars(student_m14))
     assert not {"_psi", "_drifted", "_line", "_labels", "_expl", "_stream"} & public
+
+
+def test_review_psi_with_eps_added_is_named():
+    """Adding eps to every proportion (instead of clipping) was failed but not named."""
+
+    def psi_added(expected, actual, bins=10, eps=1e-6):
+        e_x, a_x = np.asarray(expected, float), np.asarray(actual, float)
+        inner = np.quantile(e_x, np.linspace(0, 1, bins + 1)[1:-1])
+        e = np.bincount(np.searchsorted(inner, e_x, side="right"), minlength=bins) / e_x.size
+        a = np.bincount(np.searchsorted(inner, a_x, side="right"), minlength=bins) / a_x.size
+        e, a = e + eps, a + eps
+        return float(np.sum((a - e) * np.log(a / e)))
+
+    q = key.QUESTIONS["q1"]
+    with pytest.raises(Incorrect, match="eps is added"):
+        q.verify(psi=psi_added)
+    for seed in range(8):
+        with pytest.raises(Incorrect):
+            q.verify_hidden(seed=seed, psi=psi_added)

@@ -323,3 +323,20 @@ def test_exports_and_hints():
     for question in QUESTIONS.values():
         assert 2 <= len(question.hints) <= 3
     assert not {"_codes", "_statement", "_chart", "_changes", "_interval", "_case"} & set(vars(student_m15))
+
+
+def test_review_reversed_ties_are_named_as_order():
+    """Reversing an ascending argsort reverses tied SHAP values: the right reasons in the wrong
+    order, which used to get "not the top-k features"."""
+
+    def reversed_ties(phi_row, values, names, k=3, direction="raise"):
+        phi = np.asarray(phi_row, dtype=float)
+        order = np.argsort(phi)[::-1] if direction == "raise" else np.argsort(phi)
+        verb = "raised" if direction == "raise" else "lowered"
+        keep = [j for j in order
+                if abs(phi[j]) >= 0.005 and (phi[j] > 0 if direction == "raise" else phi[j] < 0)]
+        return [f"{names[j]} = {float(values[j]):g} {verb} the risk score by {phi[j]:+.2f} "
+                "(log-odds)" for j in keep[:k]]
+
+    with pytest.raises(Incorrect, match="wrong order"):
+        key.QUESTIONS["q1"].verify(reason_codes=reversed_ties)

@@ -86,8 +86,8 @@ class CheapestChange(_Q10):
         "For each feature that may move, walk away from x in steps of MAD/100 (both directions) "
         "and stop at the first step whose probability reaches the target. Compare features by "
         "cost in MADs, not by the size of the change in their own units.",
-        "For the applicant, ask of each feature whether a person could change it within a "
-        "month, and whether advice to change it would be fair to give. Freeze the others.",
+        "For the applicant, ask of each feature whether it records the past, and whether advice "
+        "to change it would be possible and fair to give. Freeze those; keep the rest movable.",
     )
 
 

@@ -57,10 +57,13 @@ def _proba(X, net) -> np.ndarray:
     return _sig(_forward(X, net)[0])
 
 
-def _grad(X, net, *, deriv: str = "logistic", scaled: str = "divide", output: str = "logodds"):
+def _grad(X, net, *, deriv: str = "logistic", scaled: str = "divide", output: str = "logodds",
+          bias: bool = True):
     """The log-odds gradient (reference), and through the keywords each classic mistake."""
     mean, scale, W1, b1, W2, b2 = _parts(net)
     g, H = _forward(X, net)
+    if not bias:  # the hidden units evaluated without their biases b1
+        H = _sig((np.atleast_2d(np.asarray(X, float)) - mean) / scale @ W1)
     d = {"logistic": H * (1 - H), "tanh": 1 - H**2, "none": np.ones_like(H)}[deriv]
     grad = (d * W2) @ W1.T
     grad = {"divide": grad / scale, "none": grad, "multiply": grad * scale}[scaled]
@@ -71,14 +74,15 @@ def _grad(X, net, *, deriv: str = "logistic", scaled: str = "divide", output: st
 
 
 def _ig(x, baseline, net, steps, *, rule: str = "midpoint", output: str = "proba",
-        factor: bool = True) -> np.ndarray:
+        factor: bool = True, average: bool = True) -> np.ndarray:
     x, baseline = np.asarray(x, float), np.asarray(baseline, float)
     m = int(steps)
     alphas = {"midpoint": (np.arange(m) + 0.5) / m, "left": np.arange(m) / m,
               "right": (np.arange(m) + 1.0) / m, "linspace": np.linspace(0, 1, m),
               "at_x": np.ones(1)}[rule]
     path = baseline + alphas[:, None] * (x - baseline)
-    avg = _grad(path, net, output=output).mean(axis=0)
+    grads = _grad(path, net, output=output)
+    avg = grads.mean(axis=0) if average else grads.sum(axis=0)
     return (x - baseline) * avg if factor else avg
 
 
@@ -161,6 +165,10 @@ def _q1_case(func, X, net, where: str) -> None:
         raise Incorrect(
             f"{said}: that is the gradient of the probability. The question asks for the gradient "
             "of the log-odds g (before the sigmoid).")
+    if _close(arr, _grad(X, net, bias=False)):
+        raise Incorrect(
+            f"{said}: the hidden units' derivatives are evaluated without the biases b1. Each "
+            "unit's derivative h (1 - h) is taken at h = sigma(z W1 + b1).")
     raise Incorrect(f"{said}, which is not the gradient of the log-odds with respect to the inputs.")
 
 
@@ -203,6 +211,14 @@ def _q2_case(func, x, b, net, steps: int, where: str) -> None:
         raise Incorrect(
             f"{said}: that is the average gradient along the path, without the factor "
             "(x - baseline). Each attribution is the feature's distance times its average slope.")
+    if steps > 1 and _close(arr, _ig(x, b, net, steps, average=False)):
+        raise Incorrect(
+            f"{said}: the gradients along the path are summed, not averaged. The Riemann sum "
+            "weighs each of the `steps` points by 1 / steps.")
+    if _close(arr, -_ig(x, b, net, steps)):
+        raise Incorrect(
+            f"{said}: every sign is flipped. The factor is (x - baseline): the attributions "
+            "explain P(x) - P(baseline).")
     if _close(arr, _ig(x, b, net, steps, output="logodds")):
         raise Incorrect(
             f"{said}: these explain the log-odds. The question explains P(approve): use the "
@@ -247,12 +263,13 @@ class IntegratedGradients(Question):
 # =================================================================================================
 # q3: precision and coverage of a rule
 # =================================================================================================
-def _pc(X, pred, lower, upper, decision, *, closed_lower=False, other=False, whole=False,
-        per_decision=False, count=False):
+def _pc(X, pred, lower, upper, decision, *, closed_lower=False, open_upper=False, other=False,
+        whole=False, per_decision=False, count=False):
     X, pred = np.asarray(X, float), np.asarray(pred)
     lower, upper = np.asarray(lower, float), np.asarray(upper, float)
     low_ok = X >= lower if closed_lower else X > lower
-    inside = np.all(low_ok & (X <= upper), axis=1)
+    up_ok = X < upper if open_upper else X <= upper
+    inside = np.all(low_ok & up_ok, axis=1)
     n = int(inside.sum())
     pool = pred if whole else pred[inside]
     hit = pool != decision if other else pool == decision
@@ -274,6 +291,7 @@ _Q3_PRED = np.array([0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0])
 _Q3_CASES = (
     (np.array([1.0, -np.inf]), np.array([3.0, 5.0]), 1),
     (np.array([-np.inf, 2.0]), np.array([np.inf, np.inf]), 0),
+    (np.array([5.0, -np.inf]), np.array([np.inf, 4.0]), 1),  # covers nothing: precision is NaN
 )
 
 
@@ -294,11 +312,17 @@ def _q3_case(func, X, pred, lower, upper, decision, where: str) -> None:
     if same(prec, ref[0]) and same(cov, ref[1]) and n == ref[2]:
         return
     said = f"{where}, `precision_coverage` returned ({prec:.4g}, {cov:.4g}, {n})"
-    alt = _pc(X, pred, lower, upper, decision, closed_lower=True)
-    if n == alt[2] and n != ref[2]:
-        raise Incorrect(
-            f"{said}: the rows on a lower bound are counted as covered. The rule is "
-            "lower < x <= upper: a lower bound is excluded, an upper bound included.")
+    bounds = (
+        (dict(closed_lower=True, open_upper=True), "the rows on a lower bound are counted as "
+         "covered and the rows on an upper bound are not: the inequalities are the wrong way "
+         "round."),
+        (dict(closed_lower=True), "the rows on a lower bound are counted as covered."),
+        (dict(open_upper=True), "the rows on an upper bound are left out."),
+    )
+    for kw, text in bounds:
+        if n == _pc(X, pred, lower, upper, decision, **kw)[2] and n != ref[2]:
+            raise Incorrect(f"{said}: {text} The rule is lower < x <= upper: a lower bound is "
+                            "excluded, an upper bound included.")
     if n != ref[2]:
         raise Incorrect(f"{said}: {n} covered rows is not the number of rows that satisfy every "
                         "interval of the rule.")
@@ -315,6 +339,12 @@ def _q3_case(func, X, pred, lower, upper, decision, where: str) -> None:
     for kw, i, text in checks:
         if same(mine[i], _pc(X, pred, lower, upper, decision, **kw)[i]) and not same(mine[i], ref[i]):
             raise Incorrect(f"{said}: {text}")
+    if cov > 1 and abs(cov - 100 * ref[1]) <= 1e-7:
+        raise Incorrect(f"{said}: a coverage of {cov:.4g} is a percentage. Return the share as a "
+                        "fraction between 0 and 1.")
+    if prec > 1 and not np.isnan(ref[0]) and abs(prec - 100 * ref[0]) <= 1e-7:
+        raise Incorrect(f"{said}: a precision of {prec:.4g} is a percentage. Return the share "
+                        "as a fraction between 0 and 1.")
     if cov > 1:
         raise Incorrect(f"{said}: a coverage of {cov:.4g} is a count. Coverage is the *share* of "
                         "the pool that the rule covers.")
@@ -408,6 +438,16 @@ def _q4_check(p_baseline, ig_sum, ig_rent_share, tol: float) -> None:
             raise Incorrect(f"{said} is P(approve) of x_tenant itself, not of the baseline.")
         raise Incorrect(f"{said} is not the model's P(approve) at the median approved applicant.")
     s = as_float(ig_sum, "ig_sum")
+    if abs(s - r["ig_sum"]) > tol and abs(s + r["ig_sum"]) <= tol:
+        raise Incorrect(
+            f"`ig_sum` = {s:.5g} has the wrong sign: these attributions explain the baseline "
+            "against x_tenant. Pass x_tenant as `x` and the baseline as `baseline`.")
+    b = _baselines()["ref"]
+    logodds_gap = float(_forward(data.x, data.net)[0][0] - _forward(b, data.net)[0][0])
+    if abs(s - r["ig_sum"]) > tol and abs(s - logodds_gap) <= max(tol, 1e-3):
+        raise Incorrect(
+            f"`ig_sum` = {s:.5g} is on the log-odds scale. The question explains P(approve), "
+            "whose gap to the baseline is a difference of probabilities.")
     if abs(s - r["ig_sum"]) > tol:
         raise Incorrect(
             f"`ig_sum` = {s:.5g} does not add up: completeness says the attributions sum to "
@@ -420,6 +460,9 @@ def _q4_check(p_baseline, ig_sum, ig_rent_share, tol: float) -> None:
         if others:
             raise Incorrect(f"{said} is the attribution of `{_FEATURES[others[0]]}`. rent_share is "
                             "feature 1 (the second column).")
+        if abs(v - r["ig_rent_share"] / r["ig_sum"]) <= tol:
+            raise Incorrect(f"{said} is rent_share's fraction of the sum. The question asks for "
+                            "its attribution itself, in units of probability.")
         raise Incorrect(f"{said} is not rent_share's integrated gradient for x_tenant.")
 
 
@@ -479,6 +522,25 @@ def _cheapest(x, net, mad, frozen, target, *, unscaled=False, dirs=(1, -1)) -> n
     return z
 
 
+#: A designed network whose P(approve) is U-shaped in feature 0: both directions reach the target,
+#: going down at a lower cost (k = 170 against 270); feature 1 never reaches it.
+_Q5_U_NET = {"mean": np.zeros(2), "scale": np.ones(2),
+             "W1": np.array([[4.0, -4.0, 0.0], [0.0, 0.0, 1.0]]), "b1": np.array([-4.0, -2.0, 0.0]),
+             "W2": np.array([3.0, 3.0, 1.0]), "b2": -2.9}
+_Q5_U_CASE = (np.zeros(2), _Q5_U_NET, np.array([0.5, 2.0]), [], 0.5)
+
+
+def _first_reaching(x, net, mad, frozen, target) -> np.ndarray:
+    """The mistake of taking the first feature (in index order) whose grid reaches the target."""
+    x = np.asarray(x, float)
+    options = _menu(x, net, mad, frozen, target)
+    z = x.copy()
+    if options:
+        k, j, s = options[0]
+        z[j] = x[j] + s * k * np.asarray(mad, float)[j] / 100
+    return z
+
+
 def _q5_case(func, x, net, mad, frozen, target, where: str) -> None:
     got = call(func, "cheapest_single_change", x.copy(),
                {k: (v.copy() if hasattr(v, "copy") else v) for k, v in net.items()}, mad.copy(),
@@ -509,8 +571,12 @@ def _q5_case(func, x, net, mad, frozen, target, where: str) -> None:
                         "unscaled distance), which favours features measured in small units. "
                         "Compare features by the change divided by their MAD.")
     if _close(z, _cheapest(x, net, mad, frozen, target, dirs=(1,)), 1e-9):
-        raise Incorrect(f"{said}: only increases were tried. Some features help by going down "
-                        "(a lower rent share): search both directions.")
+        raise Incorrect(f"{said}: its change goes up, but here a change going *down* reaches the "
+                        "target at a lower cost. Search both directions for every feature and "
+                        "keep the smaller k.")
+    if _close(z, _first_reaching(x, net, mad, frozen, target), 1e-9):
+        raise Incorrect(f"{said}: that is the first feature (in index order) whose change reaches "
+                        "the target, not the cheapest one. Compare the costs of all the options.")
     if not moved and _menu(x, net, mad, frozen, target):
         raise Incorrect(f"{said}: nothing changed, but a single change within 4 MADs reaches the "
                         "target here.")
@@ -568,6 +634,9 @@ class CheapestChange(Question):
                  "For x_tenant with frozen=[2, 3] and target 0.5")
         _q5_case(cheapest_single_change, x, net, mad, [], 0.5,
                  "For x_tenant with nothing frozen and target 0.5")
+        _q5_case(cheapest_single_change, *_Q5_U_CASE,
+                 "For x=[0, 0], a toy network whose P(approve) rises on both sides of x[0], "
+                 "mad=[0.5, 2] and target 0.5")
         for i, frozen, target in ((3, [4], 0.55), (17, [0, 3], 0.5)):
             row = data.X_test[i].copy()
             _q5_case(cheapest_single_change, row, net, mad, frozen, target,
@@ -593,6 +662,8 @@ class CheapestChange(Question):
             done += 1
             if done == 5:
                 break
+        _q5_case(cheapest_single_change, *_Q5_U_CASE,
+                 "For x=[0, 0], a toy network whose P(approve) rises on both sides of x[0]")
         _q5_variables(cf_feature, cf_cost)
 
 

@@ -76,7 +76,8 @@ def _lst(a) -> str:
 # q1: PSI
 # =================================================================================================
 def _psi(expected, actual, bins: int = 10, eps: float = 1e-6, *, edges_from: str = "expected",
-         proportions: bool = True, log=np.log, kl: bool = False, drop_outside: bool = False) -> float:
+         proportions: bool = True, log=np.log, kl: bool = False, drop_outside: bool = False,
+         add_eps: bool = False) -> float:
     """PSI (natural log) and, through the keywords, what each classic mistake returns."""
     e_x, a_x = np.asarray(expected, dtype=float), np.asarray(actual, dtype=float)
     src = e_x if edges_from == "expected" else a_x
@@ -91,7 +92,7 @@ def _psi(expected, actual, bins: int = 10, eps: float = 1e-6, *, edges_from: str
     e, a = counts(e_x), counts(a_x)
     if proportions:
         e, a = e / e_x.size, a / a_x.size
-    e, a = np.clip(e, eps, None), np.clip(a, eps, None)
+    e, a = (e + eps, a + eps) if add_eps else (np.clip(e, eps, None), np.clip(a, eps, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = a * log(a / e) if kl else (a - e) * log(a / e)
     return float(np.sum(terms))
@@ -145,6 +146,11 @@ def _q1_diagnose(got: float, e, a, bins: int, eps: float, where: str) -> None:
             f"{said}: values of `actual` outside the reference's range are dropped (np.histogram "
             "ignores values outside its first and last edge). The outer bins are open-ended: "
             "every value falls in some bin."
+        )
+    if close(got, _psi(e, a, bins, eps, add_eps=True)):
+        raise Incorrect(
+            f"{said}: eps is added to every proportion, which changes the bins that were not "
+            "empty too. Clip each proportion to at least eps (np.clip(p, eps, None))."
         )
     raise Incorrect(f"{said}, which is not the PSI of `actual` against `expected`.")
 

@@ -138,6 +138,12 @@ def _q1_diagnose(got, phi, values, names, k, direction, where) -> None:
             f"{said}: the applicant's value is printed with two decimals. Use the general format "
             "`:g` (4 late payments is \"4\", not \"4.00\")."
         )
+    if sorted(got) == sorted(ref):
+        raise Incorrect(
+            f"{said}: the right reasons in the wrong order. Two features with the same SHAP value "
+            "keep the order of `names` (a stable sort; reversing an ascending `np.argsort` "
+            "reverses the ties too)."
+        )
     if len(got) == len(ref) and all(g.split(" = ")[0] == r.split(" = ")[0] for g, r in zip(got, ref, strict=True)):
         raise Incorrect(f"{said}: the right features in the right order, but a sentence does not "
                         "follow the template of the prompt exactly.")
