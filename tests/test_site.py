@@ -309,3 +309,48 @@ def test_pages_render_in_chromium(site):
         assert results.count() >= 3
         assert page.locator("#search-results").get_by_text("Global model-agnostic methods").count() >= 1
     assert problems == []
+
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.M)
+_NB_LINK = re.compile(r"\]\(([^)\s#]+\.ipynb)#([^)\s]+)\)")
+
+
+def _heading_anchors(nb_path: Path) -> tuple[set[str], set[str]]:
+    """(JupyterLab's anchors, the site's anchors) of a notebook's headings up to level 3: JupyterLab
+    keeps the text and turns spaces into hyphens; MyST (``myst_heading_anchors = 3``) slugifies."""
+    from myst_parser.mdit_to_docutils.base import default_slugify
+
+    lab, site = set(), set()
+    for cell in json.loads(nb_path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        for hashes, text in _HEADING.findall("".join(cell["source"])):
+            lab.add(text.replace(" ", "-"))
+            if len(hashes) <= 3:
+                site.add(default_slugify(text))
+    return lab, site
+
+
+def test_a_link_into_another_notebook_lands_on_its_heading_in_jupyterlab_and_on_the_site():
+    """Found by CI: lecture 09 linked ``10-...ipynb#4.-Gradients-of-a-neural-network``, JupyterLab's
+    anchor, which the site spells ``4-gradients-of-a-neural-network``; the site build warned and
+    every site test failed. A fragment into another notebook must be an anchor in both, checked here
+    in a second without building the site."""
+    notebooks = sorted((ROOT / "course").glob("*.ipynb")) + sorted((ROOT / "assignments").glob("*/*.ipynb"))
+    broken = []
+    for nb in notebooks:
+        for target, fragment in _NB_LINK.findall(nb.read_text(encoding="utf-8")):
+            lab, site = _heading_anchors((nb.parent / unquote(target)).resolve())
+            if unquote(fragment) not in lab & site:
+                broken.append(f"{nb.relative_to(ROOT)} -> {target}#{fragment}")
+    assert not broken, ("link to a section by its notebook alone, or to a heading whose anchor is "
+                        "the same in JupyterLab and on the site: " + "; ".join(broken))
+
+
+def test_the_anchor_check_tells_the_two_spellings_apart(tmp_path):
+    nb = tmp_path / "n.ipynb"
+    nb.write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": ["## 4. Gradients of a net\n",
+                                                                           "### gradients\n"]}]}))
+    lab, site = _heading_anchors(nb)
+    assert "4.-Gradients-of-a-net" in lab and "4.-Gradients-of-a-net" not in site
+    assert "gradients" in lab & site
