@@ -65,7 +65,7 @@ from .notebooks import (
     recover_cells,
     whole,
 )
-from .release import generate
+from .release import generate_for_grading
 from .results import CSV_COLUMNS, CellResult, SubmissionResult
 from .safetext import clean_flags, clean_strings, clean_text, csv_cell
 
@@ -85,7 +85,7 @@ class AssignmentGradebook:
     def __init__(self, course: Course, aid: str, db_url: str, workdir: Path):
         self.course, self.aid, self.db_url = course, aid, db_url
         release_dir = workdir / "release"
-        generate(course, aid, release_dir, db_url)
+        generate_for_grading(course, aid, release_dir, db_url)
         self.release = release_dir / aid
         self.notebooks = sorted(p.name for p in self.release.glob("*.ipynb"))
         self.data_files = {  # relative name -> content: what the notebooks may read

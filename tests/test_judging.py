@@ -405,3 +405,14 @@ def test_release_with_a_broken_key_says_so_in_one_line(tmp_path, bug, said):
     assert len(lines) == 1 and "Traceback" not in proc.stderr, lines
     assert f"solutions/{AID}/key.py" in lines[0] and said in lines[0] and "grader release" in lines[0]
     assert (ROOT / "grader/checks/data/m05.json").read_bytes() == before
+
+
+def test_a_key_that_fails_to_load_fails_again_rather_than_half_made(tmp_path):
+    from grader.checks.offline import load_key_file
+
+    key = tmp_path / "solutions" / "77-broken" / "key.py"
+    key.parent.mkdir(parents=True)
+    key.write_text("QUESTIONS = {}\nraise RuntimeError('the key is broken')\n")
+    for _ in range(2):  # the second load used to return the first one's half-made module
+        with pytest.raises(RuntimeError, match="broken"):
+            load_key_file(key)

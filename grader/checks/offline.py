@@ -74,7 +74,11 @@ def load_key_file(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:  # a key that failed to load is not left half-made for the next caller
+        sys.modules.pop(name, None)
+        raise
     return module
 
 
