@@ -599,6 +599,33 @@ def bench_class(course: Course, aid: str, args, n: int, workers: list[int], work
             "notes": notes, "problems": problems, "spread": spread, "stock_dir": stock_dir}
 
 
+def cpu_floor(small: dict, big: dict, cores: int) -> list[str]:
+    """What limits the steady state, one line per worker count: the CPU each submission costs
+    (its kernel's start, its cells, nbclient, the sandbox's restore, and the trusted side's
+    intake, judging and recording), read off the smallest and the largest class at the same
+    worker count as (cpu s at N_big - cpu s at N_small) / (N_big - N_small), spread over the
+    cores that can be busy at once (the workers' sandboxes and the trusted process, at most
+    ``cores``): a lower bound of the steady state's seconds per submission."""
+    lines = []
+    if big["n"] <= small["n"]:
+        return lines
+    for r_big in big["rows"][1:]:
+        r_small = next((r for r in small["rows"][1:] if r["workers"] == r_big["workers"]), None)
+        if not (r_small and r_big["cpu_s"] and r_small["cpu_s"] and r_big["steady_s_per_submission"]):
+            continue
+        per_sub = (r_big["cpu_s"] - r_small["cpu_s"]) / (big["n"] - small["n"])
+        busy = min(cores, r_big["workers"] + 1)
+        bound = per_sub / busy
+        cells = r_big["cell_s_per_submission"] or 0.0
+        steady = r_big["steady_s_per_submission"]
+        lines.append(
+            f"N={big['n']} at {r_big['workers']} worker(s): CPU per submission (cpu s at N={big['n']} - at "
+            f"N={small['n']}) / {big['n'] - small['n']} = {per_sub:.2f} s, of which the cells {cells:.2f} s; "
+            f"over {busy} busy cores that is a lower bound of {bound:.2f} s/sub; steady state {steady:.2f} s/sub "
+            f"= {steady / bound:.2f}x that bound")
+    return lines
+
+
 def bench(course: Course, aid: str, args, sizes: list[int], workers: list[int], work: Path, env: dict) -> int:
     import nbgrader
 
@@ -695,6 +722,9 @@ def bench(course: Course, aid: str, args, sizes: list[int], workers: list[int], 
               f"(with stock's cold-kernel cell time, imports included: {_fmt(stock_limit)} s/sub); steady state "
               f"{fastest['steady_s_per_submission']:.2f} s/sub at {fastest['workers']} worker(s) = {ratio:.2f}x "
               f"the limit: {'met' if goals['steady_state'] else 'NOT met'} (goal <= {STEADY_GOAL:g}x)")
+
+    for line in cpu_floor(classes[0], big, cores):
+        print(f"  {line}")
 
     notes = [f"N={c['n']}: {note}" for c in classes for note in c["notes"]]
     for note in notes:

@@ -77,3 +77,24 @@ def test_benchmark_grades_a_tiny_class_with_both_tools_and_reports_every_number(
 def test_benchmark_refuses_bad_arguments(tmp_path):
     proc = subprocess.run([sys.executable, str(SCRIPT), "--workers", "one"], capture_output=True, text=True)
     assert proc.returncode == 2 and "--workers" in proc.stderr
+
+
+def test_the_cpu_floor_is_read_off_two_class_sizes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_grading", ROOT / "benchmarks" / "grading.py")
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # its dataclasses look themselves up there
+    spec.loader.exec_module(bench)
+
+    def cls(n, cpu1, cpu2):
+        stock = {"workers": None, "cpu_s": 1.0, "steady_s_per_submission": None, "cell_s_per_submission": 1.0}
+        return {"n": n, "rows": [stock] + [
+            {"workers": k, "cpu_s": c, "steady_s_per_submission": 1.0, "cell_s_per_submission": 0.3}
+            for k, c in ((1, cpu1), (2, cpu2))]}
+
+    lines = bench.cpu_floor(cls(1, 10.0, 11.0), cls(21, 40.0, 51.0), cores=2)
+    assert len(lines) == 2
+    assert "= 1.50 s, of which the cells 0.30 s; over 2 busy cores that is a lower bound of 0.75 s/sub" in lines[0]
+    assert "= 2.00 s" in lines[1] and "= 1.00x that bound" in lines[1]
+    assert bench.cpu_floor(cls(21, 1, 1), cls(21, 2, 2), cores=2) == []
