@@ -17,6 +17,11 @@ outside the kernel, models crossing only as recipes), each kept as a test of its
 4. ``grader export`` (csv, Canvas, Moodle) and the certificate ledger's CSV wrote the roster's
    names as they are: a name a student typed into the LMS (``=HYPERLINK(...)``) became a formula
    in the instructor's spreadsheet. Every cell now gets grades.csv's guard.
+5. The answer key reached the sandbox: nbgrader copies every file of ``solutions/<aid>/`` that
+   ``CourseDirectory.ignore`` does not name into the release, and the release's files are what
+   ``/submission`` holds. The fixture course's config did not name ``key.py``: a submission
+   listed ``/submission`` and found ``key.py`` there (a course of one's own would be the same).
+   ``key.py`` and ``mutants.yml`` are now always ignored, whatever the config says.
 """
 
 from __future__ import annotations
@@ -131,3 +136,18 @@ def test_an_exported_name_never_starts_a_formula(tmp_path, fmt):
         cells = [c for row in csv.reader(fh) for c in row]
     assert any("HYPERLINK" in c for c in cells)
     assert not [c for c in cells if c[:1] in ("=", "+", "@") or (c[:1] == "-" and not c[1:2].isdigit())]
+
+
+@pytest.mark.parametrize("config", ["as-is", "no-ignore"])
+def test_the_answer_key_never_reaches_a_release_or_a_sandbox(toy_course, tmp_path, config):
+    from grader.release import generate
+
+    if config == "no-ignore":  # a course of one's own whose config never heard of key.py
+        cfg = toy_course.root / "nbgrader_config.py"
+        cfg.write_text("c = get_config()\nc.CourseDirectory.course_id = 'mine'\n")
+    aid = "98-checks"
+    assert (toy_course.solutions / aid / "key.py").is_file()
+    (toy_course.solutions / aid / "table.csv").write_text("x\n1\n")  # a data file: released
+    generate(toy_course, aid, tmp_path / "release", f"sqlite:///{tmp_path / 'gradebook.db'}")
+    released = sorted(p.name for p in (tmp_path / "release" / aid).iterdir())
+    assert "table.csv" in released and "key.py" not in released and "mutants.yml" not in released
