@@ -139,6 +139,9 @@ _HTML_ATTRIBUTES = {
 }
 
 
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+
+
 def clean_html(text: object) -> str:
     """``text`` (HTML that a submission may have chosen: its Markdown rendered, an HTML output)
     with only inert markup left: no script, style, event handler or frame, and links and images
@@ -149,6 +152,7 @@ def clean_html(text: object) -> str:
 
     if not isinstance(text, str):
         return ""
+    text = _SCRIPT_OR_STYLE.sub("", text)  # cosmetic (pandas' <style> would show as text): bleach decides
     try:
         return bleach.clean(text, tags=_HTML_TAGS, attributes=_HTML_ATTRIBUTES,
                             protocols={"http", "https", "mailto"}, strip_comments=True)

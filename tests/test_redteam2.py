@@ -58,6 +58,8 @@ def test_clean_html_keeps_what_markdown_and_pandas_write():
                       '<a href="https://example.org">link</a> <img src="fig.png" alt="f"></p>'
                       '<table class="dataframe"><thead><tr><th>x</th></tr></thead>'
                       '<tbody><tr><td>1</td></tr></tbody></table>')
+    styled = clean_html('<style scoped>.dataframe td {color: red}</style><table></table>')
+    assert "scoped" not in styled and "color" not in styled and "<table>" in styled
     for kept in ('<h2 id="t">', 'href="https://example.org"', '<img src="fig.png" alt="f">',
                  "<thead>", "<td>1</td>"):
         assert kept in page, page
