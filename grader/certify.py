@@ -328,12 +328,15 @@ def write_ledger(directory: Path, entries: list[dict]) -> None:
 def _ledger_csv(entries: list[dict]) -> str:
     import io
 
+    from .safetext import csv_cell
+
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["code", "student_id", "name", "course", "date", "overall_score", "overall_max", "pdf"])
     for e in entries:
         c = e["content"]
-        w.writerow([e["code"], c["student_id"], c["name"], c["course"], c["date"], *c["overall"], e.get("pdf", "")])
+        w.writerow([csv_cell(v) for v in (e["code"], c["student_id"], c["name"], c["course"], c["date"],
+                                          *c["overall"], e.get("pdf", ""))])
     return buf.getvalue()
 
 
@@ -464,4 +467,47 @@ def check_pdf(pdf: Path, ledger_path: Path, **kw) -> CheckResult:
     if canonical(body) != canonical(issued) or not all(" ".join(s.split()) in text for s in shown):
         return CheckResult(False, f"INVALID: {pdf} was edited: its content differs from the certificate "
                                   f"issued under {code}", result.entry)
+    if not _same_pages(pdf, issued, code):
+        return CheckResult(False, f"INVALID: {pdf} was edited: its page is not the one issued under {code} "
+                                  f"(or it was issued by another version of grader: check the code alone, "
+                                  f"grader certify --check {code})", result.entry)
     return result
+
+
+def _page_graph(obj: object, depth: int = 0) -> object:
+    """A page's objects as comparable data (streams by the SHA-256 of their decoded bytes)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+
+    if depth > 40:
+        raise ValueError("too deep")
+    if isinstance(obj, IndirectObject):
+        obj = obj.get_object()
+    if isinstance(obj, StreamObject):
+        head = [(k, _page_graph(v, depth + 1)) for k, v in sorted(obj.items())
+                if k not in ("/Length", "/Filter", "/DecodeParms")]
+        return ("stream", head, hashlib.sha256(obj.get_data()).hexdigest())
+    if isinstance(obj, DictionaryObject):
+        return ("dict", [(k, _page_graph(v, depth + 1)) for k, v in sorted(obj.items()) if k != "/Parent"])
+    if isinstance(obj, ArrayObject):
+        return ("list", [_page_graph(v, depth + 1) for v in obj])
+    return (type(obj).__name__, str(obj))
+
+
+def _same_pages(pdf: Path, body: dict, code: str) -> bool:
+    """Whether ``pdf`` draws exactly what the certificate of ``body`` and ``code`` draws: its pages
+    (content, fonts, images, annotations) are compared with a certificate rendered again from the
+    ledger's content, so a result painted over or added to the page is caught, not only edited
+    metadata (the 2026-11-29 red-team review: an overlay reading "100 %" verified as VALID)."""
+    import tempfile
+
+    from pypdf import PdfReader
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = write_pdf(Path(tmp) / "certificate.pdf", body, code)
+        try:
+            mine, theirs = PdfReader(str(pdf)), PdfReader(str(fresh))
+            return (len(mine.pages) == len(theirs.pages)
+                    and all(_page_graph(a) == _page_graph(b)
+                            for a, b in zip(mine.pages, theirs.pages, strict=True)))
+        except Exception:  # noqa: BLE001 - a page that cannot be read is not the issued one
+            return False

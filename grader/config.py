@@ -33,6 +33,9 @@ MAX_NOTEBOOK_BYTES = 50 * 2**20
 #: The most cells a submitted notebook may have (an assignment has tens; validation time grows
 #: with the count, so a larger one is refused before it is validated).
 MAX_NOTEBOOK_CELLS = 5000
+#: Files of ``solutions/<aid>/`` that are never released nor given to a sandbox (nbgrader copies
+#: every other file of a source folder), whatever ``CourseDirectory.ignore`` says.
+INSTRUCTOR_ONLY = ("key.py", "mutants.yml")
 #: Time budgets of the trusted grader process for one submission, in seconds: intake (reading
 #: and sanitising it), recording (grading the executed notebook, the gradebook transaction, the
 #: graded notebook) and feedback (rendering its pages). An overrun makes it an ``error``.
@@ -134,6 +137,12 @@ class Course:
         cfg_file = self.root / "nbgrader_config.py"
         cfg = PyFileConfigLoader(cfg_file.name, path=str(self.root)).load_config() if cfg_file.exists() else Config()
         cfg.CourseDirectory.root = str(self.root)
+        # the answer key and the mutant catalogue never leave solutions/, whatever the course's
+        # file says: nbgrader copies every other file of a source folder into the release, and
+        # the release's files are what a submission's sandbox holds in /submission
+        ignore = list(cfg.CourseDirectory.ignore) if "ignore" in cfg.CourseDirectory else [
+            ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+        cfg.CourseDirectory.ignore = ignore + [f for f in INSTRUCTOR_ONLY if f not in ignore]
         cfg.CourseDirectory.source_directory = "solutions"
         cfg.CourseDirectory.release_directory = str(release_dir) if release_dir else "assignments"
         if db_url:

@@ -107,6 +107,13 @@ def gradebook_rows(db_url: str, out_dir: Path | None = None) -> list[dict[str, s
 
 
 def _write(out_file: Path, header: list[str], rows: list[list[str]]) -> None:
+    """Write a CSV file atomically; every cell goes through :func:`grader.safetext.csv_cell`
+    (a roster's name such as ``=HYPERLINK(...)``, which a student may have typed into the LMS,
+    must not become a formula in the instructor's spreadsheet)."""
+    from .safetext import csv_cell
+
+    header = [csv_cell(h) for h in header]
+    rows = [[csv_cell(c, 2000) for c in row] for row in rows]
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_file.with_suffix(out_file.suffix + ".tmp")

@@ -205,10 +205,38 @@ def render(nb: NotebookNode, resources: dict, result: SubmissionResult | None = 
 
 
 @functools.lru_cache(maxsize=1)
+def safe_html_exporter() -> type:
+    """nbconvert's ``HTMLExporter`` made safe for pages that show a submission: Markdown (every
+    cell's, whatever the template) and HTML or Markdown outputs pass through
+    :func:`grader.safetext.clean_html`, and JavaScript outputs are not rendered
+    (``sanitize_html``). nbgrader's formgrade and feedback templates render Markdown cells
+    without nbconvert's sanitiser, so a student's ``<script>`` would otherwise run in the page."""
+    from nbconvert.exporters import HTMLExporter
+
+    from .safetext import clean_html
+
+    class SafeHTMLExporter(HTMLExporter):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.sanitize_html = True
+
+        def default_filters(self):
+            yield from super().default_filters()
+            yield ("clean_html", clean_html)
+
+        def markdown2html(self, context, source):
+            return clean_html(HTMLExporter.markdown2html(self, context, source))
+
+        markdown2html.jinja_pass_arg = HTMLExporter.markdown2html.jinja_pass_arg
+
+    return SafeHTMLExporter
+
+
+@functools.lru_cache(maxsize=1)
 def _exporter():
     """nbgrader's feedback template, loaded once (compiling it costs more than rendering)."""
     import nbgrader
-    from nbconvert.exporters import HTMLExporter, TemplateExporter
+    from nbconvert.exporters import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
     from traitlets.config import Config
@@ -220,8 +248,8 @@ def _exporter():
     bootstrap = templates.parent / "static" / "node_modules" / "bootstrap" / "dist" / "css"
     cfg.HTMLExporter.extra_template_paths = [str(bootstrap)]
 
-    class FeedbackExporter(HTMLExporter):
-        """HTMLExporter without its second pass when it has nothing to do.
+    class FeedbackExporter(safe_html_exporter()):
+        """:func:`safe_html_exporter` without its second pass when it has nothing to do.
 
         HTMLExporter re-parses its whole output with BeautifulSoup to give images alt text and
         JupyterLab-style cells a tabindex, which costs more than rendering the page. nbgrader's

@@ -107,7 +107,10 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
         def init_tornado_settings(self, webapp):
             super().init_tornado_settings(webapp)
-            exporter = webapp.settings["nbgrader_exporter"]
+            # a submission's Markdown and HTML outputs would run as script in this page, with the
+            # instructor's session (its API runs code): the page shows them sanitised
+            exporter = formgrade_exporter(self.config)
+            webapp.settings["nbgrader_exporter"] = exporter
             use_local(exporter, url_path_join(webapp.settings.get("base_url", "/"), SERVER_URL))
 
         def init_handlers(self, webapp):
@@ -129,6 +132,15 @@ def _load_jupyter_server_extension(serverapp) -> None:
     formgrader.initialize([])
     formgrader.init_tornado_settings(serverapp.web_app)
     formgrader.init_handlers(serverapp.web_app)
+
+
+def formgrade_exporter(config):
+    """The exporter of the formgrader's submission pages: nbgrader's ``HTMLExporter`` (its
+    ``formgrade`` template, from ``config``) that renders a submission's Markdown cells and HTML
+    outputs sanitised and its JavaScript not at all (:func:`grader.feedback.safe_html_exporter`)."""
+    from .feedback import safe_html_exporter
+
+    return safe_html_exporter()(config=config)
 
 
 # --------------------------------------------------------------------------- the command

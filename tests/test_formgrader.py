@@ -31,6 +31,24 @@ HIDDEN = "assert double(-4) == -8"  # the hidden test's code (tests/fixtures/cou
 DUE = "2026-12-01T23:59"
 
 
+HOSTILE_MARKDOWN = ('Note <script>window.MDXSS=1</script><img src=x onerror="window.IMGXSS=1"> '
+                    '[see](javascript:window.LINKXSS=1)')
+HOSTILE_OUTPUTS = ("from IPython.display import HTML, Javascript, display\n"
+                   "display(HTML('<img src=x onerror=\"window.OUTXSS=1\">'))\n"
+                   "display(Javascript('window.JSXSS=1'))\n")
+
+
+def _add_hostile_markup(path: Path) -> None:
+    """A student's own cells whose Markdown and outputs carry script (the red-team review of
+    2026-11-29: they ran in the formgrader page, with the instructor's Jupyter session)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.cells += [nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN),
+                 nbformat.v4.new_code_cell(HOSTILE_OUTPUTS)]
+    nbformat.write(nb, path)
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("formgrader")
@@ -49,6 +67,8 @@ def graded(tmp_path_factory):
         else:
             src = (course / ("assignments" if sid == "blank" else "solutions") / AID / f"{AID}.ipynb")
             shutil.copy(src, d / f"{AID}.ipynb")
+        if sid == "late":  # markup that would run in the instructor's formgrader page
+            _add_hostile_markup(d / f"{AID}.ipynb")
         if sid in stamps:
             (d / "timestamp.txt").write_text(stamps[sid] + "\n")
     roster = tmp / "students.csv"
@@ -225,6 +245,41 @@ def test_formgrader_finds_every_graded_notebook_and_its_manual_grade_reaches_fee
     assert rows["ontime"]["needs_manual_grade"] == "no"
     # one truth: grades.csv says the same
     assert {r["student_id"]: r for r in _csv(out / "grades.csv")}["ontime"]["score"] == "5"
+
+
+def live_markup(page: str, marker: str = "XSS") -> list[str]:
+    """What in an HTML page would run ``marker``'s code: a script element, an event-handler
+    attribute, or a ``javascript:`` link or source that mentions it (escaped text does not)."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Finder(HTMLParser):
+        script = False
+
+        def handle_starttag(self, tag, attrs):
+            self.script = tag == "script"
+            for name, value in attrs:
+                value = value or ""
+                if marker in value and (name.startswith("on") or "javascript:" in value.lower()):
+                    found.append(f"<{tag} {name}={value!r}>")
+
+        def handle_data(self, data):
+            if self.script and marker in data:
+                found.append(f"<script>{data[:80]}")
+
+        def handle_endtag(self, tag):
+            self.script = False
+
+    Finder().feed(page)
+    return found
+
+
+def test_a_submission_page_runs_no_script_the_student_wrote(graded, formgrader):
+    notebooks = {n["student"]: n for n in formgrader.call("GET", f"/formgrader/api/submitted_notebooks/{AID}/{AID}")}
+    page = formgrader.call("GET", f"/formgrader/submissions/{notebooks['late']['id']}/")
+    assert "MDXSS" in page and "OUTXSS" in page  # the student's Markdown and code are shown
+    assert live_markup(page) == []
 
 
 def test_formgrader_cannot_autograde_or_generate_feedback_that_shows_hidden_tests(graded, formgrader):
