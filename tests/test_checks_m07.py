@@ -348,6 +348,37 @@ def test_q11_cases_separate_every_named_mistake():
     assert r["rows"][1] < 0
 
 
+def _q11_region() -> str:
+    lines = _cells()["q11_answer"].splitlines()
+    start = lines.index("### BEGIN SOLUTION")
+    return "\n".join(lines[start + 1: lines.index("### END SOLUTION")]) + "\n"
+
+
+#: q11 mistakes the key names but the catalogue leaves out (to keep CI's mutant grading short):
+#: each is derived from the solution by one edit, and must still be named and caught every seed.
+Q11_MORE_MISTAKES = {
+    "own bootstrap sample": ("X_v = X_eval.copy()", "X_v = X_train[idx].copy()"),
+    "percents": ("lower, upper = np.percentile(values, [tail, 100 - tail], axis=0)",
+                 "lower, upper = np.percentile(values, [tail / 100, 1 - tail / 100], axis=0)"),
+}
+
+
+@pytest.mark.parametrize("expect", list(Q11_MORE_MISTAKES))
+def test_q11_more_mistakes_are_named_and_caught(expect):
+    old, new = Q11_MORE_MISTAKES[expect]
+    region = _q11_region()
+    assert old in region
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ns = _namespace({"q11_answer": region.replace(old, new)})
+    values = _values("q11", ns)
+    with pytest.raises(Incorrect, match=expect):
+        m07.q11.verify(**values)
+    for seed in SEEDS:
+        with pytest.raises(Incorrect):
+            m07.q11.verify_hidden(seed=seed, **values)
+
+
 def test_q11_rounded_band_fails_hidden():
     ns = _right()
     values = {**_values("q11", ns), "rise_band": tuple(round(v, 3) for v in ns["rise_band"])}

@@ -1142,7 +1142,13 @@ _Q11_BAND_MISTAKES = {
 def _q11_curves(func, model, X_train, y_train, X_eval, feature, grid, B, seed, where):
     args = (X_train.copy(), y_train.copy(), X_eval.copy())
     got = call(func, "refit_pdps", model, *args, feature, grid.copy(), B, seed)
-    arr = as_array(got, "refit_pdps(...)")
+    if type(got) in (list, tuple) and got and type(got[0]) in (list, tuple, np.ndarray):
+        if len(got) != B:  # a list of B curves is fine too
+            raise Incorrect(f"{where}, `refit_pdps` should return {B} curves, not {len(got)}.")
+        arr = np.stack([as_array(c, f"refit_pdps(...)[{i}]", shape=(grid.size,))
+                        for i, c in enumerate(got)])
+    else:
+        arr = as_array(got, "refit_pdps(...)")
     if arr.shape != (B, grid.size):
         raise Incorrect(
             f"{where}, `refit_pdps` should return shape ({B}, {grid.size}) (one PDP per refit, "
