@@ -38,8 +38,8 @@ SOURCE = ROOT / "solutions" / "07-global-methods" / "07-global-methods.ipynb"
 MUTANTS = yaml.safe_load((ROOT / "solutions" / "07-global-methods" / "mutants.yml").read_text())
 #: Hidden-test seeds: every right answer passes and every catalogued mistake fails for each one.
 SEEDS = (0, 3, 5, 11, 7011, 7057, 7101, 9001)
-QUESTIONS = {f"q{i}": getattr(m07, f"q{i}") for i in range(1, 11)}
-ORDER = [f"q{i}_answer" for i in range(1, 11)]
+QUESTIONS = {f"q{i}": getattr(m07, f"q{i}") for i in range(1, 12)}
+ORDER = [f"q{i}_answer" for i in range(1, 12)]
 #: Caught by the visible cell only, by design: the guessable choice is worth that cell's point.
 VISIBLE_ONLY = {"q6-picks-additive"}
 
@@ -294,6 +294,99 @@ def test_station_fault_bands_do_not_overlap():
         assert abs(r[key] - r["group"]) > 2 * m07._Q10_ATOL, (key, r)
 
 
+def _refit_pdps_vectorised(model, X_train, y_train, X_eval, feature, grid, B, seed):
+    """A second right answer for q11: every grid value in one predict call, np.quantile bands."""
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(seed)
+    n, m = len(X_train), len(X_eval)
+    out = []
+    for _ in range(B):
+        idx = rng.integers(0, n, n)
+        fitted = clone(model).fit(np.asarray(X_train)[idx], np.asarray(y_train)[idx])
+        Z = np.tile(X_eval, (len(grid), 1))
+        Z[:, feature] = np.repeat(grid, m)
+        out.append(fitted.predict(Z).reshape(len(grid), m).mean(axis=1).tolist())
+    return out
+
+
+def _quantile_band(values, level):
+    return tuple(np.quantile(values, [(1 - level) / 2, (1 + level) / 2], axis=0))
+
+
+def test_q11_other_right_answers_pass():
+    ns = _right()
+    values = dict(refit_pdps=_refit_pdps_vectorised, percentile_band=_quantile_band,
+                  rise_band=[np.float64(v) for v in ns["rise_band"]])
+    m07.q11.verify(**values)
+    for seed in SEEDS[:3]:
+        m07.q11.verify_hidden(seed=seed, **values)
+
+
+def test_q11_cases_separate_every_named_mistake():
+    """The visible toy case and designed values give each named mistake another answer; the
+    notebook's right band is apart from every named wrong band; and the story the prompt tells is
+    true: the colleague's row band excludes 0, the refit band holds it."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    from grader.checks import wire
+
+    rng = np.random.default_rng(111)
+    X = m07._toy_data(rng, 120, 3)
+    y = 2.0 * X[:, 0] * X[:, 2] - X[:, 1] + rng.normal(0.0, 0.5, 120)
+    model = wire.fitted([(DecisionTreeRegressor, {"max_depth": 4, "min_samples_leaf": 4,
+                                                  "random_state": 0})], X[:80], y[:80])
+    assert m07._q11_separated(model, X[:80], y[:80], X[80:], 0, np.array([0.2, 1.0, 2.0, 3.0]),
+                              6, 1)
+    designed = np.array([[3.0, 0.0], [1.0, 5.0], [2.0, 1.0], [10.0, 2.0], [4.0, 2.5],
+                         [0.0, 3.0], [6.0, 8.0], [5.0, 1.5], [7.0, 0.5], [9.0, 4.0]])
+    assert m07._band_separated(designed, 0.9)
+    r = m07._q11_refs()
+    for key, _ in m07._Q11_RISE_MISTAKES:
+        assert max(abs(a - b) for a, b in zip(r[key], r["ok"], strict=True)) > 0.1, key
+    assert r["ok"][0] < 0 < r["ok"][1]
+    assert r["rows"][1] < 0
+
+
+def _q11_region() -> str:
+    lines = _cells()["q11_answer"].splitlines()
+    start = lines.index("### BEGIN SOLUTION")
+    return "\n".join(lines[start + 1: lines.index("### END SOLUTION")]) + "\n"
+
+
+#: q11 mistakes the key names but the catalogue leaves out (to keep CI's mutant grading short):
+#: each is derived from the solution by one edit, and must still be named and caught every seed.
+Q11_MORE_MISTAKES = {
+    "own bootstrap sample": ("X_v = X_eval.copy()", "X_v = X_train[idx].copy()"),
+    "percents": ("lower, upper = np.percentile(values, [tail, 100 - tail], axis=0)",
+                 "lower, upper = np.percentile(values, [tail / 100, 1 - tail / 100], axis=0)"),
+}
+
+
+@pytest.mark.parametrize("expect", list(Q11_MORE_MISTAKES))
+def test_q11_more_mistakes_are_named_and_caught(expect):
+    old, new = Q11_MORE_MISTAKES[expect]
+    region = _q11_region()
+    assert old in region
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ns = _namespace({"q11_answer": region.replace(old, new)})
+    values = _values("q11", ns)
+    with pytest.raises(Incorrect, match=expect):
+        m07.q11.verify(**values)
+    for seed in SEEDS:
+        with pytest.raises(Incorrect):
+            m07.q11.verify_hidden(seed=seed, **values)
+
+
+def test_q11_rounded_band_fails_hidden():
+    ns = _right()
+    values = {**_values("q11", ns), "rise_band": tuple(round(v, 3) for v in ns["rise_band"])}
+    m07.q11.verify(**values)
+    with pytest.raises(Incorrect, match="do not round"):
+        m07.q11.verify_hidden(seed=1, **values)
+
+
 # --- not attempted, wrong types and crashes: feedback, never a traceback -----------------------
 def _crashes(*args, **kwargs):
     return {}["grid"]
@@ -416,7 +509,7 @@ def test_checks_are_quiet(ns, capsys):
 
 
 def test_exports_and_hints():
-    assert sorted(student_m07.__all__) == sorted(f"q{i}" for i in range(1, 11))
+    assert sorted(student_m07.__all__) == sorted(f"q{i}" for i in range(1, 12))
     for question in QUESTIONS.values():
         assert 2 <= len(question.hints) <= 3
         assert question.label in repr(question)
@@ -477,7 +570,7 @@ def test_student_module_holds_no_key():
     for private in ("_bikes", "_h2_ref", "_q10_refs", "_pi_ref", "_pdp_ref", "_ice_raw", "_ale_ref", "_q2_refs",
                     "_q4_refs", "_q6_refs", "_Q7_MIN_PI", "_q1_diagnose"):
         assert private not in names
-    for q in (getattr(student_m07, f"q{i}") for i in range(1, 11)):
+    for q in (getattr(student_m07, f"q{i}") for i in range(1, 12)):
         assert "verify" not in type(q).__dict__ and "references" not in type(q).__dict__
     text = Path(student_m07.__file__).read_text()
     data = (Path(student_m07.__file__).parent / "data" / "m07.json").read_text()

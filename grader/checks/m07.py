@@ -12,6 +12,9 @@ q7   ``make_target(X1, X2)``                           design: flat PDP but high
 q8   ``ale(model, X, feature, n_bins)``                first-order ALE with quantile bins
 q9   ``h2_pair(model, X, j, k)``                       Friedman's H-statistic (H squared)
 q10  ``loss_if_station_fails``                         a judgement: grouped permutation
+q11  ``refit_pdps(model, X_train, y_train, X_eval,      a PDP's percentile band from bootstrap
+     feature, grid, B, seed)``, ``percentile_band``    refits, and which band answers a question
+     ``(values, level)``, ``rise_band``
 ==== ================================================ =========================================
 
 The data are hourly bike rentals (:func:`grader.datasets.make_bike_rentals`), not the lecture's
@@ -36,7 +39,7 @@ from .core import Incorrect, call
 from .offline import OfflineQuestion, question
 from .values import as_array
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10"]
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "q11"]
 
 
 class ToyModel:
@@ -214,7 +217,22 @@ class StationFault(_Q07):
     )
 
 
-q1, q2, q3, q4, q5, q6, q7, q8, q9, q10 = (
+@question("q11")
+class RefitBand(_Q07):
+    title = "a PDP's percentile band from bootstrap refits"
+    names = ("refit_pdps", "percentile_band", "rise_band")
+    hints = (
+        "A band covers only what you resample. To see how much another model from the same "
+        "recipe would differ, each replicate must be a new model trained on a new sample of the "
+        "training rows, while the rows the PDP averages over stay the same.",
+        "Per replicate: draw n row indices with replacement, fit a fresh copy of the estimator "
+        "on those rows, and store its PDP over all of X_eval. A percentile band cuts (1 - level) "
+        "/ 2 from each tail of the B values; for the rise, take each replicate's own difference "
+        "first, then its band.",
+    )
+
+
+q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11 = (
     PermImportance,
     HeldOutImportance,
     PartialDependence,
@@ -225,4 +243,5 @@ q1, q2, q3, q4, q5, q6, q7, q8, q9, q10 = (
     FirstOrderALE,
     HStatistic,
     StationFault,
+    RefitBand,
 )

@@ -19,7 +19,11 @@ so on both paths (the collector reports an input changed by the call).
 Guessable: ``feature_with_interaction`` (q6) is one of two options, stored hashed; it is worth
 the visible cell's point only (its feedback does not name the right option), and shares its
 question with two spreads that are not guessable. q10 is a judgement graded by computation: a
-float within a band, so any honest estimate with enough repeats passes.
+float within a band, so any honest estimate with enough repeats passes. q11 asks for a PDP's
+percentile band from bootstrap refits under a stated random protocol (so graded exactly), and a
+judgement graded by computation: which resampling answers "would a retrained tree show this
+fall?" (refits with the rows fixed, not the colleague's row bootstrap), and the band of a rise
+from each refit's own rise (not from the edges of the pointwise bands).
 """
 
 from __future__ import annotations
@@ -28,10 +32,13 @@ import functools
 from types import SimpleNamespace
 
 import numpy as np
+from scipy.stats import norm
+from sklearn.base import clone
 from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.inspection import partial_dependence, permutation_importance
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import train_test_split
+from sklearn.tree import DecisionTreeRegressor
 
 from grader.checks import m07, wire
 from grader.checks.core import Incorrect, Question, call, key_for, unrounded
@@ -1045,8 +1052,310 @@ class StationFault(Question):
         _q10_check(loss_if_station_fails)
 
 
+# =================================================================================================
+# q11: a percentile band for a PDP from bootstrap refits, and which band answers the question
+# =================================================================================================
+#: The notebook's q11 setup: the small tree, humidity's grid, and the rise band's protocol.
+_Q11_TREE = {"max_depth": 6, "min_samples_leaf": 5, "random_state": 0}
+_Q11_GRID = np.linspace(25.0, 95.0, 8)
+_Q11_B, _Q11_SEED, _Q11_LEVEL = 40, 0, 0.9
+
+
+def _pdp_fast(model, X: np.ndarray, feature: int, grid: np.ndarray) -> np.ndarray:
+    """Brute-force PDP, every grid value in one ``predict`` call (same values as ``_pdp_ref``)."""
+    n = X.shape[0]
+    Z = np.tile(X, (len(grid), 1))
+    Z[:, feature] = np.repeat(np.asarray(grid, dtype=float), n)
+    return model.predict(Z).reshape(len(grid), n).mean(axis=1)
+
+
+def _refit_ref(model, X_train, y_train, X_eval, feature, grid, B, seed,
+               variant: str = "ok") -> np.ndarray:
+    """The q11 protocol, shape (B, len(grid)): one generator from ``seed``; for each of the B
+    refits, ``idx = rng.integers(0, n, n)`` (a bootstrap sample of the training rows, with
+    replacement; Efron and Tibshirani 1993, ch. 6), ``clone(model)`` fitted on those rows, and its
+    brute-force PDP averaged over all rows of ``X_eval``. ``model`` is fitted on ``X_train``.
+    ``variant`` is what a classic mistake returns: "rows" resamples ``X_eval`` for the one fitted
+    model (the PDP's sampling noise for this model, no refit), "same" refits on the full training
+    set every time, "boot_eval" averages each refit's PDP over its own bootstrap sample instead
+    of ``X_eval``."""
+    rng = np.random.default_rng(seed)
+    n = X_train.shape[0]
+    curves = np.empty((B, len(grid)))
+    for b in range(B):
+        if variant == "rows":
+            rows = rng.integers(0, X_eval.shape[0], X_eval.shape[0])
+            curves[b] = _pdp_fast(model, X_eval[rows], feature, grid)
+            continue
+        if variant == "same":
+            curves[b] = _pdp_fast(clone(model).fit(X_train, y_train), X_eval, feature, grid)
+            continue
+        idx = rng.integers(0, n, n)
+        refit = clone(model).fit(X_train[idx], y_train[idx])
+        curves[b] = _pdp_fast(refit, X_train[idx] if variant == "boot_eval" else X_eval,
+                              feature, grid)
+    return curves
+
+
+def _band_ref(values, level: float, variant: str = "ok") -> tuple[np.ndarray, np.ndarray]:
+    """The percentile band (Efron and Tibshirani 1993, ch. 13): the 100(1-level)/2 and
+    100(1+level)/2 percentiles over axis 0 (NumPy's default, linear interpolation); or what a
+    classic mistake returns ("sd": mean -+ z sd with the normal z of ``level``; "wide": 2.5 and
+    97.5 whatever the level; "tails": the whole 1-level in each tail; "fractions": the levels
+    passed to ``np.percentile`` as fractions of 1)."""
+    v = np.asarray(values, dtype=float)
+    a = 50.0 * (1.0 - level)
+    qs = {"ok": (a, 100.0 - a), "wide": (2.5, 97.5), "tails": (2 * a, 100.0 - 2 * a),
+          "fractions": (a / 100.0, 1.0 - a / 100.0)}
+    if variant == "sd":
+        z = float(norm.ppf(0.5 + level / 2.0))
+        m, s = v.mean(axis=0), v.std(axis=0)
+        return m - z * s, m + z * s
+    lo, hi = np.percentile(v, qs[variant], axis=0)
+    return lo, hi
+
+
+_Q11_CURVE_MISTAKES = {
+    "rows": "they are PDPs of the one fitted tree over resamples of the rows of X_eval. That band "
+    "is the sampling noise of the average over rows, for this one model; it cannot show how "
+    "much a retrained model would differ. Refit a fresh tree on each bootstrap sample of the "
+    "training rows",
+    "same": "every curve is the same, so all B refitted trees are identical: each saw the whole "
+    "training set (a sample drawn without replacement is the same set again). Fit each tree on a bootstrap sample of the training rows (drawn with "
+    "replacement, `rng.integers(0, n, n)`)",
+    "boot_eval": "each refit's PDP is averaged over its own bootstrap sample. Keep the rows the "
+    "PDP averages fixed (all of X_eval), so that the band shows only how the refitted models "
+    "differ",
+}
+_Q11_BAND_MISTAKES = {
+    "sd": "a normal interval, the mean plus or minus z standard deviations, is symmetric by "
+    "construction. A percentile band takes the percentiles of the B values themselves",
+    "wide": "those are the 2.5th and 97.5th percentiles, a 95% band. A band at `level` leaves "
+    "(1 - level) / 2 in each tail",
+    "tails": "each tail holds the whole 1 - level, so the band covers less than `level`. Split "
+    "1 - level equally between the two tails",
+    "fractions": "`np.percentile` takes percents (0 to 100); fractions of 1 such as 0.05 give "
+    "almost the smallest and the largest value. Use `np.quantile` for fractions",
+}
+
+
+def _q11_curves(func, model, X_train, y_train, X_eval, feature, grid, B, seed, where):
+    args = (X_train.copy(), y_train.copy(), X_eval.copy())
+    got = call(func, "refit_pdps", model, *args, feature, grid.copy(), B, seed)
+    if type(got) in (list, tuple) and got and type(got[0]) in (list, tuple, np.ndarray):
+        if len(got) != B:  # a list of B curves is fine too
+            raise Incorrect(f"{where}, `refit_pdps` should return {B} curves, not {len(got)}.")
+        arr = np.stack([as_array(c, f"refit_pdps(...)[{i}]", shape=(grid.size,))
+                        for i, c in enumerate(got)])
+    else:
+        arr = as_array(got, "refit_pdps(...)")
+    if arr.shape != (B, grid.size):
+        raise Incorrect(
+            f"{where}, `refit_pdps` should return shape ({B}, {grid.size}) (one PDP per refit, "
+            f"one value per grid value), not {arr.shape}."
+        )
+    ref = _refit_ref(model, X_train, y_train, X_eval, feature, grid, B, seed)
+    if _near(arr, ref):
+        return
+    said = f"{where}, `refit_pdps` returned curves starting {show(arr[:2, :3])}"
+    if float(np.max(np.ptp(arr, axis=0))) < 1e-9:
+        raise Incorrect(f"{said}: {_Q11_CURVE_MISTAKES['same']}.")
+    for variant, why in _Q11_CURVE_MISTAKES.items():
+        if _near(arr, _refit_ref(model, X_train, y_train, X_eval, feature, grid, B, seed,
+                                 variant)):
+            raise Incorrect(f"{said}: {why}.")
+    raise Incorrect(
+        f"{said}, which are not the PDPs of the B refitted trees. Follow the prompt's protocol: "
+        "one generator from `seed`, `idx = rng.integers(0, n, n)` per refit, a fresh tree with "
+        "`clone(model)` fitted on those rows, and the brute-force PDP over all rows of X_eval."
+    )
+
+
+def _q11_band(func, values, level, where):
+    got = call(func, "percentile_band", values.copy(), level)
+    lo_obj, hi_obj = as_tuple(got, "percentile_band", 2)
+    g = values.shape[1]
+    lo = as_array(lo_obj, "percentile_band(...)[0] (the lower edges)", shape=(g,))
+    hi = as_array(hi_obj, "percentile_band(...)[1] (the upper edges)", shape=(g,))
+    ref_lo, ref_hi = _band_ref(values, level)
+    if _near(lo, ref_lo) and _near(hi, ref_hi):
+        return
+    said = f"{where}, `percentile_band` returned lower edges {show(lo[:3])}"
+    if _near(lo, ref_hi) and _near(hi, ref_lo):
+        raise Incorrect(f"{said}: the two edges are swapped; return (lower, upper).")
+    for variant, why in _Q11_BAND_MISTAKES.items():
+        w_lo, w_hi = _band_ref(values, level, variant)
+        if _near(lo, w_lo) and _near(hi, w_hi):
+            raise Incorrect(f"{said}: {why}.")
+    centre = values.mean(axis=0)
+    if _near((lo + hi) / 2.0, centre):
+        raise Incorrect(f"{said}: {_Q11_BAND_MISTAKES['sd']}.")
+    raise Incorrect(
+        f"{said}, which are not the {100 * level:g}% percentile band over the B values "
+        "(one band edge per column)."
+    )
+
+
+def _q11_separated(model, X_train, y_train, X_eval, feature, grid, B, seed) -> bool:
+    """Do all named mistakes give answers clearly apart from the right ones on this case?"""
+    ref = _refit_ref(model, X_train, y_train, X_eval, feature, grid, B, seed)
+    if float(np.min(np.ptp(ref, axis=0))) < 1e-3:
+        return False
+    for variant in _Q11_CURVE_MISTAKES:
+        w = _refit_ref(model, X_train, y_train, X_eval, feature, grid, B, seed, variant)
+        if float(np.max(np.abs(w - ref))) < 1e-3:
+            return False
+    return True
+
+
+def _q11_band_values(rng: np.random.Generator, B: int, g: int) -> np.ndarray:
+    """Skewed, distinct values (B replicates x g columns) for the band check."""
+    return rng.gamma(2.0, 1.0, (B, g)) * rng.uniform(0.5, 3.0, g) + rng.normal(0.0, 2.0, g)
+
+
+def _band_separated(values: np.ndarray, level: float) -> bool:
+    lo, hi = _band_ref(values, level)
+    for variant in _Q11_BAND_MISTAKES:
+        w_lo, w_hi = _band_ref(values, level, variant)
+        if float(max(np.max(np.abs(w_lo - lo)), np.max(np.abs(w_hi - hi)))) < 1e-3:
+            return False
+    return float(np.max(np.abs((lo + hi) / 2 - values.mean(axis=0)))) > 1e-3
+
+
+@functools.lru_cache(maxsize=1)
+def _q11_refs() -> dict:
+    """Humidity's rise (PD at 95 % minus PD at 25 %) over the notebook's 40 refits, and what the
+    classic mistakes report."""
+    d = _bikes()
+    tree = DecisionTreeRegressor(**_Q11_TREE).fit(d.X_train, d.y_train)
+    args = (tree, d.X_train, d.y_train, d.X_test, _HUMIDITY, _Q11_GRID, _Q11_B, _Q11_SEED)
+
+    def rises(variant="ok", X_eval=None):
+        a = list(args)
+        if X_eval is not None:
+            a[3] = X_eval
+        c = _refit_ref(*a, variant=variant)
+        return c[:, -1] - c[:, 0], c
+
+    ok, curves = rises()
+    lo, hi = _band_ref(curves, _Q11_LEVEL)
+    out = {"ok": _band_ref(ok, _Q11_LEVEL)}
+    out["rows"] = _band_ref(rises("rows")[0], _Q11_LEVEL)
+    out["train"] = _band_ref(rises(X_eval=d.X_train)[0], _Q11_LEVEL)
+    out["edges"] = (lo[-1] - hi[0], hi[-1] - lo[0])
+    out["edges_same"] = (lo[-1] - lo[0], hi[-1] - hi[0])
+    out["sd"] = _band_ref(ok, _Q11_LEVEL, "sd")
+    out["wide"] = _band_ref(ok, _Q11_LEVEL, "wide")
+    out["sign"] = (-out["ok"][1], -out["ok"][0])
+    return {k: (float(a), float(b)) for k, (a, b) in out.items()}
+
+
+_Q11_RISE_MISTAKES = (
+    ("rows", "is the band of the one fitted tree's rise over resamples of the held-out rows. It "
+     "only says how precisely 320 rows pin down *this* tree's average; it cannot say whether a "
+     "tree retrained on another sample would show the fall. Use the refits"),
+    ("edges", "subtracts the edges of the pointwise bands. The band of a difference is not the "
+     "difference of the bands: the curves of one refit move together. Take each refit's own "
+     "rise (last grid value minus first), then the band of those B rises"),
+    ("edges_same", "subtracts the edges of the pointwise bands. The band of a difference is not "
+     "the difference of the bands: take each refit's own rise, then the band of those B rises"),
+    ("train", "averages the PDPs over the training rows; the question asks about the held-out "
+     "hours, X_test"),
+    ("sd", "is a normal interval (mean plus or minus z standard deviations), not a percentile "
+     "band of the B rises"),
+    ("wide", "is a 95% band (2.5th and 97.5th percentiles); the question asks for 90%"),
+    ("sign", "has the sign flipped: the rise is the PD at 95 % humidity minus the PD at 25 %"),
+)
+
+
+def _q11_rise(rise_band, tol: float) -> None:
+    lo_hi = as_tuple(rise_band, "rise_band", 2)
+    lo, hi = (as_float(v, f"rise_band[{i}]") for i, v in enumerate(lo_hi))
+    r = _q11_refs()
+    if close(lo, r["ok"][0], rtol=tol, atol=tol) and close(hi, r["ok"][1], rtol=tol, atol=tol):
+        return
+    said = f"`rise_band` = ({lo:.4g}, {hi:.4g})"
+    if lo > hi:
+        raise Incorrect(f"{said}: the lower edge comes first.")
+    for key, why in _Q11_RISE_MISTAKES:
+        if close(lo, r[key][0], rtol=tol, atol=tol) and close(hi, r[key][1], rtol=tol, atol=tol):
+            raise Incorrect(f"{said} {why}.")
+    ok_width = r["ok"][1] - r["ok"][0]
+    if hi - lo < 0.5 * ok_width:
+        raise Incorrect(
+            f"{said} is far narrower than the spread of retrained trees. Resampling the held-out "
+            "rows (or repeating anything with the one fitted tree) shows only the noise of the "
+            "average; the question is whether a retrained tree would show the fall."
+        )
+    raise Incorrect(
+        f"{said} is not the 90% percentile band of humidity's rise (PD at 95 % minus PD at "
+        "25 %) over your `refit_pdps(tree, X_train, y_train, X_test, ...)` with B=40, seed=0."
+    )
+
+
+@key_for(m07.q11)
+class RefitBand(Question):
+    tolerance = {"rtol": 1e-4, "atol": 1e-4}
+
+    def references(self):
+        def refit(model, X_train, y_train, X_eval, feature, grid, B, seed):
+            return _refit_ref(model, np.asarray(X_train, float), np.asarray(y_train, float),
+                              np.asarray(X_eval, float), feature, np.asarray(grid, float), B, seed)
+
+        return {
+            "refit_pdps": refit,
+            "percentile_band": lambda values, level: _band_ref(values, level),
+            "rise_band": _q11_refs()["ok"],
+        }
+
+    def verify(self, refit_pdps, percentile_band, rise_band):
+        rng = np.random.default_rng(111)
+        X = _toy_data(rng, 120, 3)
+        y = 2.0 * X[:, 0] * X[:, 2] - X[:, 1] + rng.normal(0.0, 0.5, 120)
+        recipe = {"max_depth": 4, "min_samples_leaf": 4, "random_state": 0}
+        model = wire.fitted([(DecisionTreeRegressor, recipe)], X[:80], y[:80])
+        grid = np.array([0.2, 1.0, 2.0, 3.0])
+        _q11_curves(refit_pdps, model, X[:80], y[:80], X[80:], 0, grid, 6, 1,
+                    "On a toy tree (80 training rows, 40 evaluation rows, feature 0, B=6, seed=1)")
+        values = np.array([[3.0, 0.0], [1.0, 5.0], [2.0, 1.0], [10.0, 2.0], [4.0, 2.5],
+                           [0.0, 3.0], [6.0, 8.0], [5.0, 1.5], [7.0, 0.5], [9.0, 4.0]])
+        _q11_band(percentile_band, values, 0.9, "On 10 designed values per column, level=0.9")
+        _q11_rise(rise_band, 1e-4)
+
+    def verify_hidden(self, seed, refit_pdps, percentile_band, rise_band):
+        rng = np.random.default_rng(seed)
+        for _case in range(2):
+            for _ in range(10):  # bounded: redraw until every named mistake is separated
+                n, p = int(rng.integers(60, 120)), int(rng.integers(3, 5))
+                X = _toy_data(rng, n + 30, p)
+                y = X @ rng.normal(0.0, 2.0, p) + X[:, 0] ** 2 + rng.normal(0.0, 1.0, n + 30)
+                recipe = {"max_depth": int(rng.integers(2, 5)), "min_samples_leaf": 3,
+                          "random_state": 0}
+                feature, B, s = int(rng.integers(0, p)), int(rng.integers(5, 10)), int(
+                    rng.integers(0, 1000))
+                grid = np.quantile(X[:, feature], [0.1, 0.4, 0.7, 0.9])
+                model = wire.fitted([(DecisionTreeRegressor, recipe)], X[:n], y[:n])
+                if _q11_separated(model, X[:n], y[:n], X[n:], feature, grid, B, s):
+                    break
+            where = (f"On a fresh toy tree ({n} training rows, 30 evaluation rows, feature "
+                     f"{feature}, B={B}, seed={s})")
+            _q11_curves(refit_pdps, model, X[:n], y[:n], X[n:], feature, grid, B, s,
+                        where)
+        for level in (0.8, 0.95):
+            for _ in range(10):
+                B, g = int(rng.integers(8, 30)), int(rng.integers(2, 6))
+                values = _q11_band_values(rng, B, g)
+                if _band_separated(values, level):
+                    break
+            _q11_band(percentile_band, values, level,
+                      f"On fresh values ({B} replicates, {g} columns), level={level:g}")
+        unrounded(lambda tol: _q11_rise(rise_band, tol), 1e-4, 1e-6,
+                  "`rise_band` is close to the right band but not equal to it. Compute it in "
+                  "code with your functions and do not round it.")
+
+
 # The decorator turns each class into its question instance: by label, and as q1 ... q10.
-q1, q2, q3, q4, q5, q6, q7, q8, q9, q10 = (
+q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11 = (
     PermImportance, HeldOutImportance, PartialDependence, SklearnPDP, CentredICE, Interactions,
-    FlatButImportant, FirstOrderALE, HStatistic, StationFault)
-QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6, q7, q8, q9, q10)}
+    FlatButImportant, FirstOrderALE, HStatistic, StationFault, RefitBand)
+QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11)}
