@@ -49,7 +49,7 @@ m08 = load_key_file(Path(__file__).resolve().parents[1] / "solutions/08-shap/key
 #: At least eight seeds: the four of the notebook's hidden cells and four others.
 SEEDS = (0, 1, 2, 7, 8011, 8023, 8069, 8087)
 QUESTIONS = {q.label: q for q in (m08.q1, m08.q2, m08.q3, m08.q4, m08.q5, m08.q6, m08.q7,
-                                   m08.q8)}
+                                   m08.q8, m08.q9)}
 ROW, APPLICANT = student_m08.ROW, student_m08.APPLICANT
 
 
@@ -82,6 +82,7 @@ def _setup():
         gb_base=float(np.ravel(gb_explainer.expected_value)[0]),
         crop_values=crop_explainer.shap_values(C.iloc[900:]), crop_names=list(C.columns),
         A=make_applicant_bands(n=400, seed=8).to_numpy(dtype=float),
+        crop=crop, C=C,
     )  # fmt: skip
 
 
@@ -259,6 +260,60 @@ def interaction_values_orderings(f, x, background):
     return Phi
 
 
+def _kernel_runs(f, x, background, nsamples, seeds, *, seeding="each"):
+    x = np.asarray(x, dtype=float)
+    runs = []
+    if seeding == "once":
+        np.random.seed(seeds[0])
+    for s in seeds:
+        if seeding != "once":
+            np.random.seed(seeds[0] if seeding == "same" else s)
+        explainer = shap.KernelExplainer(f, background)
+        runs.append(explainer.shap_values(x[None, :], nsamples=nsamples, silent=True)[0])
+    return np.array(runs)
+
+
+def kernel_spread(f, x, background, nsamples, seeds):
+    runs = _kernel_runs(f, x, background, nsamples, seeds)
+    return runs.mean(axis=0), runs.std(axis=0, ddof=1)
+
+
+def kernel_spread_alt(f, x, background, nsamples, seeds):
+    """A 1-D row, a DataFrame-free loop over explainers, the variance's square root, a list."""
+    est = []
+    for s in list(seeds):
+        np.random.seed(int(s))
+        est.append(np.ravel(shap.KernelExplainer(f, np.asarray(background)).shap_values(
+            np.asarray(x), nsamples=nsamples, silent=True)))
+    est = np.vstack(est)
+    return [np.mean(est, axis=0), np.sqrt(np.var(est, axis=0, ddof=1))]
+
+
+def _crop_kernel_case():
+    """q9's notebook case, computed as a student would (independently of the key)."""
+    names, C, crop = NB["crop_names"], NB["C"], NB["crop"]
+
+    def predict(X):
+        return crop.predict(pd.DataFrame(np.asarray(X, dtype=float), columns=names))
+
+    bg, x = C.iloc[:12].to_numpy(), C.iloc[student_m08.KERNEL_PLOT].to_numpy()
+    seeds, n = student_m08.KERNEL_SEEDS, student_m08.KERNEL_NSAMPLES
+    runs = _kernel_runs(predict, x, bg, n, seeds)
+    exact = shap.TreeExplainer(crop, data=bg, feature_perturbation="interventional").shap_values(
+        x[None, :])[0]
+    path = shap.TreeExplainer(crop).shap_values(x[None, :])[0]
+    t, s = names.index("temperature_c"), names.index("soil_ph")
+
+    def flips(est, truth):
+        return int(np.sum((np.abs(est[:, t]) > np.abs(est[:, s])) != (abs(truth[t]) > abs(truth[s]))))
+
+    return dict(predict=predict, bg=bg, x=x, runs=runs, exact=exact, path=path, t=t,
+                sd=float(runs[:, t].std(ddof=1)), bias=float(runs[:, t].mean() - exact[t]),
+                flipped=flips(runs, exact), flips=flips)
+
+
+K9 = _crop_kernel_case()
+
 _imp = mean_abs_shap(NB["crop_values"], NB["crop_names"])
 NOISE_FLOOR = float(_imp[list(CROP_NOISE_FEATURES)].max())
 IMPORTANT = [k for k in _imp.index if _imp[k] > NOISE_FLOOR]
@@ -282,6 +337,11 @@ def q5_values(**change):
             **change}
 
 
+def q9_values(**change):
+    return {"kernel_spread": kernel_spread, "kernel_sd": K9["sd"], "kernel_bias": K9["bias"],
+            "n_flipped": K9["flipped"], **change}
+
+
 def q6_values(**change):
     return {"conditional_shapley": conditional_shapley, "postcode_regulator": REG,
             "postcode_population": POP, **change}
@@ -298,6 +358,7 @@ RIGHT = {
            {"categorical_importance": categorical_importance_pandas}],
     "q8": [{"interaction_values": interaction_values},
            {"interaction_values": interaction_values_orderings}],
+    "q9": [q9_values(), q9_values(kernel_spread=kernel_spread_alt, n_flipped=np.int64(K9["flipped"]))],
 }
 
 
@@ -401,6 +462,8 @@ def test_design_cases_separate_every_mistake():
     v7, c7, p7 = m08._Q7_CASE
     assert m08._separated([m08._categorical_importance(v7, c7, p7)],
                           [[v] for v in m08._q7_mistakes(v7, c7, p7).values()])
+    assert m08._q9_separated(m08._toy_f9, m08._Q9_X, m08._Q9_BG, m08._Q9_NSAMPLES, m08._Q9_SEEDS)
+    assert m08._q9_design_known()[0][1].max() > 0.01  # the visible case really samples
 
 
 # --- the catalogued mistakes: named, never showing the answer, caught for every seed ------------
@@ -487,6 +550,19 @@ def _q7(kind):
             return float(np.abs(d).mean())
         loose = v[:, [i for i, c in enumerate(columns) if c.startswith(prefix)]]
         return float(np.abs(loose.sum(axis=1)).mean())
+
+    return f
+
+
+def _q9(seeding="each", ddof=1, axis=0, one_run=False, se=False, summary=False):
+    def f(model, x, background, nsamples, seeds):
+        runs = _kernel_runs(model, x, background, nsamples, seeds, seeding=seeding)
+        sd = runs.std(axis=axis, ddof=ddof)
+        if se:
+            sd = sd / np.sqrt(len(runs))
+        if summary:
+            sd = float(runs.mean(axis=0).std(ddof=1))
+        return (runs[0] if one_run else runs.mean(axis=0)), sd
 
     return f
 
@@ -584,10 +660,27 @@ MISTAKES = [
     ("q8", {"interaction_values": _q8(upper=True)}, "symmetric"),
     ("q8", {"interaction_values": lambda f, x, bg: m08._interactions(f, x, bg)[0]},
      "(4, 4) matrix"),
+    ("q9", q9_values(kernel_spread=_q9(seeding="same")), "seeded with the same seed"),
+    ("q9", q9_values(kernel_spread=_q9(seeding="once")), "seeded once before the loop"),
+    ("q9", q9_values(kernel_spread=_q9(ddof=0)), "ddof=1"),
+    ("q9", q9_values(kernel_spread=_q9(axis=1)), "one value per seed"),
+    ("q9", q9_values(kernel_spread=_q9(summary=True)), "single number"),
+    ("q9", q9_values(kernel_spread=_q9(one_run=True)), "single random estimate"),
+    ("q9", q9_values(kernel_spread=_q9(se=True)), "standard error"),
+    ("q9", q9_values(kernel_sd=0.0), "seeded with the same seed"),
+    ("q9", q9_values(kernel_sd=float(K9["runs"][:, K9["t"]].std())), "ddof=1"),
+    ("q9", q9_values(kernel_sd=float(K9["runs"].mean(axis=0).std(ddof=1))), "across the features"),
+    ("q9", q9_values(kernel_bias=float(K9["runs"][:, K9["t"]].mean() - K9["path"][K9["t"]])),
+     "path-dependent"),
+    ("q9", q9_values(kernel_bias=float(K9["runs"][0, K9["t"]] - K9["exact"][K9["t"]])),
+     "single run"),
+    ("q9", q9_values(n_flipped=K9["flips"](K9["runs"], K9["path"])), "another reference order"),
+    ("q9", q9_values(n_flipped=len(K9["runs"]) - K9["flipped"]), "another reference order"),
 ]
 #: Mistakes in a *variable* (not a function): the hidden test judges the same fixed value.
 _FUNCTION_NAMES = {"exact_shapley", "linear_shap", "logodds_to_proba", "mean_abs_shap",
-                   "conditional_shapley", "categorical_importance", "interaction_values"}
+                   "conditional_shapley", "categorical_importance", "interaction_values",
+                   "kernel_spread"}
 
 
 def _references(label: str) -> list[str]:
@@ -609,6 +702,10 @@ def _references(label: str) -> list[str]:
         numbers = [*m08._conditional(m08._toy_f6, m08._Q6_X, m08._Q6_DATA), REG, POP]
     elif label == "q7":
         numbers = [m08._categorical_importance(*m08._Q7_CASE)]
+    elif label == "q9":
+        mean, sd = m08._kernel_spread(m08._toy_f9, m08._Q9_X, m08._Q9_BG, m08._Q9_NSAMPLES,
+                                      m08._Q9_SEEDS)
+        numbers = [*sd, K9["sd"], K9["bias"]]   # the means are shown when only sd is wrong
     else:
         numbers = list(m08._interactions(m08._toy_f8, m08._Q8_X, m08._Q8_BG).ravel())
     return [f"{v:.4f}" for v in numbers if abs(v) > 1e-3] + [
@@ -622,6 +719,7 @@ def _numbers_in(message: str) -> set[str]:
 
 #: Mistakes whose feedback shows the student's own, partly right values (a shape error).
 SHOWS_OWN_VALUES = ("one value per feature", "single number", "transposed", "tuple",
+                    "one value per seed",
                     "interactions twice", "diagonal is 0", "symmetric", "(4, 4) matrix")
 
 
@@ -691,7 +789,7 @@ def _crashes(*args, **kwargs):
     return {}["phi"]
 
 
-@pytest.mark.parametrize("label", ["q1", "q2", "q4", "q5", "q6", "q7", "q8"])
+@pytest.mark.parametrize("label", ["q1", "q2", "q4", "q5", "q6", "q7", "q8", "q9"])
 def test_unwritten_functions_are_not_attempted(ns, label):
     question = QUESTIONS[label]
     with pytest.raises(NotAttempted, match="not defined yet"):
@@ -711,7 +809,7 @@ def test_unwritten_functions_are_not_attempted(ns, label):
         question.check()
 
 
-@pytest.mark.parametrize("label", ["q3", "q4", "q5", "q6"])
+@pytest.mark.parametrize("label", ["q3", "q4", "q5", "q6", "q9"])
 def test_placeholders_are_not_attempted(ns, label):
     question = QUESTIONS[label]
     values = {**RIGHT[label][0]}
@@ -772,7 +870,7 @@ def test_offline_checks_pass_the_right_answers(ns, capsys):
         ns.clear()
         ns.update(values[0])
         getattr(student_m08, label).check()
-    assert capsys.readouterr().out.count("Correct") == 8
+    assert capsys.readouterr().out.count("Correct") == 9
 
 
 def test_offline_q1_calls_the_students_function_on_a_model_sent_as_data(ns):
@@ -852,3 +950,42 @@ def test_generators_are_seeded_and_documented():
     assert a.equals(b) and set(np.unique(a.to_numpy())) <= {0, 1, 2}
     assert a.corr().loc["income_band", "postcode_band"] > 0.4
     assert abs(a.corr().loc["income_band", "tenure_band"]) < 0.15
+
+
+# --- q9: KernelSHAP's sampling error -----------------------------------------------------------
+def test_kernel_shap_estimates_the_interventional_tree_values_for_its_background():
+    """With every coalition (nsamples >= 2^8 - 2) KernelExplainer is exact and equals
+    interventional TreeSHAP with the same background: the key's "exact" values are the quantity
+    KernelSHAP estimates, and the path-dependent values are not."""
+    full = shap.KernelExplainer(K9["predict"], K9["bg"]).shap_values(K9["x"][None, :], nsamples=400,
+                                                                      silent=True)[0]
+    assert np.allclose(full, K9["exact"], atol=1e-6)
+    assert np.max(np.abs(full - K9["path"])) > 0.01
+    d = m08._crop_kernel()
+    assert np.allclose(d.exact, K9["exact"]) and np.allclose(d.runs, K9["runs"])
+
+
+def test_the_q9_notebook_case_makes_the_ranking_unstable_and_separates_its_mistakes():
+    """At 40 coalitions the order of temperature and soil pH flips in some runs but not most, and
+    each variable's catalogued mistakes give other values."""
+    d = m08._crop_kernel()
+    assert 1 <= d.flipped <= d.r // 2 - 1
+    assert d.sd > 1e-3 and all(abs(v - d.sd) > 1e-4 for v in d.sd_mistakes.values())
+    assert all(abs(v - d.bias) > 1e-4 for v in d.bias_mistakes.values())
+    assert all(v != d.flipped for v in d.flip_mistakes.values())
+
+
+def test_q9_fresh_cases_really_sample():
+    """Every fresh case has fewer coalitions than 2^p - 2 (KernelExplainer samples, so seeds
+    matter) and more seeds than one, and R != p (a spread across features has another shape)."""
+    for seed in SEEDS:
+        for model, x, bg, nsamples, seeds, _known in m08._q9_cases(seed):
+            assert nsamples < 2 ** x.size - 2 and 3 <= len(seeds) != x.size
+            assert not np.allclose(*m08._kernel_runs(model, x, bg, nsamples, seeds)[:2])
+
+
+def test_q9_reference_leaves_numpys_global_generator_as_it_was():
+    np.random.seed(123)
+    state = np.random.get_state()[1].copy()
+    m08._kernel_spread(m08._toy_f9, m08._Q9_X, m08._Q9_BG, m08._Q9_NSAMPLES, m08._Q9_SEEDS)
+    assert np.array_equal(np.random.get_state()[1], state)

@@ -15,6 +15,9 @@ q6   ``conditional_shapley(f, x, data)``,                observational Shapley v
 q7   ``categorical_importance(values, columns,           global importance of a one-hot encoded
      prefix)``                                          categorical: sum its dummies first
 q8   ``interaction_values(f, x, background)``            exact SHAP interaction values, (p, p)
+q9   ``kernel_spread(f, x, background, nsamples,         KernelSHAP's sampling error over seeds,
+     seeds)``, ``kernel_sd``, ``kernel_bias``,           against exact interventional values
+     ``n_flipped``
 ==== ================================================== =========================================
 
 This is the student side: titles, names and hints. ``qN.check()`` compares your answers with data
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 from .offline import OfflineQuestion, question
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9"]
 
 #: The row of ``X_explain`` (wine, q3) and of ``T_explain`` (tenancy, q4) the questions ask about.
 ROW = 6
@@ -38,6 +41,15 @@ N_EXPLAIN = 10
 NOISE_FEATURES = ("plot_id", "sensor_offset", "weekday")
 #: The row of the applicant population that q6 explains.
 APPLICANT = 17
+#: q9: the held-out crop plot explained, the number of background plots (the first rows of the
+#: crop table), KernelSHAP's budget, the seeds, the feature whose spread is asked and the pair
+#: whose ranking is asked.
+KERNEL_PLOT = 917
+KERNEL_BACKGROUND = 12
+KERNEL_NSAMPLES = 40
+KERNEL_SEEDS = (0, 1, 2, 3, 4, 5, 6, 7)
+KERNEL_FEATURE = "temperature_c"
+KERNEL_PAIR = ("temperature_c", "soil_ph")
 
 
 class _Q08(OfflineQuestion):
@@ -159,6 +171,23 @@ class InteractionValues(_Q08):
     )
 
 
-q1, q2, q3, q4, q5, q6, q7, q8 = (ExactShapley, LinearShap, ClassShap, LogOddsToProba,
-                                  GlobalImportance, ConditionalShapley, CategoricalImportance,
-                                  InteractionValues)
+@question("q9")
+class KernelSpread(_Q08):
+    title = "the sampling error of KernelSHAP over seeds"
+    names = ("kernel_spread", "kernel_sd", "kernel_bias", "n_flipped")
+    hints = (
+        "KernelExplainer estimates the interventional values from randomly drawn coalitions, so "
+        "each seed gives another estimate. The sampling error of a feature is how much *its* "
+        "value moves from one seed to the next: repeat the whole estimate once per seed and "
+        "look across the repeats, feature by feature.",
+        "KernelExplainer draws from NumPy's global generator: seed it with the run's own seed "
+        "right before that run, then stack the R runs into an (R, p) array. The spread is a "
+        "sample standard deviation over the runs (mind the divisor). The exact values to "
+        "compare with must use the same value function and the same background rows as the "
+        "estimate.",
+    )
+
+
+q1, q2, q3, q4, q5, q6, q7, q8, q9 = (ExactShapley, LinearShap, ClassShap, LogOddsToProba,
+                                      GlobalImportance, ConditionalShapley,
+                                      CategoricalImportance, InteractionValues, KernelSpread)

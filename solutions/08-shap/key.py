@@ -14,7 +14,10 @@ classifier on the tenancy table; q5 global importance on a new crop-yield table 
 weak feature below the noise floor; q6 the observational value function on a population of
 applicants, and a judgement: which value function answers which reader's question. q7 (one-hot
 categoricals) and q8 (interaction values, interventional game) follow lecture sections 6.1 and 4.3
-on other data and another value function than the lecture's.
+on other data and another value function than the lecture's. q9 (the sampling error of
+KernelSHAP, lecture section 7.1) repeats KernelExplainer over seeds on fresh toy models, and on the
+crop model of q5 (the lecture: friedman1) measures one feature's spread, its bias against
+interventional TreeSHAP with the same background, and whether a ranking holds at that budget.
 
 Hidden tests draw fresh inputs from the seed and, in a bounded loop, redraw until every catalogued
 mistake gives a value clearly different from the reference (so no seed lets a wrong method pass;
@@ -35,7 +38,19 @@ import pandas as pd
 
 from grader.checks import m08, wire
 from grader.checks.core import Incorrect, Question, call, key_for
-from grader.checks.m08 import APPLICANT, N_BACKGROUND, N_EXPLAIN, NOISE_FEATURES, ROW
+from grader.checks.m08 import (
+    APPLICANT,
+    KERNEL_BACKGROUND,
+    KERNEL_FEATURE,
+    KERNEL_NSAMPLES,
+    KERNEL_PAIR,
+    KERNEL_PLOT,
+    KERNEL_SEEDS,
+    N_BACKGROUND,
+    N_EXPLAIN,
+    NOISE_FEATURES,
+    ROW,
+)
 from grader.checks.values import allclose, as_array, as_float, as_str, close, show
 from grader.checks.wire import Formula
 
@@ -125,7 +140,7 @@ def _crop() -> SimpleNamespace:
     model = GradientBoostingRegressor(random_state=0).fit(X.iloc[:900], y[:900])
     explainer = shap.TreeExplainer(model, data=X.iloc[:100], feature_perturbation="interventional")
     values = np.asarray(explainer.shap_values(X.iloc[900:]), dtype=float)
-    return SimpleNamespace(values=values, names=tuple(X.columns))
+    return SimpleNamespace(values=values, names=tuple(X.columns), model=model, X=X)
 
 
 # =================================================================================================
@@ -1349,8 +1364,361 @@ class InteractionValues(Question):
             _q8_diagnose(got, model, x, bg, where, tol=1e-8)
 
 
-# The decorator turns each class into its question instance: by label, and as q1 ... q8.
-q1, q2, q3, q4, q5, q6, q7, q8 = (ExactShapley, LinearShap, ClassShap, LogOddsToProba,
-                                  GlobalImportance, ConditionalShapley, CategoricalImportance,
-                                  InteractionValues)
-QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6, q7, q8)}
+# =================================================================================================
+# q9: the sampling error of KernelSHAP (Lundberg & Lee 2017; Covert & Lee 2021)
+# =================================================================================================
+def _kernel_runs(f, x, bg, nsamples, seeds, *, mode="each") -> np.ndarray:
+    """The (R, p) KernelSHAP estimates of ``f`` at the row ``x`` against ``bg``, one row per seed:
+    NumPy's global generator seeded with each seed before its run (the reference); with
+    ``mode="same"`` every run seeded with the first seed, with ``mode="once"`` seeded once before
+    the loop (two catalogued mistakes). NumPy's global state is restored afterwards."""
+    import warnings
+
+    import shap
+
+    x = np.asarray(x, dtype=float).ravel()
+    bg = np.asarray(bg, dtype=float)
+    seeds = [int(s) for s in seeds]
+    state = np.random.get_state()
+    runs = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if mode == "once":
+                np.random.seed(seeds[0])
+            for s in seeds:
+                if mode != "once":
+                    np.random.seed(seeds[0] if mode == "same" else s)
+                explainer = shap.KernelExplainer(f, bg)
+                phi = explainer.shap_values(x[None, :], nsamples=int(nsamples), silent=True)
+                runs.append(np.asarray(phi, dtype=float).reshape(-1)[: x.size])
+    finally:
+        np.random.set_state(state)
+    return np.array(runs)
+
+
+def _spread(runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return runs.mean(axis=0), runs.std(axis=0, ddof=1)
+
+
+def _kernel_spread(f, x, background, nsamples, seeds) -> tuple[np.ndarray, np.ndarray]:
+    return _spread(_kernel_runs(f, x, background, nsamples, seeds))
+
+
+def _q9_mistakes(f, x, bg, nsamples, seeds) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    runs = _kernel_runs(f, x, bg, nsamples, seeds)
+    mean, sd = _spread(runs)
+    same = _kernel_runs(f, x, bg, nsamples, seeds, mode="same")
+    once = _kernel_runs(f, x, bg, nsamples, seeds, mode="once")
+    return {
+        "same_seed": (same.mean(axis=0), same.std(axis=0, ddof=1)),
+        "seed_once": _spread(once),
+        "one_run": (runs[0], sd),
+        "ddof0": (mean, runs.std(axis=0)),
+        "standard_error": (mean, sd / np.sqrt(len(runs))),
+    }
+
+
+_Q9_MEAN_MESSAGES = {
+    "same_seed": "every repeat gives the same values: each run was seeded with the same seed, so "
+                 "the repeats are copies and their spread is 0 whatever the sampling error is. "
+                 "Seed NumPy's global generator with each seed of `seeds` before its own run",
+    "seed_once": "the generator was seeded once before the loop, so the runs do not use the seeds "
+                 "they are given (a run's values depend on the runs before it). Seed with each "
+                 "seed of `seeds` right before its own run",
+    "one_run": "the mean is the first run's values: one run of KernelSHAP is a single random "
+               "estimate, not the exact value. Average the runs over all the seeds",
+}
+_Q9_SD_MESSAGES = {
+    "ddof0": "that is the standard deviation with ddof=0 (np.std's default). With a handful of "
+             "runs, the sample standard deviation over seeds divides by R - 1: use ddof=1",
+    "standard_error": "that is the standard error of the mean over the seeds (SD / sqrt(R)). The "
+                      "question asks how much one run's value varies from seed to seed: the "
+                      "standard deviation itself",
+}
+
+
+def _q9_value(func, f, x, bg, nsamples, seeds) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    seeds = [int(s) for s in seeds]
+    got = call(func, "kernel_spread", f, x.copy(), bg.copy(), int(nsamples), list(seeds))
+    if type(got) not in (tuple, list) or len(got) != 2:
+        raise Incorrect("`kernel_spread` should return a tuple `(mean, sd)` of two arrays, but it "
+                        f"returned {show(got)}.")
+    for i, name in ((0, "mean"), (1, "sd")):
+        if isinstance(got[i], (int, float, np.number)) and not isinstance(got[i], bool):
+            raise Incorrect(
+                f"`kernel_spread` returned {name} = {show(got[i])}, a single number: a summary "
+                "across the features. How much the features differ is not how uncertain one "
+                f"feature's value is: return one value per feature, taken across the seeds.")
+    mean = as_array(got[0], "kernel_spread(...)[0] (mean)")
+    sd = as_array(got[1], "kernel_spread(...)[1] (sd)")
+    return mean, sd, seeds
+
+
+def _q9_diagnose(mean, sd, f, x, bg, nsamples, seeds, where: str, *, tol: float,
+                 known=None) -> None:
+    """Judge ``(mean, sd)``; ``known`` is the case's precomputed ``(reference, mistakes)``."""
+    p, r = x.size, len(seeds)
+    said = f"{where}, `kernel_spread` returned mean = {_lst(mean)}, sd = {_lst(sd)}"
+    for name, got in (("mean", mean), ("sd", sd)):
+        if got.shape == (r,) and r != p:
+            raise Incorrect(
+                f"{said}: {name} has one value per seed (shape {got.shape}), so it was taken "
+                "across the features of each run. The sampling error of feature j is the spread "
+                "of feature j's value across the seeds: one value per feature, shape "
+                f"({p},).")
+        if got.size == 1:
+            raise Incorrect(
+                f"{said}: {name} is a single number, a summary across the features. How much "
+                "the features differ is not how uncertain one feature's value is: return one "
+                f"value per feature, shape ({p},), taken across the seeds.")
+        if got.shape != (p,):
+            raise Incorrect(f"{said}: {name} has shape {got.shape}; it should hold one value per "
+                            f"feature, shape ({p},).")
+    (ref_mean, ref_sd), wrong = known or _q9_known(f, x, bg, nsamples, seeds)
+    ok_mean = allclose(mean, ref_mean, rtol=tol, atol=tol)
+    ok_sd = allclose(sd, ref_sd, rtol=tol, atol=tol)
+    if ok_mean and ok_sd:
+        return
+    if not ok_mean:
+        said = f"{where}, `kernel_spread` returned mean = {_lst(mean)}"
+        if allclose(mean, wrong["one_run"][0], rtol=tol, atol=tol):
+            # the first run's values: copies of one run (spread 0), or one run reported
+            kind = "same_seed" if np.max(np.abs(sd)) <= tol else "one_run"
+            raise Incorrect(f"{said}: {_Q9_MEAN_MESSAGES[kind]}.")
+        if allclose(mean, wrong["seed_once"][0], rtol=tol, atol=tol):
+            raise Incorrect(f"{said}: {_Q9_MEAN_MESSAGES['seed_once']}.")
+        if np.max(np.abs(sd)) <= tol:
+            raise Incorrect(f"{said}: sd is 0 for every feature: the repeats are identical. Each "
+                            "repeat must be seeded with its own seed of `seeds`.")
+        raise Incorrect(
+            f"{said}: the mean is not the mean of KernelSHAP's estimates over these seeds. Seed "
+            "NumPy's global generator with each seed right before its run (KernelExplainer draws "
+            "from it), build `shap.KernelExplainer(f, background)` and pass `nsamples`.")
+    said = f"{where}, `kernel_spread` returned the right means but sd = {_lst(sd)}"
+    for kind, message in _Q9_SD_MESSAGES.items():
+        if allclose(sd, wrong[kind][1], rtol=tol, atol=tol):
+            raise Incorrect(f"{said}: {message}.")
+    if allclose(sd, wrong["same_seed"][1], rtol=tol, atol=tol):
+        raise Incorrect(f"{said}: {_Q9_MEAN_MESSAGES['same_seed']}.")
+    raise Incorrect(f"{said}: sd is not the standard deviation over the seeds (ddof=1) of each "
+                    "feature's estimate.")
+
+
+#: f(X) = 2*x0 - x1 + 1.5*x0*x2 + tanh(3*x3) - 0.5*x4*x5 (six features)
+_toy_f9 = Formula(
+    ["+", ["lin", [2.0, -1.0, 0.0, 0.0, 0.0, 0.3], 0.0], ["*", ["c", 1.5], ["x", 0], ["x", 2]],
+     ["tanh", ["*", ["c", 3.0], ["x", 3]]], ["*", ["c", -0.5], ["x", 4], ["x", 5]]],
+    "f(X) = 2*x0 - x1 + 0.3*x5 + 1.5*x0*x2 + tanh(3*x3) - 0.5*x4*x5",
+)
+_Q9_X = np.array([1.2, -0.8, 1.5, 0.4, -1.1, 0.9])
+_Q9_BG = np.array([[0.0, 0.5, -1.0, 0.2, 1.0, -0.5], [1.0, -1.0, 0.5, -0.6, 0.0, 1.2],
+                   [-0.5, 1.5, 0.0, 1.0, -1.2, 0.3], [0.8, 0.2, 1.2, -1.0, 0.6, -0.9]])
+_Q9_NSAMPLES, _Q9_SEEDS = 24, (0, 1, 2, 3, 4)
+
+
+def _q9_known(f, x, bg, nsamples, seeds):
+    """The reference ``(mean, sd)`` of a case and its catalogued mistakes."""
+    return _kernel_spread(f, x, bg, nsamples, seeds), _q9_mistakes(f, x, bg, nsamples, seeds)
+
+
+@functools.lru_cache(maxsize=1)
+def _q9_design_known():
+    return _q9_known(_toy_f9, _Q9_X, _Q9_BG, _Q9_NSAMPLES, _Q9_SEEDS)
+
+
+def _q9_separated(f, x, bg, nsamples, seeds, known=None) -> bool:
+    (mean, sd), wrong = known or _q9_known(f, x, bg, nsamples, seeds)
+    means = [wrong[k][0] for k in _Q9_MEAN_MESSAGES]
+    sds = [wrong[k][1] for k in _Q9_SD_MESSAGES] + [wrong["same_seed"][1]]
+    return (np.max(sd) > 100 * _GAP and _separated(mean, means) and _separated(sd, sds)
+            and _separated(np.r_[mean, sd], [np.r_[m, s] for m, s in wrong.values()]))
+
+
+def _q9_fresh(rng: np.random.Generator):
+    """A fresh model, row, background, budget and seeds on which KernelSHAP really samples (fewer
+    coalitions than 2^p - 2) and every catalogued mistake gives other values (bounded redraws)."""
+    for _ in range(50):
+        p = int(rng.integers(5, 8))
+        model, _dummy = _random_model(rng, p)
+        bg = rng.normal(0, 1.5, (int(rng.integers(3, 7)), p))
+        x = rng.normal(0, 1.5, p)
+        nsamples = int(rng.integers(2 * p + 4, 2 * p + 16))
+        r = int(rng.integers(3, 7))
+        if r == p:
+            r += 1
+        seeds = [int(s) for s in rng.choice(100_000, r, replace=False)]
+        known = _q9_known(model, x, bg, nsamples, seeds)
+        if _q9_separated(model, x, bg, nsamples, seeds, known):
+            return model, x, bg, nsamples, seeds, known
+    raise RuntimeError("no separating q9 case in 50 draws")  # pragma: no cover
+
+
+@functools.lru_cache(maxsize=64)
+def _q9_cases(seed: int) -> tuple:
+    """The hidden test's two fresh cases for a seed, with their references (KernelSHAP runs are
+    slow: a seed's cases are computed once per process)."""
+    rng = np.random.default_rng(seed)
+    return tuple(_q9_fresh(rng) for _ in range(2))
+
+
+@functools.lru_cache(maxsize=1)
+def _crop_kernel() -> SimpleNamespace:
+    """The notebook's q9 case: KernelSHAP on the crop model (q5) for one held-out plot, against
+    interventional TreeSHAP with the same background (the exact values it estimates)."""
+    import shap
+
+    d = _crop()
+    names = list(d.names)
+
+    def predict(A):
+        return d.model.predict(pd.DataFrame(np.asarray(A, dtype=float), columns=names))
+
+    bg = d.X.iloc[:KERNEL_BACKGROUND].to_numpy()
+    x = d.X.iloc[KERNEL_PLOT].to_numpy()
+    exact = shap.TreeExplainer(d.model, data=bg, feature_perturbation="interventional")
+    exact = np.asarray(exact.shap_values(x[None, :]), dtype=float)[0]
+    path = np.asarray(shap.TreeExplainer(d.model).shap_values(x[None, :]), dtype=float)[0]
+    runs = _kernel_runs(predict, x, bg, KERNEL_NSAMPLES, KERNEL_SEEDS)
+    same = _kernel_runs(predict, x, bg, KERNEL_NSAMPLES, KERNEL_SEEDS, mode="same")
+    once = _kernel_runs(predict, x, bg, KERNEL_NSAMPLES, KERNEL_SEEDS, mode="once")
+    j = names.index(KERNEL_FEATURE)
+    a, b = (names.index(k) for k in KERNEL_PAIR)
+
+    def flips(est, truth):
+        return int(np.sum((np.abs(est[:, a]) > np.abs(est[:, b]))
+                          != (abs(truth[a]) > abs(truth[b]))))
+
+    sd = runs.std(axis=0, ddof=1)
+    return SimpleNamespace(
+        j=j, r=len(runs), exact=exact, path=path, runs=runs,
+        sd=float(sd[j]), bias=float(runs[:, j].mean() - exact[j]), flipped=flips(runs, exact),
+        sd_mistakes={
+            "ddof0": float(runs[:, j].std()),
+            "standard_error": float(sd[j] / np.sqrt(len(runs))),
+            "same_seed": float(same[:, j].std(ddof=1)),
+            "seed_once": float(once[:, j].std(ddof=1)),
+            "across_features": float(runs.mean(axis=0).std(ddof=1)),
+            "across_features0": float(runs.mean(axis=0).std()),
+            "mean_sd": float(sd.mean()),
+        },
+        bias_mistakes={
+            "path": float(runs[:, j].mean() - path[j]),
+            "one_run": float(runs[0, j] - exact[j]),
+            "sign": float(exact[j] - runs[:, j].mean()),
+            "seed_once": float(once[:, j].mean() - exact[j]),
+            "same_seed": float(same[0, j] - exact[j]),
+        },
+        flip_mistakes={
+            "path": flips(runs, path),
+            "one_run": flips(runs, runs[0]),
+            "agree": len(runs) - flips(runs, exact),
+            "same_seed": flips(same, exact),
+        },
+    )
+
+
+def _q9_values(kernel_sd, kernel_bias, n_flipped, tol: float) -> None:
+    d = _crop_kernel()
+    sd = as_float(kernel_sd, "kernel_sd")
+    if not close(sd, d.sd, rtol=tol, atol=tol):
+        said = f"`kernel_sd` = {sd:.6g}"
+        m = d.sd_mistakes
+        if close(sd, 0.0, atol=1e-12) or close(sd, m["same_seed"], rtol=tol, atol=tol):
+            raise Incorrect(f"{said}: {_Q9_MEAN_MESSAGES['same_seed']}.")
+        if close(sd, m["ddof0"], rtol=tol, atol=tol):
+            raise Incorrect(f"{said}: {_Q9_SD_MESSAGES['ddof0']}.")
+        if close(sd, m["standard_error"], rtol=tol, atol=tol):
+            raise Incorrect(f"{said}: {_Q9_SD_MESSAGES['standard_error']}.")
+        if close(sd, m["seed_once"], rtol=tol, atol=tol):
+            raise Incorrect(f"{said}: {_Q9_MEAN_MESSAGES['seed_once']}.")
+        if any(close(sd, m[k], rtol=tol, atol=tol)
+               for k in ("across_features", "across_features0", "mean_sd")):
+            raise Incorrect(
+                f"{said} summarises across the features. The sampling error of "
+                f"{KERNEL_FEATURE} is the spread of *its* value across the seeds; how much the "
+                "features differ from each other is another question.")
+        raise Incorrect(f"{said} is not the standard deviation over the seeds (ddof=1) of the "
+                        f"{KERNEL_FEATURE} estimate.")
+    bias = as_float(kernel_bias, "kernel_bias")
+    if not close(bias, d.bias, rtol=tol, atol=tol):
+        said = f"`kernel_bias` = {bias:.6g}"
+        m = d.bias_mistakes
+        if close(bias, m["path"], rtol=tol, atol=tol):
+            raise Incorrect(
+                f"{said} is measured against path-dependent TreeSHAP (`TreeExplainer` without "
+                "`data=`): another value function, so the difference mixes a change of question "
+                "into the error. KernelSHAP estimates the interventional values for its "
+                "background: compare with `TreeExplainer(..., data=<the same background>, "
+                "feature_perturbation=\"interventional\")`.")
+        if close(bias, m["one_run"], rtol=tol, atol=tol) or close(
+                bias, m["same_seed"], rtol=tol, atol=tol):
+            raise Incorrect(f"{said} uses a single run of KernelSHAP as the estimate; average the "
+                            "runs over all the seeds first.")
+        if close(bias, m["sign"], rtol=tol, atol=tol):
+            raise Incorrect(f"{said} has the sign flipped: the bias is the mean estimate minus "
+                            "the exact value.")
+        if close(bias, m["seed_once"], rtol=tol, atol=tol):
+            raise Incorrect(f"{said}: {_Q9_MEAN_MESSAGES['seed_once']}.")
+        raise Incorrect(f"{said} is not the mean of the {KERNEL_FEATURE} estimates over the seeds "
+                        "minus its exact interventional value.")
+    got = as_float(n_flipped, "n_flipped")
+    if close(got, d.flipped, atol=1e-9):
+        return
+    said = f"`n_flipped` = {got:.6g}"
+    m = d.flip_mistakes
+    if close(got, m["agree"], atol=1e-9) or close(got, m["path"], atol=1e-9) or close(
+            got, m["one_run"], atol=1e-9):
+        raise Incorrect(
+            f"{said} counts the runs against another reference order: the runs that *agree* "
+            "with the exact order, or the order of one run, or of path-dependent TreeSHAP. Count "
+            "the runs whose order of the two features (by |value|) differs from the order of the "
+            "exact interventional values with the same background.")
+    if close(got, m["same_seed"], atol=1e-9):
+        raise Incorrect(f"{said}: {_Q9_MEAN_MESSAGES['same_seed']}.")
+    raise Incorrect(f"{said} is not the number of runs (of {d.r}) that order "
+                    f"{KERNEL_PAIR[0]} and {KERNEL_PAIR[1]} by |value| differently from the "
+                    "exact values.")
+
+
+@key_for(m08.q9)
+class KernelSpread(Question):
+    tolerance = {"rtol": 1e-6, "atol": 1e-6}
+
+    def references(self):
+        d = _crop_kernel()
+        return {"kernel_spread": _kernel_spread, "kernel_sd": d.sd, "kernel_bias": d.bias,
+                "n_flipped": d.flipped}
+
+    def verify_graded(self, seed, kernel_spread, kernel_sd, kernel_bias, n_flipped):
+        self.verify(kernel_spread=kernel_spread, kernel_sd=kernel_sd, kernel_bias=kernel_bias,
+                    n_flipped=n_flipped)
+        self._fresh(seed, kernel_spread)
+
+    def verify(self, kernel_spread, kernel_sd, kernel_bias, n_flipped):
+        where = (f"For {_toy_f9.text}, x = {_lst(_Q9_X)}, a 4-row background, nsamples="
+                 f"{_Q9_NSAMPLES} and seeds {list(_Q9_SEEDS)}")
+        mean, sd, seeds = _q9_value(kernel_spread, _toy_f9, _Q9_X, _Q9_BG, _Q9_NSAMPLES,
+                                    _Q9_SEEDS)
+        _q9_diagnose(mean, sd, _toy_f9, _Q9_X, _Q9_BG, _Q9_NSAMPLES, seeds, where, tol=1e-6,
+                     known=_q9_design_known())
+        _q9_values(kernel_sd, kernel_bias, n_flipped, tol=1e-6)
+
+    def verify_hidden(self, seed, kernel_spread, kernel_sd, kernel_bias, n_flipped):
+        self._fresh(seed, kernel_spread)
+        _q9_values(kernel_sd, kernel_bias, n_flipped, tol=1e-9)
+
+    @staticmethod
+    def _fresh(seed, kernel_spread):
+        for model, x, bg, nsamples, seeds, known in _q9_cases(int(seed)):
+            where = (f"On a fresh non-linear model of {x.size} features, a {len(bg)}-row "
+                     f"background, nsamples={nsamples} and {len(seeds)} seeds")
+            mean, sd, seeds = _q9_value(kernel_spread, model, x, bg, nsamples, seeds)
+            _q9_diagnose(mean, sd, model, x, bg, nsamples, seeds, where, tol=1e-8, known=known)
+
+
+# The decorator turns each class into its question instance: by label, and as q1 ... q9.
+q1, q2, q3, q4, q5, q6, q7, q8, q9 = (ExactShapley, LinearShap, ClassShap, LogOddsToProba,
+                                      GlobalImportance, ConditionalShapley, CategoricalImportance,
+                                      InteractionValues, KernelSpread)
+QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6, q7, q8, q9)}
