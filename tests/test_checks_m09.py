@@ -54,8 +54,16 @@ def kernel_weights(distances, kernel_width):
     return np.exp(-(d**2) / kernel_width**2)
 
 
-def kernel_weights_list(distances, kernel_width):  # a list is a fine answer too
-    return [float(np.exp(-((d / kernel_width) ** 2))) for d in distances]
+def lime_weights(Z, x, scale, kernel_width=None):
+    d = np.linalg.norm((np.asarray(Z, dtype=float) - x) / scale, axis=1)
+    width = 0.75 * np.sqrt(np.shape(Z)[1]) if kernel_width is None else kernel_width
+    return kernel_weights(d, width)
+
+
+def lime_weights_list(Z, x, scale, kernel_width=None):  # loops and a list are fine too
+    width = kernel_width or 0.75 * len(x) ** 0.5
+    return [float(np.exp(-sum(((z - a) / s) ** 2 for z, a, s in zip(row, x, scale, strict=True))
+                         / width**2)) for row in np.asarray(Z, dtype=float)]
 
 
 def lime_explain(predict_fn, x, scale, kernel_width, n_samples, seed, kernel=kernel_weights):
@@ -139,7 +147,7 @@ def _sanity(kind=None):
 
 
 RIGHT = {
-    "q1": [dict(kernel_weights=kernel_weights), dict(kernel_weights=kernel_weights_list)],
+    "q1": [dict(lime_weights=lime_weights), dict(lime_weights=lime_weights_list)],
     "q2": [dict(lime_explain=lime_explain)],
     "q3": [dict(explain_reproducibly=explain_reproducibly)],
     "q4": [dict(jaccard=jaccard, mean_pairwise_jaccard=mean_pairwise_jaccard)],
@@ -174,10 +182,51 @@ KERNEL_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("func, words", KERNEL_MISTAKES)
-def test_q1_kernel_mistakes_are_named(func, words):
+def _weights(kernel=kernel_weights, *, raw=False, no_sqrt=False, width_of=None, own_scale=False):
+    """q1 written with one catalogued mistake (as a student would write it)."""
+
+    def f(Z, x, scale, kernel_width=None):
+        Z, x = np.asarray(Z, dtype=float), np.asarray(x, dtype=float)
+        s = Z.std(axis=0) if own_scale else np.asarray(scale, dtype=float)
+        U = Z - x if raw else (Z - x) / s
+        d = np.sum(U**2, axis=1) if no_sqrt else np.linalg.norm(U, axis=1)
+        width = kernel_width
+        if width is None or width_of == "always":
+            width = 0.75 * np.sqrt({None: Z.shape[1], "rows": Z.shape[0], "always": Z.shape[1],
+                                    "six": 6, "five": 5}[width_of])
+        return kernel(d, width)
+
+    return f
+
+
+WEIGHT_MISTAKES = [(_weights(k), words) for k, words in KERNEL_MISTAKES] + [
+    (_weights(raw=True), "measured in original units"),
+    (_weights(no_sqrt=True), "not square-rooted"),
+    (_weights(own_scale=True), "spread of the samples Z"),
+    (_weights(width_of="rows"), "number of rows"),
+    (_weights(width_of="six"), "uses 6"),
+    (_weights(width_of="five"), "uses 5"),
+    (_weights(width_of="always"), "`kernel_width` is ignored"),
+]
+
+
+@pytest.mark.parametrize("func, words", WEIGHT_MISTAKES)
+def test_q1_weight_mistakes_are_named(func, words):
     with pytest.raises(Incorrect, match=words):
-        m09.q1.verify(kernel_weights=func)
+        m09.q1.verify(lime_weights=func)
+
+
+def test_q1_is_lime_packages_weighting_without_its_square_root():
+    """The reference is what lime_tabular does (distance on features standardised by the training
+    scaler, default width 0.75 sqrt(p)), before the package's square root."""
+    X_train, x = NB["X_train"], NB["x"]
+    Z = X_train[:15]
+    explainer = LimeTabularExplainer(X_train, mode="regression", discretize_continuous=False)
+    scaled = (np.vstack([x, Z]) - explainer.scaler.mean_) / explainer.scaler.scale_
+    d = np.linalg.norm(scaled[1:] - scaled[0], axis=1)
+    lime_own = explainer.base.kernel_fn(d)  # the package's sqrt(exp(-d^2 / width^2))
+    ours = m09._q1_weights(Z, x, X_train.std(axis=0))
+    assert np.allclose(ours, lime_own**2)
 
 
 def _lime_mistake(kind):
@@ -415,7 +464,7 @@ def test_not_attempted_and_crashes():
 
     for func in (todo, silent):
         with pytest.raises(NotAttempted):
-            m09.q1.verify(kernel_weights=func)
+            m09.q1.verify(lime_weights=func)
     with pytest.raises(Incorrect, match="ValueError"):
         m09.q2.verify(lime_explain=boom)
     with pytest.raises(Incorrect, match="should be a function"):
@@ -424,7 +473,7 @@ def test_not_attempted_and_crashes():
 
 def test_wrong_types_and_shapes():
     with pytest.raises(Incorrect, match="shape"):
-        m09.q1.verify(kernel_weights=lambda d, w: np.exp(-np.asarray(d)[:2]))
+        m09.q1.verify(lime_weights=lambda Z, x, s, w=None: lime_weights(Z, x, s, w)[:2])
     with pytest.raises(Incorrect, match="shape"):
         m09.q2.verify(lime_explain=lambda *a: np.append(lime_explain(*a), 0.5))
     values = _q6_values()
@@ -452,9 +501,11 @@ def test_messages_never_show_the_expected_value():
     msg = _messages(m09.q5, dict(weighted_r2=_r2("unweighted")))
     y, yhat, w = m09._Q5_CASE
     assert f"{m09._weighted_r2(y, yhat, w):.4g}" not in msg
-    msg = _messages(m09.q1, dict(kernel_weights=KERNEL_MISTAKES[0][0]))
-    d, width = m09._Q1_CASES[0]
-    assert f"{m09._kernel(d, width)[2]:.4g}" not in msg
+    for func, _ in WEIGHT_MISTAKES:
+        msg = _messages(m09.q1, dict(lime_weights=func))
+        for Z, x, scale, width in (m09._q1_churn_case(), *m09._Q1_TOY):
+            for v in m09._q1_weights(Z, x, scale, width):
+                assert f"{v:.4g}" not in msg or v in (0.0, 1.0) or abs(v) < 1e-12
 
 
 # --- the student side: the offline visible check (grader/checks/data/m09.json) -----------------
@@ -483,7 +534,7 @@ def test_offline_q3_check_names_the_mistakes(ns, changes, words, capsys):
 def test_offline_checks_pass_the_right_answers(ns, capsys):
     from grader.checks import m09 as student_m09
 
-    ns.update(kernel_weights=kernel_weights, lime_explain=lime_explain,
+    ns.update(lime_weights=lime_weights, lime_explain=lime_explain,
               jaccard=jaccard, mean_pairwise_jaccard=mean_pairwise_jaccard,
               weighted_r2=weighted_r2, **_q6_values())
     for q in (student_m09.q1, student_m09.q2, student_m09.q4, student_m09.q5, student_m09.q6):
@@ -522,7 +573,7 @@ def test_q7_the_randomised_model_is_not_the_model():
 # --- every catalogued mistake fails the hidden test for every one of eight seeds ---------------
 def _hidden_mistakes():
     lime_kinds = ("unweighted", "unscaled", "sd", "times", "on-Z")
-    yield from (("q1", dict(kernel_weights=f)) for f, _ in KERNEL_MISTAKES)
+    yield from (("q1", dict(lime_weights=f)) for f, _ in WEIGHT_MISTAKES)
     yield from (("q2", dict(lime_explain=_lime_mistake(k))) for k in lime_kinds)
     yield from (("q4", dict(jaccard=_jac(k), mean_pairwise_jaccard=mean_pairwise_jaccard))
                 for k in ("min", "dice", "dups"))

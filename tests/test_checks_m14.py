@@ -337,3 +337,60 @@ def test_review_psi_with_eps_added_is_named():
     for seed in range(8):
         with pytest.raises(Incorrect):
             q.verify_hidden(seed=seed, psi=psi_added)
+
+
+# --- q2: which answers are right, deliberately (Bonferroni as asked; Sidak, Holm, exact too) ----
+SEEDS8 = (0, 1, 2, 3, 1411, 1423, 1447, 20261129)
+
+
+def _two_columns(lo, hi, exact_gap=0.0):
+    """Two columns: u unchanged, whose asymptotic p-value lies in (lo, hi) (and differs from the
+    exact one by more than ``exact_gap``), and v, drifted for sure."""
+    for s in range(20000):
+        r = np.random.default_rng(s)
+        a, b = r.normal(0, 1, 120), r.normal(0, 1, 90)
+        pa = key.stats.ks_2samp(a, b, method="asymp").pvalue
+        if lo < pa < hi and (not exact_gap or abs(
+                key.stats.ks_2samp(a, b, method="exact").pvalue - pa) > exact_gap):
+            ref = key._frame({"u": a, "v": r.normal(0, 1, 120)})
+            new = key._frame({"u": b, "v": r.normal(3, 1, 90)})
+            return ref, new
+    raise AssertionError("no case found")
+
+
+@pytest.mark.parametrize("correction, method", [("sidak", "asymp"), ("holm", "asymp"),
+                                                ("bonferroni", "exact")])
+def test_q2_accepts_sidak_holm_and_exact_where_they_differ(correction, method):
+    """Where Sidak's or Holm's limit or the exact p-value changes the list, the check accepts the
+    answer on purpose (issue 14 review). With alpha = 0.5 and two columns, Bonferroni's limit is
+    0.25, Sidak's 0.293 and Holm's 0.5 for the larger p-value; for the exact p-value, alpha puts
+    Bonferroni's limit between the two p-values of u."""
+    if method == "exact":
+        ref, new = _two_columns(0.05, 0.45, exact_gap=1e-5)
+        p = [key.stats.ks_2samp(ref["u"], new["u"], method=m).pvalue for m in ("asymp", "exact")]
+        case = (ref, new, float(sum(p)), 0.0)
+    else:
+        ref, new = _two_columns(*{"sidak": (0.26, 0.29), "holm": (0.3, 0.45)}[correction])
+        case = (ref, new, 0.5, 0.0)
+    theirs = key._drifted(*case, correction=correction, method=method)
+    assert theirs != key._drifted(*case)
+    key._q2_diagnose(theirs, *case, "here")
+    with pytest.raises(Incorrect, match="wrong order"):
+        key._q2_diagnose(theirs[::-1], *case, "here")
+
+
+def test_q2_visible_cases_do_not_depend_on_the_accepted_choice():
+    """The offline check stores one list per visible case: every accepted way gives it."""
+    for case in key._q2_cases():
+        assert len({tuple(x) for x in key._q2_accepted(*case)}) == 1
+
+
+@pytest.mark.parametrize("seed", SEEDS8)
+def test_q2_hidden_catches_every_catalogued_mistake_for_every_seed(seed):
+    q2 = QUESTIONS["q2"]
+    q2.verify_hidden(seed=seed, drifted_features=drifted_features)
+    q2.verify_hidden(seed=seed, drifted_features=_drift_mistake(correction="holm", method="exact"))
+    for kw in (dict(correct=False), dict(effect=False), dict(test="t"), dict(order="columns")):
+        with pytest.raises(Incorrect):
+            q2.verify_hidden(seed=seed, drifted_features=_drift_mistake(**kw))
+    assert key._q2_hidden_designed(np.random.default_rng(seed))  # no fallback needed

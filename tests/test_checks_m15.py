@@ -340,3 +340,45 @@ def test_review_reversed_ties_are_named_as_order():
 
     with pytest.raises(Incorrect, match="wrong order"):
         key.QUESTIONS["q1"].verify(reason_codes=reversed_ties)
+
+
+# --- q1's hidden test separates every catalogued mistake on every seed (issue 14) ---------------
+SEEDS8 = (0, 1, 2, 960, 1511, 1553, 1597, 20261129)  # 960: argsort keeps the first six ties
+
+
+def _reversed_ties(phi_row, values, names, k=3, direction="raise"):
+    """The mutant q1-ties-reversed: a reversed ascending argsort (NumPy's default sort is not
+    stable, so which ties it reverses depends on the input: the hidden cases plant several)."""
+    phi = np.asarray(phi_row, dtype=float)
+    order = np.argsort(phi)[::-1] if direction == "raise" else np.argsort(phi)
+    verb = "raised" if direction == "raise" else "lowered"
+    keep = [j for j in order
+            if abs(phi[j]) >= 0.005 and (phi[j] > 0 if direction == "raise" else phi[j] < 0)]
+    return [f"{names[j]} = {float(values[j]):g} {verb} the risk score by {phi[j]:+.2f} "
+            "(log-odds)" for j in keep[:k]]
+
+
+Q1_MISTAKES = [m[1]["reason_codes"] for m in MISTAKES if m[0] == "q1"] + [_reversed_ties]
+
+
+@pytest.mark.parametrize("seed", SEEDS8)
+def test_q1_hidden_catches_every_catalogued_mistake_for_every_seed(seed):
+    q1 = QUESTIONS["q1"]
+    for values in RIGHT["q1"]:
+        q1.verify_hidden(seed=seed, **values)
+    for func in Q1_MISTAKES:
+        with pytest.raises(Incorrect):
+            q1.verify_hidden(seed=seed, reason_codes=func)
+
+
+def test_q1_hidden_cases_hold_ties():
+    """Every hidden case has two features tied for the largest push in the requested direction,
+    both among the k listed, with whole-number values; the old draw had no ties at all."""
+    for seed in SEEDS8:
+        rng = np.random.default_rng(seed)
+        for case in range(6):
+            phi, values, names, k, direction = key._q1_hidden_case(rng, case)
+            sign = 1.0 if direction == "raise" else -1.0
+            top = np.flatnonzero(sign * phi == np.max(sign * phi))
+            assert top.size >= 2 and k >= 2
+            assert np.all(values[top] == np.round(values[top]))

@@ -1,7 +1,8 @@
 """Checks for assignment 09, "LIME and explanation quality" (``solutions/09-lime``).
 
 ==== ============================================== ===========================================
-q1   ``kernel_weights(distances, kernel_width)``     the exponential kernel exp(-d^2 / width^2)
+q1   ``lime_weights(Z, x, scale, kernel_width)``     LIME's sample weights: standardised distance,
+                                                    kernel exp(-d^2 / width^2), default width
 q2   ``lime_explain(predict_fn, x, scale, ...)``     LIME from scratch: perturb, weight, ridge
 q3   ``explain_reproducibly(model, X_train, ...)``   a seeded ``LimeTabularExplainer`` per call
 q4   ``jaccard(a, b)``, ``mean_pairwise_jaccard``    stability of the top-k features across seeds
@@ -30,13 +31,14 @@ class _Q09(OfflineQuestion):
 
 @question("q1")
 class KernelWeights(_Q09):
-    title = "the exponential kernel"
-    names = ("kernel_weights",)
+    title = "LIME's sample weights"
+    names = ("lime_weights",)
     hints = (
-        "A sample at distance 0 gets weight 1, and the weight falls smoothly towards 0 as the "
-        "distance grows; `kernel_width` sets how fast.",
-        "Turn the distances into a float array, then apply the formula of the question element by "
-        "element: both the distance and the width appear squared, and the exponent is negative.",
+        "LIME measures closeness in standard-deviation units, not in the table's own units, and "
+        "its default width grows with the number of features: a sample equal to x gets weight 1.",
+        "Three steps: standardise each row's difference from x by `scale`; take the Euclidean "
+        "length of each standardised row; pick the width (the given one, or the default rule for "
+        "the number of columns of Z) and apply the kernel of the question to every distance.",
     )
 
 

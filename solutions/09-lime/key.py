@@ -214,55 +214,136 @@ def _near(a: np.ndarray, b: np.ndarray, rtol: float) -> bool:
 # =================================================================================================
 # q1: the kernel
 # =================================================================================================
-_Q1_CASES = (
-    (np.array([0.0, 0.4, 1.1, 1.9, 2.6, 4.0]), 1.5),
-    (np.array([0.3, 2.2, 0.9, 3.1]), 0.8),
-)
+def _q1_weights(Z, x, scale, kernel_width=None, *, raw=False, no_sqrt=False, default_p=None,
+                own_scale=False, ignore_width=False, kernel=_kernel) -> np.ndarray:
+    """The q1 reference, LIME's sample weights (``lime.lime_tabular``: Euclidean distance of the
+    standardised differences, exponential kernel, default width 0.75 sqrt(p)), and through the
+    keywords what each classic mistake returns."""
+    Z, x, scale = (np.asarray(v, dtype=float) for v in (Z, x, scale))
+    if own_scale:
+        scale = Z.std(axis=0)
+    U = Z - x if raw else (Z - x) / scale
+    d = np.sum(U**2, axis=1)
+    if not no_sqrt:
+        d = np.sqrt(d)
+    if kernel_width is None or ignore_width:
+        kernel_width = 0.75 * np.sqrt(Z.shape[1] if default_p is None else default_p)
+    return kernel(d, kernel_width)
 
 
-def _q1_run(func, d: np.ndarray, width: float, where: str, rtol: float = 1e-6) -> None:
-    got = call(func, "kernel_weights", d.copy(), width)
-    got = as_array(got, "kernel_weights(...)")
-    if got.shape != d.shape:
+def _q1_mistakes(Z: np.ndarray, width: float | None):
+    """(options, feedback) of each named mistake, in the order they are tested."""
+    n, p = Z.shape
+    yield dict(raw=True), (
+        "the distances are measured in original units (Z - x), so the feature with the largest "
+        "scale decides who is close. Divide each difference by that feature's `scale` first.")
+    yield dict(no_sqrt=True), (
+        "the distance is not square-rooted: the sum of squared standardised differences is used "
+        "as d, so the kernel sees d^4. Take the square root (the Euclidean norm) first.")
+    yield dict(own_scale=True), (
+        "the differences are divided by the spread of the samples Z themselves; standardise "
+        "with the `scale` passed in (the training data's standard deviations), as LIME does.")
+    if width is None:
+        for wrong_p, why in ((n, "the number of rows (samples)"),
+                             (6, "6, the churn table's number of features (`KERNEL_WIDTH`)"),
+                             (5, "5, the lecture's number of features")):
+            if wrong_p != p:
+                yield dict(default_p=wrong_p), (
+                    f"the default width uses {why}. LIME's default is 0.75 * sqrt(p) with p the "
+                    "number of columns of Z, so compute it from the data you are given.")
+    else:
+        yield dict(ignore_width=True), (
+            "`kernel_width` is ignored: the default 0.75 * sqrt(p) is used even when a width is "
+            "passed. Use the default only when kernel_width is None.")
+    for wrong, why in _KERNEL_MISTAKES:
+        yield dict(kernel=wrong), why
+
+
+def _q1_run(func, Z, x, scale, width, where: str, rtol: float = 1e-6) -> None:
+    args = (Z.copy(), x.copy(), scale.copy()) + (() if width is None else (width,))
+    got = as_array(call(func, "lime_weights", *args), "lime_weights(...)")
+    if got.shape != (Z.shape[0],):
         raise Incorrect(
-            f"{where}, `kernel_weights` returned shape {got.shape}; it should return one weight "
-            f"per distance, shape {d.shape}."
+            f"{where}, `lime_weights` returned shape {got.shape}; it should return one weight per "
+            f"row of Z, shape ({Z.shape[0]},)."
         )
-    ref = _kernel(d, width)
+    ref = _q1_weights(Z, x, scale, width)
     if _near(got, ref, rtol):
         return
-    said = f"{where}, `kernel_weights` returned {_lst(got)}"
+    said = f"{where}, `lime_weights` returned {_lst(got)}"
     with np.errstate(all="ignore"):
-        for wrong, why in _KERNEL_MISTAKES:
-            if _near(got, wrong(d, width), 1e-6):
+        for options, why in _q1_mistakes(Z, width):
+            if _near(got, _q1_weights(Z, x, scale, width, **options), 1e-6):
                 raise Incorrect(f"{said}: {why}")
     if np.any(got < 0) or np.any(got > 1 + 1e-12):
         raise Incorrect(f"{said}, but every weight should lie between 0 and 1.")
-    raise Incorrect(f"{said}; these are not exp(-d^2 / width^2).")
+    raise Incorrect(f"{said}; these are not exp(-d^2 / width^2) of the standardised distances.")
+
+
+def _q1_churn_case() -> tuple:
+    """Thirteen test customers (the eighth is the explained one, at distance 0) around X_test[4],
+    on the churn table's six features, with LIME's default width. Not 12 rows: with n = 2p the
+    width 0.75 sqrt(n) would turn the kernel into its square root, and two mistakes coincide."""
+    data = _churn()
+    rows = list(range(20, 27)) + [4] + list(range(27, 32))
+    return data.X_test[rows], data.X_test[4], data.scale, None
+
+
+#: The toy cases: three features on different scales, an explicit width (not the default
+#: 0.75 sqrt(3) = 1.30), then the default for p = 3 (neither 5 nor 6, nor the number of rows).
+_Q1_TOY = (
+    (np.array([[12.0, 0.4, 3.0], [20.0, 0.1, 2.5], [5.0, 0.9, 4.0], [12.0, 0.4, 3.0],
+               [15.0, 0.6, 1.0]]), np.array([12.0, 0.4, 3.0]), np.array([10.0, 0.5, 2.0]), 2.2),
+    (np.array([[1.0, 40.0, 0.02], [1.5, 55.0, 0.05], [0.2, 30.0, 0.03], [2.5, 38.0, 0.01]]),
+     np.array([1.2, 42.0, 0.025]), np.array([0.8, 12.0, 0.015]), None),
+)
+
+
+def _q1_where(Z, width, what: str) -> str:
+    shown = "the default kernel_width" if width is None else f"kernel_width={width:.3g}"
+    return f"For {what} (Z of shape {Z.shape}, {shown})"
+
+
+def _q1_hidden_cases(rng: np.random.Generator) -> list[tuple]:
+    """Four fresh cases: samples around a random instance on features whose scales differ (one at
+    least 5, so original units differ from standardised ones), the instance itself among them;
+    twice the default width with p neither 5 nor 6, twice a width far from the default."""
+    cases = []
+    for k in range(4):
+        p = int(rng.choice([2, 3, 4, 7, 8])) if k < 2 else int(rng.integers(2, 9))
+        n = int(rng.integers(12, 40))
+        scale = rng.uniform(0.1, 30.0, p)
+        scale[rng.integers(0, p)] = rng.uniform(5.0, 30.0)
+        x = rng.normal(0, 5, p)
+        Z = x + rng.normal(0, 1, (n, p)) * scale * rng.uniform(0.3, 1.2)
+        Z[rng.integers(0, n)] = x
+        width = None
+        if k >= 2:
+            default = 0.75 * np.sqrt(p)
+            width = float(default * rng.choice([rng.uniform(0.3, 0.7), rng.uniform(1.5, 3.0)]))
+        cases.append((Z, x, scale, width))
+    return cases
 
 
 @key_for(m09.q1)
 class KernelWeights(Question):
     def references(self):
-        return {"kernel_weights": lambda distances, kernel_width: _kernel(
-            np.asarray(distances, dtype=float), kernel_width)}
+        return {"lime_weights": lambda Z, x, scale, kernel_width=None: _q1_weights(
+            Z, x, scale, kernel_width)}
 
-    def verify(self, kernel_weights):
-        for d, width in _Q1_CASES:
-            _q1_run(kernel_weights, d, width, f"For distances={_lst(d)}, kernel_width={width}")
+    def verify(self, lime_weights):
+        Z, x, scale, width = _q1_churn_case()
+        _q1_run(lime_weights, Z, x, scale, width,
+                _q1_where(Z, width, "thirteen churn test customers around X_test[4]"))
+        for Z, x, scale, width in _Q1_TOY:
+            _q1_run(lime_weights, Z, x, scale, width,
+                    _q1_where(Z, width, f"the toy samples around x={_lst(x)}"))
 
-    def verify_hidden(self, seed, kernel_weights):
+    def verify_hidden(self, seed, lime_weights):
         rng = np.random.default_rng(seed)
-        for _ in range(6):
-            d = rng.gamma(2.0, 0.8, int(rng.integers(5, 40)))
-            width = float(rng.choice([rng.uniform(0.3, 0.9), rng.uniform(1.2, 4.0)]))
-            _q1_run(
-                kernel_weights,
-                d,
-                width,
-                f"On fresh distances (n={d.size}, width={width:.3g})",
-                1e-9,
-            )
+        for Z, x, scale, width in _q1_hidden_cases(rng):
+            _q1_run(lime_weights, Z, x, scale, width,
+                    _q1_where(Z, width, f"fresh samples around x={_lst(x)}"), 1e-9)
 
 
 # =================================================================================================
@@ -339,7 +420,7 @@ def _q2_run(func, predict_fn, x, scale, width, n, seed, where: str, rtol: float 
         for wrong, _why in _KERNEL_MISTAKES:
             if _near(got, _lime(*args, kernel=wrong), 1e-6):
                 raise Incorrect(
-                    f"{said}: the kernel weights are wrong (see q1). Make `kernel_weights` pass "
+                    f"{said}: the kernel weights are wrong (see q1). Make `lime_weights` pass "
                     "q1 first, then use it here."
                 )
     raise Incorrect(
