@@ -37,8 +37,8 @@ NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,15}$")
 #: The folder (inside ``solutions/<aid>/``) holding the retired editions.
 EDITIONS_DIR = "editions"
 
-__all__ = ["NAME", "EditionCourse", "Match", "choose", "current_edition", "gradebook_name",
-           "retired_course", "retired_editions", "stamp_of"]
+__all__ = ["NAME", "EditionCourse", "Match", "choose", "current_edition", "find_submission",
+           "gradebook_name", "retired_course", "retired_editions", "stamp_of"]
 
 
 def stamp_of(nb) -> str | None:
@@ -186,3 +186,22 @@ def choose(releases: list[tuple[str, dict]], submitted: dict) -> Match:
             notes.append(f"{name}: its edition stamp says {stamp} but its content matches edition "
                          f"{chosen}, which it was graded on")
     return Match(best, "; ".join(notes))
+
+
+def find_submission(gb, aid: str, student_id: str):
+    """The student's submission of ``aid`` in nbgrader's gradebook ``gb``: the current edition's,
+    else a retired edition's (its own assignment, :func:`gradebook_name`); raises nbgrader's
+    ``MissingEntry`` if there is none. Its ``max_score`` is that edition's."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        return gb.find_submission(aid, student_id)
+    except MissingEntry:
+        prefix = gradebook_name(aid, "")
+        for assignment in sorted(gb.assignments, key=lambda a: a.name):
+            if assignment.name.startswith(prefix) and NAME.match(assignment.name[len(prefix):]):
+                try:
+                    return gb.find_submission(assignment.name, student_id)
+                except MissingEntry:
+                    continue
+        raise

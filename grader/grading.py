@@ -608,6 +608,8 @@ def _record(
     for g in notebooks:
         files.append((out_dir / "autograded" / sid / aid / g.name, g.text))
         files.append((out_dir / "feedback" / sid / aid / (Path(g.name).stem + ".html"), g.page))
+        if book.aid != aid:  # a retired edition: the formgrader opens it under its gradebook name
+            files.append((out_dir / "autograded" / sid / book.aid / g.name, g.text))
     staged = _stage(files)
     try:
         clock.check()
@@ -717,7 +719,8 @@ def _record_failed(book: AssignmentGradebook, job: Job, exc: BaseException, out_
     result = SubmissionResult(sid, aid, "error", max_score=book.max_score, flags=flags,
                               reason=clean_text(f"{sid}/{aid}: {what}; withheld for review", 400),
                               needs_manual_grade=True, edition=book.edition)
-    for path in (out_dir / "autograded" / sid / aid, out_dir / "feedback" / sid / aid):
+    for path in (out_dir / "autograded" / sid / aid, out_dir / "feedback" / sid / aid,
+                 out_dir / "autograded" / sid / book.aid):
         for stale in path.glob("*") if path.is_dir() else []:
             stale.unlink(missing_ok=True)  # a previous run's pages would contradict the record
     try:
@@ -988,10 +991,12 @@ def grade(course: Course, aid: str, submissions: Path, out_dir: Path,
                 if threads is not None:
                     threads.shutdown(cancel_futures=True)
             bar.close()
+            current = [r for r in results if graded_by.get(r.student_id, book) is book]
+            _after_retired(books, graded_by, submissions, out_dir, results)
     results.sort(key=lambda r: r.student_id)
     from .formgrader import after_grade  # timestamps, late penalties, zeros explained (formgrader)
 
-    after_grade(course, aid, submissions, out_dir, db_url, results)
+    after_grade(course, aid, submissions, out_dir, db_url, current)
     write_csv(out_dir / "grades.csv", results)
     return results
 
@@ -1012,7 +1017,28 @@ def _edition_books(course: Course, book: AssignmentGradebook, tmp: Path) -> list
         view, gb_name = editions.retired_course(course, book.aid, name, where)
         books.append(AssignmentGradebook(view, gb_name, book.db_url, where, folder=book.aid,
                                          edition=name))
+    from nbgrader.api import Gradebook
+
+    with Gradebook(book.db_url) as gb:  # one due date for every edition (``grader duedate AID``)
+        due = gb.find_assignment(book.aid).duedate
+        for its in books[1:]:
+            gb.update_or_create_assignment(its.aid, duedate=due)
     return books
+
+
+def _after_retired(books: list[AssignmentGradebook], graded_by: dict[str, AssignmentGradebook],
+                   submissions: Path, out_dir: Path, results: list[SubmissionResult]) -> None:
+    """What :func:`grader.formgrader.after_grade` does for the current edition, for the students
+    graded on a retired one: timestamps and late penalties (the current edition's due date), and
+    the formgrader's note on a submission that could not be graded."""
+    from . import late
+    from .formgrader import explain_zeros
+
+    for its in books[1:]:
+        mine = [r for r in results if graded_by.get(r.student_id) is its]
+        if mine:
+            late.apply(its.course, its.aid, submissions, its.db_url, mine, folder=its.folder)
+            explain_zeros(its.course, its.aid, out_dir, its.db_url, mine)
 
 
 def _edition_of(books: list[AssignmentGradebook], adir: Path) -> tuple[AssignmentGradebook, str]:
