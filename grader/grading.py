@@ -963,6 +963,7 @@ def grade(course: Course, aid: str, submissions: Path, out_dir: Path,
                 for sdir in student_dirs:
                     its, note = _edition_of(books, sdir / aid)
                     graded_by[sdir.name] = its
+                    _forget_other_editions(books, its, sdir.name)
                     job, early = _timed_intake(its, sdir, engine.jobs_root, limits, budget)
                     if job is not None and note:
                         job.notes.append(note)
@@ -1039,6 +1040,22 @@ def _after_retired(books: list[AssignmentGradebook], graded_by: dict[str, Assign
         if mine:
             late.apply(its.course, its.aid, submissions, its.db_url, mine, folder=its.folder)
             explain_zeros(its.course, its.aid, out_dir, its.db_url, mine)
+
+
+def _forget_other_editions(books: list[AssignmentGradebook], its: AssignmentGradebook, sid: str) -> None:
+    """Remove the student's submission from the other editions' gradebook assignments (an
+    earlier run graded another notebook on another edition): one edition holds each grade."""
+    if len(books) == 1 or not STUDENT_ID.match(sid):
+        return
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(its.db_url) as gb:
+        for other in books:
+            if other is not its:
+                try:
+                    gb.remove_submission(other.aid, sid)
+                except MissingEntry:
+                    continue
 
 
 def _edition_of(books: list[AssignmentGradebook], adir: Path) -> tuple[AssignmentGradebook, str]:

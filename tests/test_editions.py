@@ -224,3 +224,27 @@ def test_certificates_count_a_retired_edition(batch):
     by = {st.student_id: st.modules[0] for st in standings(sqlite_url(batch["out"] / "gradebook.db"), policy)}
     assert (by["first"].submitted, by["first"].score, by["first"].max_score) == (True, 18, 23)
     assert (by["second"].submitted, by["second"].score, by["second"].max_score) == (True, 24, 29)
+
+
+def test_a_regraded_student_keeps_one_edition_in_the_gradebook(tmp_path):
+    """A student graded on edition 1, then re-graded on a notebook of edition 2, is not left in
+    edition 1's gradebook assignment (the export would show the stale grade)."""
+    from types import SimpleNamespace
+
+    from nbgrader.api import Gradebook
+
+    from grader.config import ensure_env_bin_on_path, sqlite_url
+    from grader.grading import _forget_other_editions
+
+    ensure_env_bin_on_path()
+    url = sqlite_url(tmp_path / "gradebook.db")
+    with Gradebook(url) as gb:
+        for name in (AID, f"{AID}-edition1"):
+            gb.update_or_create_assignment(name)
+        gb.update_or_create_student("s1")
+        gb.update_or_create_submission(f"{AID}-edition1", "s1")
+    current, retired = SimpleNamespace(aid=AID, db_url=url), SimpleNamespace(aid=f"{AID}-edition1", db_url=url)
+    _forget_other_editions([current, retired], current, "s1")
+    _forget_other_editions([current, retired], current, "s2")  # nothing to forget
+    with Gradebook(url) as gb:
+        assert [s.student.id for s in gb.find_assignment(f"{AID}-edition1").submissions] == []
