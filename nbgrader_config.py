@@ -9,7 +9,8 @@ c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this 
 c.CourseDirectory.course_id = "xai-course"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
-# The mutant catalogue and the answer key sit beside each source notebook; not for students.
+# The mutant catalogue and the answer key sit beside each source notebook, and a retired
+# edition's source, key and mutants under editions/NAME/ (grader/editions.py); not for students.
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints",
     "*.pyc",
@@ -17,6 +18,7 @@ c.CourseDirectory.ignore = [
     "feedback",
     "mutants.yml",
     "key.py",
+    "editions",
 ]
 # Every test cell re-imports the check library and needs no more than this per cell.
 c.Execute.timeout = 60

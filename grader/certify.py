@@ -171,6 +171,8 @@ def standings(db_url: str, policy: Policy) -> list[Standing]:
     """Every student's results on the counted assignments, and what keeps them from the certificate."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    from .editions import find_submission
+
     ensure_env_bin_on_path()
     out = []
     with Gradebook(db_url) as gb:
@@ -185,8 +187,8 @@ def standings(db_url: str, policy: Policy) -> list[Standing]:
             modules, missing = [], []
             for aid in policy.assignments:
                 mark = policy.mark_for(aid)
-                try:
-                    sub = gb.find_submission(aid, student.id)
+                try:  # graded on a retired edition: that edition's score and maximum
+                    sub = find_submission(gb, aid, student.id)
                 except MissingEntry:
                     modules.append(ModuleResult(aid, 0.0, maxima[aid] or 0.0, mark, False, False))
                     missing.append(f"{aid}: not submitted (or not graded yet)")

@@ -850,3 +850,53 @@ def make_churn(n: int = 1600, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     logit = CHURN_INTERCEPT + (X - CHURN_CENTRE) @ CHURN_TRUE_COEF
     y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
     return X, y
+
+
+# --- module 05 (edition branch) ---
+#: Ground truth of :func:`make_card_fraud`: the log-odds of fraud are
+#: ``intercept + log_amount * log(amount / 40) + night * (hour < 6) + km_from_home * km_from_home
+#: + tx_last_hour * tx_last_hour + foreign * foreign``.
+CARD_FRAUD_TRUE_LOGIT = {
+    "intercept": -6.0,
+    "log_amount": 1.2,
+    "night": 1.8,
+    "km_from_home": 0.06,
+    "tx_last_hour": 1.0,
+    "foreign": 2.0,
+}
+
+
+def make_card_fraud(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Synthetic card transactions with a rare, known fraud risk (about 5-6 % frauds).
+
+    Columns: ``amount`` in dollars (log-normal, median about 37), ``hour`` of the day (0-23),
+    ``km_from_home`` (kilometres between the shop and the card holder's home), ``tx_last_hour``
+    (a count of the card's other transactions in the last hour) and ``foreign`` (1 for a foreign
+    shop). The target ``fraud`` (1 = fraud) is drawn from the logistic model in
+    :data:`CARD_FRAUD_TRUE_LOGIT`, so every row's true probability of fraud is known. The model is
+    not linear in ``amount`` and ``hour`` (it uses log(amount) and a night flag), so a logistic
+    regression on the raw columns is slightly misspecified.
+
+    Returns ``(X, y)``: a DataFrame of 5 features and a Series named ``fraud``.
+    """
+    rng = np.random.default_rng(seed)
+    amount = np.round(np.exp(rng.normal(3.6, 1.0, n)), 2)
+    hour = rng.integers(0, 24, n)
+    km = np.round(rng.exponential(12.0, n), 1)
+    recent = rng.poisson(0.6, n)
+    foreign = (rng.random(n) < 0.08).astype(int)
+    t = CARD_FRAUD_TRUE_LOGIT
+    logit = (
+        t["intercept"]
+        + t["log_amount"] * np.log(amount / 40)
+        + t["night"] * (hour < 6)
+        + t["km_from_home"] * km
+        + t["tx_last_hour"] * recent
+        + t["foreign"] * foreign
+    )
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+    X = pd.DataFrame(
+        {"amount": amount, "hour": hour, "km_from_home": km, "tx_last_hour": recent,
+         "foreign": foreign}
+    )
+    return X, pd.Series(y, name="fraud")

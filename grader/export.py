@@ -32,6 +32,7 @@ EXPORT_COLUMNS = [
     "flags",
     "reason",
     "timestamp",
+    "edition",
 ]
 FORMATS = ("csv", "canvas", "moodle")
 #: Canvas's gradebook import: these columns, then one column per assignment (and a second row
@@ -60,12 +61,27 @@ def _grades_csv(out_dir: Path | None) -> dict[tuple[str, str], dict[str, str]]:
         return {(r.get("student_id", ""), r.get("assignment", "")): r for r in csv.DictReader(fh)}
 
 
+def _editions(names: set[str]) -> dict[str, tuple[str, str]]:
+    """Gradebook assignment -> (assignment, edition) for each retired edition's assignment
+    (``AID-editionNAME`` beside ``AID``, :mod:`grader.editions`)."""
+    import re
+
+    found = {}
+    for name in names:
+        m = re.match(r"^(?P<aid>.+)-edition(?P<edition>[0-9A-Za-z][0-9A-Za-z-]{0,15})$", name)
+        if m and m["aid"] in names:
+            found[name] = (m["aid"], m["edition"])
+    return found
+
+
 def gradebook_rows(db_url: str, out_dir: Path | None = None) -> list[dict[str, str]]:
     """One row (:data:`EXPORT_COLUMNS`) per assignment and student of the gradebook, sorted.
 
     ``score`` is nbgrader's score (autograded and manual points) minus the late penalty, as in
     nbgrader's own CSV export; ``status``, ``flags`` and ``reason`` come from ``OUT/grades.csv``
-    (a student with no submission in the gradebook is ``missing``).
+    (a student with no submission in the gradebook is ``missing``). A student graded on a retired
+    edition (:mod:`grader.editions`) has one row, under the assignment, with that edition's
+    scores and maximum; ``edition`` says which edition each row was graded on.
     """
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -73,12 +89,21 @@ def gradebook_rows(db_url: str, out_dir: Path | None = None) -> list[dict[str, s
     recorded = _grades_csv(out_dir)
     rows = []
     with Gradebook(db_url) as gb:
+        retired = _editions({a.name for a in gb.assignments})
+        on_retired = {(retired[a.name][0], s.student.id) for a in gb.assignments if a.name in retired
+                      for s in a.submissions}
         for assignment in gb.assignments:
+            name, edition = retired.get(assignment.name, (assignment.name, ""))
             for student in gb.students:
-                base = {"assignment": assignment.name, "student_id": student.id,
+                if assignment.name in retired and (name, student.id) not in on_retired:
+                    continue  # not graded on this edition: the assignment's own row says it all
+                if assignment.name not in retired and (name, student.id) in on_retired:
+                    continue  # graded on a retired edition: that edition's row
+                base = {"assignment": name, "student_id": student.id,
                         "first_name": student.first_name or "", "last_name": student.last_name or "",
                         "email": student.email or "", "max_score": _num(assignment.max_score)}
-                seen = recorded.get((student.id, assignment.name), {})
+                seen = recorded.get((student.id, name), {})
+                base["edition"] = edition or seen.get("edition", "")
                 try:
                     sub = gb.find_submission(assignment.name, student.id)
                 except MissingEntry:
@@ -203,9 +228,16 @@ def sync_grades_csv(out_dir: Path, db_url: str) -> int:
     ensure_env_bin_on_path()
     with Gradebook(db_url) as gb:
         for row in rows:
-            try:
-                sub = gb.find_submission(row["assignment"], row["student_id"])
-            except MissingEntry:
+            names = [row["assignment"]]
+            if row.get("edition"):  # graded on a retired edition: its own gradebook assignment
+                names.insert(0, f"{row['assignment']}-edition{row['edition']}")
+            for name in names:
+                try:
+                    sub = gb.find_submission(name, row["student_id"])
+                    break
+                except MissingEntry:
+                    sub = None
+            if sub is None:
                 continue
             score = _num(max(0.0, sub.score - float(sub.late_submission_penalty or 0.0)))
             manual = "yes" if sub.needs_manual_grade else "no"
@@ -244,20 +276,25 @@ def regenerate_feedback(aid: str, out_dir: Path, *, db_url: str | None = None, c
     import logging
 
     log = logging.getLogger("grader")
+    recorded = _grades_csv(Path(out_dir))
     for nb_path in sorted(graded_root.glob(f"*/{aid}/*.ipynb")):
         sid = nb_path.parent.parent.name
         nb = nbformat.read(nb_path, as_version=4)
         if nb.metadata.get("grader_placeholder"):  # not the student's work: see formgrader.explain_zeros
             continue
+        edition = recorded.get((sid, aid), {}).get("edition", "")
         with Gradebook(url) as gb:
-            sub = gb.find_submission(aid, sid)
+            held_by = aid  # the gradebook assignment: a retired edition's own (grader/editions.py)
+            if edition and f"{aid}-edition{edition}" in {a.name for a in gb.assignments}:
+                held_by = f"{aid}-edition{edition}"
+            sub = gb.find_submission(held_by, sid)
             result = SubmissionResult(sid, aid, "graded", score=float(sub.score), max_score=float(sub.max_score),
-                                      needs_manual_grade=bool(sub.needs_manual_grade))
+                                      needs_manual_grade=bool(sub.needs_manual_grade), edition=edition)
         for cell in nb.cells:
             if is_test_cell(cell):
                 pts, mx = determine_grade(cell, log)
                 result.cells.append(CellResult(cell.metadata.nbgrader["grade_id"], pts, float(mx), error_line(cell)))
-        resources = {"nbgrader": {"assignment": aid, "notebook": nb_path.stem, "student": sid, "db_url": url}}
+        resources = {"nbgrader": {"assignment": held_by, "notebook": nb_path.stem, "student": sid, "db_url": url}}
         written.append(write_feedback(nb, resources, Path(out_dir) / "feedback" / sid / aid / (nb_path.stem + ".html"), result))
     sync_grades_csv(Path(out_dir), url)  # grades.csv agrees with the gradebook again
     if written:

@@ -155,7 +155,9 @@ def summary_markdown(result: SubmissionResult) -> str:
         )
     notes = f"<p>Notes from the grader: {html.escape(', '.join(result.flags))}.</p>" if result.flags else ""
     return (
-        f"## Feedback for {html.escape(result.student_id)}: {html.escape(result.assignment)}\n\n"
+        f"## Feedback for {html.escape(result.student_id)}: {html.escape(result.assignment)}"
+        + (f" (edition {html.escape(str(result.edition))})" if getattr(result, "edition", "") else "")
+        + "\n\n"
         f"<p><strong>Autograded score: {result.auto_score:g} / {auto_max:g}</strong>{pending}</p>\n"
         '<table class="table table-condensed">'
         "<thead><tr><th>test</th><th>points</th><th>what the check said</th></tr></thead>"

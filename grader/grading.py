@@ -82,8 +82,12 @@ def _quiet() -> None:
 class AssignmentGradebook:
     """The assignment as the gradebook knows it, and the source files students get."""
 
-    def __init__(self, course: Course, aid: str, db_url: str, workdir: Path):
+    def __init__(self, course: Course, aid: str, db_url: str, workdir: Path, *,
+                 folder: str | None = None, edition: str = ""):
         self.course, self.aid, self.db_url = course, aid, db_url
+        # ``aid`` is the gradebook's assignment; ``folder`` the one students submit under (they
+        # differ for a retired edition, see grader/editions.py); ``edition`` its name, or ""
+        self.folder, self.edition = folder or aid, edition
         release_dir = workdir / "release"
         generate_for_grading(course, aid, release_dir, db_url)
         self.release = release_dir / aid
@@ -231,8 +235,8 @@ def _intake(
     book: AssignmentGradebook, student_dir: Path, jobs_root: Path, limits: Limits,
     clock: Deadline | None = None,
 ) -> tuple[Job | None, SubmissionResult | None]:
-    sid, aid = student_dir.name, book.aid
-    result = SubmissionResult(sid, aid, "missing", max_score=book.max_score)
+    sid, aid = student_dir.name, book.folder
+    result = SubmissionResult(sid, aid, "missing", max_score=book.max_score, edition=book.edition)
     if not STUDENT_ID.match(sid):
         result.status, result.reason = "error", f"{sid!r}: not a usable student id (letters, digits, . _ - @ +)"
         return None, result
@@ -268,7 +272,7 @@ def _intake(
             found = _tamper_in_cells(nb, book, name)
             nb = _sanitize(nb, book, sid, name)
             started = time.monotonic()
-            nb = judging.prepare(nb, book.course, aid, sid)  # converted assignments: collect only
+            nb = judging.prepare(nb, book.course, book.aid, sid)  # converted assignments: collect only
             if clock is not None:  # the key's own work (its plans) is not the submission's cost
                 clock.extend(time.monotonic() - started)
         except Exception as exc:  # a bug of ours, never the student's doing: say so
@@ -318,8 +322,9 @@ def _timed_intake(book: AssignmentGradebook, student_dir: Path, jobs_root: Path,
             flag, what = "over-budget:intake", f"{exc}; grading it again may help"
         else:
             flag, what = "intake-failed", f"the submission could not be read ({type(exc).__name__}: {exc})"
-        return None, SubmissionResult(sid, book.aid, "error", max_score=book.max_score, flags=[flag],
-                                      reason=clean_text(f"{sid}/{book.aid}: {what}", 400))
+        return None, SubmissionResult(sid, book.folder, "error", max_score=book.max_score, flags=[flag],
+                                      reason=clean_text(f"{sid}/{book.folder}: {what}", 400),
+                                      edition=book.edition)
 
 
 @dataclass
@@ -555,10 +560,10 @@ def _record(
 
     budget = budget or TrustedBudget()
     clock = Deadline("recording", budget.record_s)
-    sid, aid = job.student_id, book.aid
+    sid, aid = job.student_id, book.folder
     outcome = outcome if isinstance(outcome, dict) else {}
     result = SubmissionResult(sid, aid, "graded", max_score=book.max_score,
-                              flags=clean_flags(job.flags, strict=False))
+                              flags=clean_flags(job.flags, strict=False), edition=book.edition)
     elapsed = outcome.get("elapsed")
     result.seconds = float(elapsed) if isinstance(elapsed, (int, float)) else time.perf_counter() - job.started
     hits = outcome.get("limits") if isinstance(outcome.get("limits"), list) else []
@@ -603,6 +608,8 @@ def _record(
     for g in notebooks:
         files.append((out_dir / "autograded" / sid / aid / g.name, g.text))
         files.append((out_dir / "feedback" / sid / aid / (Path(g.name).stem + ".html"), g.page))
+        if book.aid != aid:  # a retired edition: the formgrader opens it under its gradebook name
+            files.append((out_dir / "autograded" / sid / book.aid / g.name, g.text))
     staged = _stage(files)
     try:
         clock.check()
@@ -701,7 +708,7 @@ def _record_failed(book: AssignmentGradebook, job: Job, exc: BaseException, out_
     zero pending review, written answers needing manual grading), its findings kept."""
     from .config import OverBudget
 
-    sid, aid = job.student_id, book.aid
+    sid, aid = job.student_id, book.folder
     flags = clean_flags(job.flags, strict=False)
     if isinstance(exc, OverBudget):
         flags.append(f"over-budget:{'feedback' if exc.step == 'feedback' else 'record'}")
@@ -711,8 +718,9 @@ def _record_failed(book: AssignmentGradebook, job: Job, exc: BaseException, out_
         what = f"could not record the grade ({type(exc).__name__}: {exc})"
     result = SubmissionResult(sid, aid, "error", max_score=book.max_score, flags=flags,
                               reason=clean_text(f"{sid}/{aid}: {what}; withheld for review", 400),
-                              needs_manual_grade=True)
-    for path in (out_dir / "autograded" / sid / aid, out_dir / "feedback" / sid / aid):
+                              needs_manual_grade=True, edition=book.edition)
+    for path in (out_dir / "autograded" / sid / aid, out_dir / "feedback" / sid / aid,
+                 out_dir / "autograded" / sid / book.aid):
         for stale in path.glob("*") if path.is_dir() else []:
             stale.unlink(missing_ok=True)  # a previous run's pages would contradict the record
     try:
@@ -929,16 +937,19 @@ def grade(course: Course, aid: str, submissions: Path, out_dir: Path,
         with engine:
             ensure_env_bin_on_path()
             book = AssignmentGradebook(course, aid, db_url, tmp)
-            engine.provide(book.data_files)
+            books = _edition_books(course, book, tmp)
+            engine.provide({k: v for b in reversed(books) for k, v in b.data_files.items()})
+            graded_by: dict[str, AssignmentGradebook] = {}
             budget = opt.budget or TrustedBudget()
             bar = _progress(len(student_dirs), aid, opt.progress)
 
             def record(job: Job, outcome: dict) -> None:
+                its = graded_by.get(job.student_id, book)
                 try:
-                    res = _record(book, job, outcome, out_dir, limits, budget)
+                    res = _record(its, job, outcome, out_dir, limits, budget)
                     _journal(journal, job, res)
                 except Exception as exc:  # never let one submission stop the batch
-                    res = _record_failed(book, job, exc, out_dir)  # not journaled: retried next run
+                    res = _record_failed(its, job, exc, out_dir)  # not journaled: retried next run
                     (journal / f"{job.student_id}.json").unlink(missing_ok=True)
                 done(res)
                 bar.update(1)
@@ -950,13 +961,18 @@ def grade(course: Course, aid: str, submissions: Path, out_dir: Path,
             remote: list[Job] = []
             try:
                 for sdir in student_dirs:
-                    job, early = _timed_intake(book, sdir, engine.jobs_root, limits, budget)
+                    its, note = _edition_of(books, sdir / aid)
+                    graded_by[sdir.name] = its
+                    _forget_other_editions(books, its, sdir.name)
+                    job, early = _timed_intake(its, sdir, engine.jobs_root, limits, budget)
+                    if job is not None and note:
+                        job.notes.append(note)
                     if early is not None:
-                        _register(book, early, sdir / aid)
-                        misconceptions.forget(book.db_url, aid, early.student_id)  # nothing ran: no codes
+                        _register(its, early, sdir / aid)
+                        misconceptions.forget(its.db_url, its.aid, early.student_id)  # nothing ran: no codes
                         done(early)
                         bar.update(1)
-                    elif not opt.force and (previous := _journaled(journal, job, book)) is not None:
+                    elif not opt.force and (previous := _journaled(journal, job, its)) is not None:
                         done(previous)
                         bar.update(1)
                     elif threads is None:
@@ -976,12 +992,92 @@ def grade(course: Course, aid: str, submissions: Path, out_dir: Path,
                 if threads is not None:
                     threads.shutdown(cancel_futures=True)
             bar.close()
+            current = [r for r in results if graded_by.get(r.student_id, book) is book]
+            _after_retired(books, graded_by, submissions, out_dir, results)
     results.sort(key=lambda r: r.student_id)
     from .formgrader import after_grade  # timestamps, late penalties, zeros explained (formgrader)
 
-    after_grade(course, aid, submissions, out_dir, db_url, results)
+    after_grade(course, aid, submissions, out_dir, db_url, current)
     write_csv(out_dir / "grades.csv", results)
     return results
+
+
+def _edition_books(course: Course, book: AssignmentGradebook, tmp: Path) -> list[AssignmentGradebook]:
+    """``book`` (the current edition) and one gradebook assignment per retired edition of its
+    assignment (:mod:`grader.editions`), in the same gradebook; just ``[book]`` for an assignment
+    with one edition."""
+    from . import editions
+
+    retired = editions.retired_editions(course, book.aid)
+    if not retired:
+        return [book]
+    book.edition = editions.current_edition(course, book.aid) or "current"
+    books = [book]
+    for name in retired:
+        where = tmp / "editions" / name
+        view, gb_name = editions.retired_course(course, book.aid, name, where)
+        books.append(AssignmentGradebook(view, gb_name, book.db_url, where, folder=book.aid,
+                                         edition=name))
+    from nbgrader.api import Gradebook
+
+    with Gradebook(book.db_url) as gb:  # one due date for every edition (``grader duedate AID``)
+        due = gb.find_assignment(book.aid).duedate
+        for its in books[1:]:
+            gb.update_or_create_assignment(its.aid, duedate=due)
+    return books
+
+
+def _after_retired(books: list[AssignmentGradebook], graded_by: dict[str, AssignmentGradebook],
+                   submissions: Path, out_dir: Path, results: list[SubmissionResult]) -> None:
+    """What :func:`grader.formgrader.after_grade` does for the current edition, for the students
+    graded on a retired one: timestamps and late penalties (the current edition's due date), and
+    the formgrader's note on a submission that could not be graded."""
+    from . import late
+    from .formgrader import explain_zeros
+
+    for its in books[1:]:
+        mine = [r for r in results if graded_by.get(r.student_id) is its]
+        if mine:
+            late.apply(its.course, its.aid, submissions, its.db_url, mine, folder=its.folder)
+            explain_zeros(its.course, its.aid, out_dir, its.db_url, mine)
+
+
+def _forget_other_editions(books: list[AssignmentGradebook], its: AssignmentGradebook, sid: str) -> None:
+    """Remove the student's submission from the other editions' gradebook assignments (an
+    earlier run graded another notebook on another edition): one edition holds each grade."""
+    if len(books) == 1 or not STUDENT_ID.match(sid):
+        return
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(its.db_url) as gb:
+        for other in books:
+            if other is not its:
+                try:
+                    gb.remove_submission(other.aid, sid)
+                except MissingEntry:
+                    continue
+
+
+def _edition_of(books: list[AssignmentGradebook], adir: Path) -> tuple[AssignmentGradebook, str]:
+    """The book of the edition the submission in ``adir`` was written for, and a note for the
+    instructor (:func:`grader.editions.choose`); the current edition when there is one, or when
+    the submission cannot be read here (intake then says why)."""
+    if len(books) == 1:
+        return books[0], ""
+    from . import editions
+
+    submitted = {}
+    try:
+        files, _ = _notebook_files(adir, books[0]) if adir.is_dir() and not adir.is_symlink() else ({}, "")
+        for name, path in files.items():
+            try:
+                submitted[name] = read_submission(path)[0]
+            except NotebookError:
+                continue
+        match = editions.choose([(b.edition, b.sources) for b in books], submitted)
+    except Exception:  # an unreadable submission: intake reports it against the current edition
+        return books[0], ""
+    return books[match.index], match.note
 
 
 def _journal(journal: Path, job: Job, res: SubmissionResult) -> None:

@@ -117,8 +117,12 @@ def _penalize(cfg, aid: str, sid: str, db_url: str) -> float:
         return float(gb.find_submission(aid, sid).late_submission_penalty or 0.0)
 
 
-def apply(course: Course, aid: str, submissions: Path, db_url: str, results: list) -> None:
+def apply(course: Course, aid: str, submissions: Path, db_url: str, results: list, *,
+          folder: str | None = None) -> None:
     """After a ``grader grade`` batch: store each submission's timestamp and its late penalty.
+
+    ``aid`` is the gradebook's assignment, ``folder`` the one submitted under (``aid`` unless a
+    retired edition is graded as an assignment of its own, see :mod:`grader.editions`).
 
     Each graded result's ``score`` becomes nbgrader's score minus the penalty, and it gets a
     flag ``late:Nd`` (N started days late); an unreadable ``timestamp.txt`` is flagged
@@ -136,7 +140,7 @@ def apply(course: Course, aid: str, submissions: Path, db_url: str, results: lis
         for res in results:
             if res.status == "missing":
                 continue
-            when, problem = read_timestamp(Path(submissions) / res.student_id / aid)
+            when, problem = read_timestamp(Path(submissions) / res.student_id / (folder or aid))
             if problem:
                 res.flags.append("bad-timestamp")
             try:

@@ -146,11 +146,33 @@ def _store(entry: Path, db_file: Path, release_dir: Path) -> None:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
 
+def _check_editions(course: Course, aid: str) -> None:
+    """Raise :class:`UserError` if ``aid`` names its current edition badly, or has retired
+    editions (:mod:`grader.editions`) but names no current one."""
+    from .editions import NAME, current_edition, retired_editions
+
+    name = current_edition(course, aid)
+    if name == "invalid":
+        raise UserError(f"solutions/{aid}: the notebook metadata grader.edition must be a short name "
+                        f"(letters, digits, dashes; pattern {NAME.pattern})")
+    retired = retired_editions(course, aid)
+    if retired and name is None:
+        raise UserError(f"solutions/{aid}: has retired editions ({', '.join(retired)}) but its source "
+                        "notebook names no current edition; set its metadata grader.edition")
+    if name in retired:
+        raise UserError(f"solutions/{aid}: the current edition {name!r} is also a retired one "
+                        f"(solutions/{aid}/editions/{name}); give the current edition a new name")
+
 
 def release(course: Course, ids: list[str] | None = None) -> list[Path]:
-    """Regenerate ``assignments/<aid>/`` for each assignment; return the notebooks written."""
+    """Regenerate ``assignments/<aid>/`` for each assignment; return the notebooks written.
+
+    The current edition's name (source notebook metadata ``grader.edition``, see
+    :mod:`grader.editions`) is carried into each released notebook: the stamp that says which
+    edition a student holds. Raises :class:`UserError` for a bad edition name."""
     written: list[Path] = []
     for aid in course.resolve(ids):
+        _check_editions(course, aid)
         with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
             out = Path(tmp) / "release"
             generate(course, aid, out, sqlite_url(Path(tmp) / "gradebook.db"))
@@ -173,8 +195,9 @@ def _normalised(path: Path) -> str:
     return json.dumps(json.loads(path.read_text(encoding="utf-8")), sort_keys=True)
 
 
-def out_of_sync(course: Course, aid: str) -> list[str]:
-    """Differences between ``assignments/<aid>`` and a fresh release of ``solutions/<aid>``."""
+def out_of_sync(course: Course, aid: str, *, offline: bool = True) -> list[str]:
+    """Differences between ``assignments/<aid>`` and a fresh release of ``solutions/<aid>``;
+    with ``offline``, also a stale ``grader/checks/data`` file of a converted assignment."""
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="grader-sync-") as tmp:
         out = Path(tmp) / "release"
@@ -199,7 +222,8 @@ def out_of_sync(course: Course, aid: str) -> list[str]:
                 problems.append(f"assignments/{aid}/{rel} differs from a fresh release")
     from .precompute import out_of_date
 
-    problems += out_of_date(course, aid)
+    if offline:
+        problems += out_of_date(course, aid)
     if problems:
         problems.append(f"run `grader release {aid}` and commit the result")
     return problems

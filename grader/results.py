@@ -26,6 +26,7 @@ CSV_COLUMNS = [
     "reason",
     "needs_manual_grade",
     "seconds",
+    "edition",
 ]
 
 @dataclass
@@ -49,6 +50,8 @@ class SubmissionResult:
     seconds: float = 0.0
     cells: list[CellResult] = field(default_factory=list)
     graded_notebooks: list[Path] = field(default_factory=list)
+    #: the edition graded against (grader/editions.py); "" for an assignment with one edition
+    edition: str = ""
 
     @property
     def auto_score(self) -> float:
@@ -74,4 +77,5 @@ class SubmissionResult:
             "reason": csv_cell(self.reason, 400),
             "needs_manual_grade": "yes" if self.needs_manual_grade else "no",
             "seconds": number(self.seconds, ".1f"),
+            "edition": csv_cell(self.edition, 20),
         }

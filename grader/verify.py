@@ -10,6 +10,10 @@ same pipeline as ``grader grade`` (so it also proves that pipeline):
   solution region replaced by a plausible wrong answer must lose points in that question's own
   tests, and where the mutant names an ``expect`` text, a failing test must say it;
 - ``assignments/<aid>`` must equal a fresh release of ``solutions/<aid>``;
+- every retired edition (``solutions/<aid>/editions/NAME``, :mod:`grader.editions`) is verified
+  the same way, as the gradebook assignment that holds its grades; its frozen ``release/`` must
+  equal a fresh release of its source (what its students hold), and its solution, release and
+  mutants must be matched to it by content when graded with the whole assignment;
 - for an assignment with an answer key (``solutions/<aid>/key.py``), the offline visible checks
   (``grader/checks/data/mNN.json``) must be up to date, and each mutant that the key's visible
   check names must be named the same way by the offline check (:func:`grader.precompute.build`).
@@ -34,6 +38,7 @@ from pathlib import Path
 import nbformat
 
 from .config import NOTEBOOK_BUDGET_S, Course, UserError
+from .editions import retired_editions
 from .grading import grade
 from .mutants import MIN_MUTANTS_PER_QUESTION, Mutant, answer_cells, load_mutants, question_of
 from .notebooks import find_cell, replace_solution
@@ -100,7 +105,9 @@ def _round_id(sid: str, r: int) -> str:
 
 
 def verify_assignment(course: Course, aid: str, report: Report, workers: int | None, progress: bool,
-                      rounds: int = 1) -> None:
+                      rounds: int = 1, *, retired: bool = False) -> None:
+    """Verify one assignment into ``report``; ``retired``: a retired edition's course view
+    (:func:`grader.editions.retired_course`), whose offline data is not the package's."""
     sources = course.source_notebooks(aid)
     if len(sources) != 1:
         report.failures.append(f"{aid}: expected exactly one source notebook, found {len(sources)}")
@@ -114,9 +121,9 @@ def verify_assignment(course: Course, aid: str, report: Report, workers: int | N
     report.questions += len(answers)
     fail = report.failures.append
 
-    for problem in out_of_sync(course, aid):
+    for problem in out_of_sync(course, aid, offline=not retired):
         fail(f"{aid}: {problem}")
-    if (course.solutions / aid / "key.py").is_file():  # converted: prove the offline checks too
+    if not retired and (course.solutions / aid / "key.py").is_file():  # converted: offline checks too
         from .precompute import build
 
         try:
@@ -243,4 +250,35 @@ def verify(course: Course, ids: list[str] | None = None, *, workers: int | None 
     report = Report()
     for aid in course.resolve(ids):
         verify_assignment(course, aid, report, workers, progress, rounds)
+        for edition in retired_editions(course, aid):
+            verify_edition(course, aid, edition, report, workers, progress, rounds)
     return report
+
+
+def verify_edition(course: Course, aid: str, edition: str, report: Report, workers: int | None,
+                   progress: bool, rounds: int = 1) -> None:
+    """Verify retired ``edition`` of ``aid`` into ``report`` (its questions and mutants count;
+    the assignment is counted once): as its own gradebook assignment, then that its solution and
+    untouched release are matched to it by content, as ``grader grade`` matches submissions."""
+    from .editions import choose, current_edition, gradebook_name, retired_course
+
+    with tempfile.TemporaryDirectory(prefix="grader-edition-") as tmp:
+        view, name = retired_course(course, aid, edition, Path(tmp))
+        before = report.assignments
+        verify_assignment(view, name, report, workers, progress, rounds, retired=True)
+        report.assignments = before
+        if current_edition(course, aid) is None:
+            report.failures.append(f"{aid}: has retired editions but its source notebook names no "
+                                   "current edition (metadata grader.edition)")
+            return
+        released = [course.assignments / aid / p.name for p in course.source_notebooks(aid)]
+        releases = [(current_edition(course, aid), {p.name: nbformat.read(p, as_version=4)
+                                                    for p in released if p.exists()}),
+                    (edition, {p.name: nbformat.read(p, as_version=4)
+                               for p in sorted((view.assignments / name).glob("*.ipynb"))})]
+        for what, folder in (("solution", view.solutions / name), ("release", view.assignments / name)):
+            notebooks = {p.name: nbformat.read(p, as_version=4) for p in sorted(folder.glob("*.ipynb"))}
+            if choose(releases, notebooks).index != 1:
+                report.failures.append(f"{gradebook_name(aid, edition)}: its {what} is not matched "
+                                       f"to edition {edition} by content (it would be graded on "
+                                       "the current edition)")

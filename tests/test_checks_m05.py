@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from conftest import no_return as _no_return
 from conftest import unfinished as _unfinished
-from sklearn.datasets import make_classification
+from sklearn.calibration import calibration_curve
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     accuracy_score,
@@ -31,13 +31,14 @@ from sklearn.metrics import (
     root_mean_squared_error,
 )
 from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from grader.checks import Incorrect, NotAttempted
 from grader.checks import m05 as student_m05
 from grader.checks.offline import load_key_file
-from grader.datasets import breast_cancer_split
+from grader.datasets import breast_cancer_split, make_card_fraud
 
 m05 = load_key_file(Path(__file__).resolve().parents[1] / "solutions/05-evaluation-metrics/key.py")
 THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)
@@ -47,13 +48,15 @@ SEEDS = (0, 1, 7, 5011, 5023, 5039, 5087, 20240)
 # --- the notebook's setup, rebuilt here as a student would have it -----------------------------
 def _setup():
     X_train, X_test, y_train, y_test = breast_cancer_split()
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.05)).fit(X_train, y_train)
-    X_f, y_f = make_classification(n_samples=2000, weights=[0.95, 0.05], flip_y=0, random_state=0)
-    Xf_train, Xf_test, yf_train, yf_test = train_test_split(X_f, y_f, test_size=0.3, random_state=1)
-    fraud_model = LogisticRegression(C=0.01).fit(Xf_train, yf_train)
+    model = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=15))
+    model.fit(X_train, y_train)
+    X_f, y_f = make_card_fraud()
+    Xf_train, Xf_test, yf_train, yf_test = train_test_split(X_f, y_f, test_size=0.4, random_state=1)
+    fraud_model = make_pipeline(StandardScaler(), LogisticRegression()).fit(Xf_train, yf_train)
     return dict(
         X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test, model=model,
-        yf_train=yf_train, yf_test=yf_test, yf_pred=fraud_model.predict(Xf_test),
+        yf_train=yf_train.to_numpy(), yf_test=yf_test.to_numpy(), yf_pred=fraud_model.predict(Xf_test),
+        pf_test=fraud_model.predict_proba(Xf_test), pf_train=fraud_model.predict_proba(Xf_train),
     )  # fmt: skip
 
 
@@ -134,6 +137,81 @@ def regression_metrics_sklearn(y_true, y_pred):
     }
 
 
+def cheapest_threshold(p_pos, y_true, cost_fn, cost_fp, kind=""):
+    p = np.asarray(p_pos, dtype=float)
+    actual = np.asarray(y_true) == 1
+    if kind == "default":
+        return 0.5
+    if kind == "accuracy":
+        acc = np.array([np.mean((p >= t) == actual) for t in THRESHOLDS])
+        return float(THRESHOLDS[np.flatnonzero(acc == acc.max())[-1]])
+    if kind == "swapped":
+        cost_fn, cost_fp = cost_fp, cost_fn
+    fn = np.array([np.sum(actual & (p < t)) for t in THRESHOLDS], dtype=float)
+    fp = np.array([np.sum(~actual & (p >= t)) for t in THRESHOLDS], dtype=float)
+    if kind == "rates":
+        fn, fp = fn / actual.sum(), fp / (~actual).sum()
+    cost = cost_fn * fn + cost_fp * fp
+    return float(THRESHOLDS[np.flatnonzero(cost == cost.min())[-1]])
+
+
+def cheapest_threshold_library(p_pos, y_true, cost_fn, cost_fp):
+    """With sklearn's confusion matrix, a NumPy float return and the first-minimum-from-the-top."""
+    from sklearn.metrics import confusion_matrix
+
+    costs = []
+    for t in THRESHOLDS[::-1]:
+        tn, fp, fn, tp = confusion_matrix(y_true, np.asarray(p_pos) >= t, labels=[0, 1]).ravel()
+        costs.append(cost_fn * fn + cost_fp * fp)
+    return THRESHOLDS[::-1][int(np.argmin(costs))]
+
+
+def reliability_curve(y_true, p_pos, pos_label, n_bins, strategy, kind=""):
+    p = np.asarray(p_pos, dtype=float)
+    positive = (np.asarray(y_true) == (1 if kind == "label1" else pos_label)).astype(float)
+    if strategy == "quantile" and kind != "uniform":
+        edges = np.quantile(p, np.linspace(0, 1, n_bins + 1))
+    else:
+        edges = np.linspace(0, 1, n_bins + 1)
+    bins = np.searchsorted(edges[1:-1], p)
+    count = np.bincount(bins, minlength=n_bins)
+    hits = np.bincount(bins, weights=positive, minlength=n_bins)
+    total = np.bincount(bins, weights=p, minlength=n_bins)
+    used = count > 0 if kind != "empty" else np.ones(n_bins, bool)
+    safe = np.maximum(count, 1)
+    frac, mean = hits[used] / safe[used], total[used] / safe[used]
+    if kind == "centres":
+        mean = ((edges[:-1] + edges[1:]) / 2)[used]
+    if kind == "swapped":
+        return mean, frac, count[used]
+    return frac, mean, count[used]
+
+
+def reliability_curve_sklearn(y_true, p_pos, pos_label, n_bins, strategy):
+    """calibration_curve for the two arrays, a histogram for the counts; lists are accepted."""
+    frac, mean = calibration_curve(y_true, p_pos, pos_label=pos_label, n_bins=n_bins, strategy=strategy)
+    _, _, count = reliability_curve(y_true, p_pos, pos_label, n_bins, strategy)
+    return list(frac), list(mean), list(count)
+
+
+def q7_values(func=cheapest_threshold, column=1):
+    return dict(
+        cheapest_threshold=func,
+        fraud_threshold=func(NB["pf_test"][:, column], NB["yf_test"], 100, 20),
+    )
+
+
+def q8_values(**change):
+    y = NB["yf_test"] == 1
+    values = dict(
+        reliability_curve=reliability_curve,
+        brier_fraud=float(np.mean((NB["pf_test"][:, 1] - y) ** 2)),
+        brier_base_rate=float(np.mean((np.mean(NB["yf_train"] == 1) - y) ** 2)),
+    )
+    values.update(change)
+    return values
+
+
 def p_malignant():
     return NB["model"].predict_proba(NB["X_test"])[:, 0]
 
@@ -157,7 +235,6 @@ def q5_values(**change):
         baseline_accuracy=float(np.mean(yt == 0)),
         balanced_acc=balanced_accuracy_score(yt, yp),
         minority_recall=recall_score(yt, yp, pos_label=1),
-        report_to_fraud_team=3,
     )
     values.update(change)
     return values
@@ -171,13 +248,15 @@ RIGHT = {
     ],
     "q3": [q3_values(), q3_values(choose_threshold_vectorised)],
     "q4": [dict(auc_malignant=auc_right()), dict(auc_malignant=np.float64(auc_right()))],
-    "q5": [q5_values(), q5_values(report_to_fraud_team=np.int64(3))],
+    "q5": [q5_values(), q5_values(baseline_accuracy=np.float64(q5_values()["baseline_accuracy"]))],
     "q6": [
         dict(regression_metrics=regression_metrics),
         dict(regression_metrics=regression_metrics_sklearn),
     ],
+    "q7": [q7_values(), q7_values(cheapest_threshold_library)],
+    "q8": [q8_values(), q8_values(reliability_curve=reliability_curve_sklearn)],
 }
-QUESTIONS = {f"q{i}": getattr(m05, f"q{i}") for i in range(1, 7)}
+QUESTIONS = {f"q{i}": getattr(m05, f"q{i}") for i in range(1, 9)}
 
 
 @pytest.mark.parametrize(
@@ -212,6 +291,16 @@ def _ravel(y_true, y_pred, pos_label):
     from sklearn.metrics import confusion_matrix
 
     return tuple(confusion_matrix(y_true, y_pred).ravel())
+
+
+def _q1_two_labels(y_true, y_pred, pos_label):
+    """'Negative' taken as the label 1 - pos_label: a third (or string) label is lost."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    neg = 1 - pos_label
+    return (int(np.sum((y_true == pos_label) & (y_pred == pos_label))),
+            int(np.sum((y_true == neg) & (y_pred == pos_label))),
+            int(np.sum((y_true == pos_label) & (y_pred == neg))),
+            int(np.sum((y_true == neg) & (y_pred == neg))))
 
 
 def _q2_mistake(kind):
@@ -294,6 +383,7 @@ MISTAKES = [
     ("q1", dict(confusion_counts=_ravel), "confusion_matrix(y_true, y_pred).ravel()"),
     ("q1", dict(confusion_counts=_q1_mistake(("tn", "fp", "fn", "tp"))), "tp/tn swapped"),
     ("q1", dict(confusion_counts=_q1_mistake(other=True)), "*other* class as positive"),
+    ("q1", dict(confusion_counts=_q1_two_labels), "anything other than pos_label"),
     ("q2", dict(precision_recall_f1=_q2_mistake("swap")), "precision and recall are swapped"),
     ("q2", dict(precision_recall_f1=_q2_mistake("mean")), "arithmetic mean"),
     ("q2", dict(precision_recall_f1=_q2_mistake("pos")), "`pos_label` is ignored"),
@@ -313,14 +403,24 @@ MISTAKES = [
     ("q5", q5_values(minority_recall=recall_score(_yf, NB["yf_pred"], pos_label=0)), "majority class"),
     ("q5", q5_values(baseline_accuracy=float(np.mean(NB["yf_train"] == 0))), "training split"),
     ("q5", q5_values(baseline_accuracy=float(np.mean(_yf == 1))), "*minority*"),
-    ("q5", q5_values(report_to_fraud_team=1), "wrong headline"),
-    ("q5", q5_values(report_to_fraud_team=2), "does not act on"),
-    ("q5", q5_values(report_to_fraud_team=4), "precision tells"),
     ("q6", dict(regression_metrics=_q6_mistake("mse")), "without the sqrt"),
     ("q6", dict(regression_metrics=_q6_mistake("mae_sq")), "uses squared errors"),
     ("q6", dict(regression_metrics=_q6_mistake("r2_pred_mean")), "mean of the predictions"),
     ("q6", dict(regression_metrics=_q6_mistake("r2_swapped")), "swapped arguments"),
     ("q6", dict(regression_metrics=_q6_mistake("r2_ratio")), "1 minus that ratio"),
+    ("q7", q7_values(lambda *a: cheapest_threshold(*a, kind="swapped")), "two prices exchanged"),
+    ("q7", q7_values(lambda *a: cheapest_threshold(*a, kind="rates")), "price the *counts*"),
+    ("q7", q7_values(lambda *a: cheapest_threshold(*a, kind="accuracy")), "best accuracy"),
+    ("q7", q7_values(lambda *a: cheapest_threshold(*a, kind="default")), "default threshold"),
+    ("q7", q7_values(column=0), "probability of *legitimate*"),
+    ("q8", q8_values(reliability_curve=lambda *a: reliability_curve(*a, kind="swapped")), "first two arrays are swapped"),
+    ("q8", q8_values(reliability_curve=lambda *a: reliability_curve(*a, kind="uniform")), "equal-width bins"),
+    ("q8", q8_values(reliability_curve=lambda *a: reliability_curve(*a, kind="centres")), "centres of the bins"),
+    ("q8", q8_values(reliability_curve=lambda *a: reliability_curve(*a, kind="label1")), "share of label 1"),
+    ("q8", q8_values(reliability_curve=lambda *a: reliability_curve(*a, kind="empty")), "your arrays keep them"),
+    ("q8", q8_values(brier_fraud=float(np.mean((NB["pf_test"][:, 0] - (_yf == 1)) ** 2))), "wrong class column"),
+    ("q8", q8_values(brier_fraud=float(np.mean((NB["yf_pred"] - (_yf == 1)) ** 2))), "hard labels"),
+    ("q8", q8_values(brier_base_rate=0.25), "forecasting 0.5"),
 ]  # fmt: skip
 
 
@@ -345,8 +445,17 @@ def _references(label: str, message: str) -> list[str]:
     elif label == "q5":
         r = m05._q5_refs()
         numbers = [r["baseline"], r["balanced"], r["rec1"]]
+    elif label == "q7":
+        d = m05._fraud()
+        p, y, cf, cp = m05._Q7_CASE
+        refs = (m05._cost_choice(np.array(p), np.array(y), cf, cp),
+                m05._cost_choice(d.p_test, d.y_test, 100.0, 20.0))
+        return [f"returned {v:g}{end}" for v in refs for end in ":,."]
+    elif label == "q8":
+        r = m05._q8_refs()
+        numbers = [r["brier"], r["base"]]
     else:
-        d = m05._diabetes()
+        d = m05._friedman()
         toy = m05._regression(*(np.array(v) for v in m05._Q6_CASE))
         numbers = [*toy.values(), *m05._regression(d.y_test, d.pred_test).values()]
     out = []
@@ -409,7 +518,7 @@ def _crashes(*args, **kwargs):
     return {}["mae"]
 
 
-@pytest.mark.parametrize("label", ["q1", "q2", "q3", "q6"])
+@pytest.mark.parametrize("label", ["q1", "q2", "q3", "q6", "q7", "q8"])
 def test_unwritten_functions_are_not_attempted(ns, label):
     question = QUESTIONS[label]
     with pytest.raises(NotAttempted, match="not defined yet"):
@@ -459,8 +568,10 @@ def test_missing_or_placeholder_values_are_not_attempted(ns, label):
         ("q4", dict(auc_malignant=[0.99]), "single number"),
         ("q4", dict(auc_malignant=1.7), "between 0 and 1"),
         ("q4", dict(auc_malignant=True), "boolean"),
-        ("q5", q5_values(report_to_fraud_team=7), "one of 1, 2, 3 or 4"),
-        ("q5", q5_values(report_to_fraud_team="3"), "whole number"),
+        ("q5", q5_values(baseline_accuracy="0.93"), "single number"),
+        ("q7", q7_values(lambda p, y, cf, cp: 3), "not one of the values in THRESHOLDS"),
+        ("q8", q8_values(reliability_curve=lambda *a: [0.1, 0.2]), "should return 3 values"),
+        ("q8", q8_values(brier_fraud=1.5), "between 0 and 1"),
         ("q5", q5_values(minority_recall=19.05), "between 0 and 1"),
         ("q6", dict(regression_metrics=lambda y, p: [1.0, 2.0, 0.5]), "should be a dict"),
         ("q6", dict(regression_metrics=lambda y, p: {"MAE": 1.0, "RMSE": 2.0, "R2": 0.5}), "lower case"),
@@ -491,7 +602,7 @@ def test_hostile_objects_are_not_trusted():
     with pytest.raises(Incorrect):
         m05.q1.verify(confusion_counts=lambda t, p, pos: tuple(AlwaysEqual(0) for _ in range(4)))
     with pytest.raises(Incorrect):
-        m05.q5.verify(**q5_values(report_to_fraud_team=AlwaysEqual(3)))
+        m05.q8.verify(**q8_values(brier_base_rate=AlwaysEqual(0.1)))
 
 
 def test_student_inputs_are_copies(ns):
@@ -521,11 +632,54 @@ def test_checks_are_quiet(ns, capsys):
         QUESTIONS[label].check_hidden(seed=3)
     out = capsys.readouterr()
     assert out.err == ""
-    assert out.out.count("Correct") == 12
+    assert out.out.count("Correct") == 16
 
 
 def test_exports_and_hints():
-    assert sorted(student_m05.__all__) == sorted([f"q{i}" for i in range(1, 7)] + ["FRAUD_OPTIONS"])
+    assert sorted(student_m05.__all__) == sorted(f"q{i}" for i in range(1, 9))
     for question in QUESTIONS.values():
         assert 2 <= len(question.hints) <= 3
         assert question.label in repr(question)
+
+
+# --- every catalogued mistake fails the hidden test for every seed ------------------------------
+@pytest.mark.parametrize("label, values, named", MISTAKES, ids=[m[2][:24] for m in MISTAKES])
+def test_every_mistake_fails_hidden_for_every_seed(label, values, named):
+    """A fresh random input can make a wrong method give the right value (the defect of 11 q2 and
+    09 q3): each hidden test must catch each catalogued mistake for every seed, not most seeds."""
+    for seed in SEEDS:
+        with pytest.raises(Incorrect):
+            QUESTIONS[label].verify_hidden(seed=seed, **values)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_reliability_reference_is_calibration_curve(seed):
+    """The key's bins are scikit-learn's: the first two arrays equal calibration_curve's."""
+    rng = np.random.default_rng(seed)
+    for k in range(4):
+        y, p, pos, n_bins, strategy = m05._q8_fresh(rng, k)
+        frac, mean, count = m05._reliability(y, p, pos, n_bins, strategy)
+        ref = calibration_curve(y, p, pos_label=pos, n_bins=n_bins, strategy=strategy)
+        assert np.allclose(frac, ref[0]) and np.allclose(mean, ref[1])
+        assert count.sum() == y.size and np.all(count > 0)
+
+
+def test_base_rate_from_the_test_split_is_named_not_called_rounding():
+    """A near miss (the test split's fraud rate) is within the visible tolerance; both tests name it
+    rather than telling the student not to round."""
+    y = NB["yf_test"] == 1
+    values = q8_values(brier_base_rate=float(np.mean((np.mean(y) - y) ** 2)))
+    assert abs(values["brier_base_rate"] - q8_values()["brier_base_rate"]) < 1e-3
+    for check in (m05.q8.verify, lambda **v: m05.q8.verify_hidden(seed=1, **v)):
+        with pytest.raises(Incorrect, match="test\\* split") as err:
+            check(**values)
+        assert "round" not in str(err.value)
+
+
+def test_card_fraud_generator_is_seeded_and_rare():
+    X, y = make_card_fraud()
+    X2, y2 = make_card_fraud()
+    assert X.equals(X2) and y.equals(y2)
+    assert list(X.columns) == ["amount", "hour", "km_from_home", "tx_last_hour", "foreign"]
+    assert 0.03 < y.mean() < 0.09
+    assert not make_card_fraud(seed=1)[1].equals(y)

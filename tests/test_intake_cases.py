@@ -108,6 +108,9 @@ def test_every_case_has_a_row_and_the_baseline_scores_18(batch):
     rows = batch["rows"]
     assert set(STUDENTS) | {"ok", "renamed", "bom", "fifo", "sparse", "huge"} <= set(rows)
     assert rows["ok"]["score"] == "18" and rows["ok"]["status"] == "graded" and rows["ok"]["flags"] == ""
+    # written for the first edition of 05, now retired: graded on it, out of its own maximum
+    # (18 autograded + the 5-point memo), matched by content (their notebooks carry no stamp)
+    assert rows["ok"]["edition"] == "1" and rows["ok"]["max_score"] == "23"
 
 
 # each student: (README's expectation, flags allowed, words the reason must hold)
@@ -139,6 +142,7 @@ def test_each_case_scores_like_the_baseline(batch, sid):
     assert row["flags"] == flags, (what, row)
     assert words in row["reason"], (what, row)
     assert "tamper" not in row["reason"] and "withheld" not in row["reason"]
+    assert row["edition"] == "1", (what, row)
     assert (batch["out"] / "feedback" / sid / AID / f"{AID}.html").exists()
 
 

@@ -48,7 +48,7 @@ def test_student_module_has_no_reference_code():
     for secret in ("_counts", "_prf", "_choose", "_auc", "_regression", "_FRAUD_ANSWER", "_q5_refs",
                    "_cancer", "_fraud", "_diabetes", "verify_hidden"):
         assert secret not in names
-    for q in (m05.q1, m05.q2, m05.q3, m05.q4, m05.q5, m05.q6):
+    for q in (m05.q1, m05.q2, m05.q3, m05.q4, m05.q5, m05.q6, m05.q7, m05.q8):
         with pytest.raises(NotImplementedError):
             q.verify()
 
@@ -68,7 +68,7 @@ def test_no_released_or_packaged_file_holds_the_key(key):
     functions = set(re.findall(r"^def (_\w+)\(", text, re.M)) - {"_lst", "_fmt", "_all_close", "_safe_div"}
     source = nbformat.read(ROOT / "solutions" / AID / f"{AID}.ipynb", as_version=4)
     seeds = {m for c in source.cells for m in re.findall(r"seed=(\d+)", c.source)}
-    assert len(functions) >= 8 and len(seeds) == 6
+    assert len(functions) >= 8 and len(seeds) == 8
     answers = [r"report_to_fraud_team\s*=\s*3", r"_FRAUD_ANSWER"]
     for path in _scan_targets():
         assert path.name != "key.py", path
@@ -119,13 +119,10 @@ def test_offline_check_names_mistakes_without_the_answer(ns, right):
     with pytest.raises(Incorrect, match="fp/fn swapped"):
         m05.q1.check()
     ns.clear()
-    ns.update(right["q5"][0], report_to_fraud_team=1)
-    with pytest.raises(Incorrect, match="accuracy is the wrong headline"):
-        m05.q5.check()
-    ns.update(report_to_fraud_team=9)
-    with pytest.raises(Incorrect) as err:
-        m05.q5.check()
-    assert "3" not in str(err.value).replace("report_to_fraud_team", "")
+    ns.update(right["q8"][0], brier_base_rate=0.25)
+    with pytest.raises(Incorrect, match="forecasting 0.5") as err:
+        m05.q8.check()
+    assert f"{right['q8'][0]['brier_base_rate']:.4g}" not in str(err.value)
     ns.update(right["q5"][0], baseline_accuracy="0.95")
     with pytest.raises(Incorrect, match="single number"):
         m05.q5.check()
@@ -234,6 +231,11 @@ WRONG = {  # one catalogued mistake per question
     "q4_answer": "auc_malignant = 0.5",
     "q5_answer": "baseline_accuracy = 0.5\nbalanced_acc = 0.5\nminority_recall = 0.5\nreport_to_fraud_team = 1",
     "q6_answer": 'return {"mae": 0.0, "rmse": 0.0, "r2": 0.0}',
+    "q7_answer": "def cheapest_threshold(p_pos, y_true, cost_fn, cost_fp):\n    return 0.5\n"
+                 "fraud_threshold = 0.5",
+    "q8_answer": "def reliability_curve(y_true, p_pos, pos_label, n_bins, strategy):\n"
+                 "    return np.zeros(1), np.zeros(1), np.zeros(1)\n"
+                 "brier_fraud = 0.25\nbrier_base_rate = 0.25",
 }
 ATTACKS = {
     "import-reference": "from grader.checks import m05 as _m\nimport grader.checks.offline as _o\n"
@@ -297,7 +299,7 @@ def attack_batch(tmp_path_factory):
 
 def test_solution_earns_every_autograded_point(attack_batch):
     rows, out = attack_batch
-    assert float(rows["solution"]["score"]) == 18.0, rows["solution"]
+    assert float(rows["solution"]["score"]) == 24.0, rows["solution"]
     graded = nbformat.read(out / "autograded/solution" / AID / f"{AID}.ipynb", as_version=4)
     hidden = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q1_hidden")
     assert "check_hidden(seed=5011)" in hidden.source and "Correct: q1" in hidden.outputs[0]["text"]
@@ -371,7 +373,7 @@ def test_stock_nbgrader_and_grader_agree_on_honest_05_submissions(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     ours = {r["student_id"]: float(r["score"]) for r in csv.DictReader(open(out / "grades.csv"))}
     assert stock == ours, (stock, ours)
-    assert ours["solution"] == 18 and ours["blank"] == 0 and 0 < ours["q4-rounded"] < 18
+    assert ours["solution"] == 24 and ours["blank"] == 0 and 0 < ours["q4-rounded"] < 24
 
 
 def test_a_broken_key_fails_the_cell_with_a_message_for_the_instructor(key):

@@ -4,11 +4,15 @@
 q1   ``confusion_counts(y_true, y_pred, pos_label)``  (tp, fp, fn, tn) for a chosen positive class
 q2   ``precision_recall_f1(...)``                     precision, recall, F1 with zero-division = 0.0
 q3   ``choose_threshold(...)``, ``p_malignant``,      largest threshold that keeps recall high
-     ``threshold_malignant``
+     ``threshold_malignant``                          (a nearest-neighbour model)
 q4   ``auc_malignant``                                ROC-AUC for detecting malignant tumours
-q5   ``baseline_accuracy``, ``balanced_acc``,         an imbalanced "fraud" problem
-     ``minority_recall``, ``report_to_fraud_team``
+q5   ``baseline_accuracy``, ``balanced_acc``,         accuracy against a baseline on card fraud
+     ``minority_recall``
 q6   ``regression_metrics(y_true, y_pred)``           MAE, RMSE and R^2 from scratch
+q7   ``cheapest_threshold(...)``,                     the threshold with the lowest cost in money
+     ``fraud_threshold``
+q8   ``reliability_curve(...)``, ``brier_fraud``,     calibration: reliability bins, Brier score
+     ``brier_base_rate``
 ==== =============================================== ==========================================
 
 This is the student side: titles, names and hints. ``qN.check()`` compares your answers with data
@@ -20,15 +24,7 @@ from __future__ import annotations
 
 from .offline import OfflineQuestion, question
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "FRAUD_OPTIONS"]
-
-#: The fraud-team question of q5: option number -> what it says (the notebook lists the same).
-FRAUD_OPTIONS = {
-    1: "accuracy",
-    2: "balanced accuracy",
-    3: "recall of the fraud class",
-    4: "precision of the fraud class",
-}
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
 
 
 class _Q05(OfflineQuestion):
@@ -41,15 +37,12 @@ class ConfusionCounts(_Q05):
     title = "confusion counts for a chosen positive class"
     names = ("confusion_counts",)
     hints = (
-        "Start from two boolean arrays: `actual = (y_true == pos_label)` and "
-        "`predicted = (y_pred == pos_label)`. Each count combines one of them (or its negation "
-        "`~`) with the other.",
-        "Name the cell by the prediction's correctness and the prediction itself: a false "
-        "positive was predicted positive and is wrong, so `fp = np.sum(~actual & predicted)`.",
-        "Return plain ints in the order (tp, fp, fn, tn): `int(np.sum(...))`. Do not rely on "
-        "the order of `confusion_matrix(...).ravel()`, which is (tn, fp, fn, tp) for labels 0, 1.",
+        "Every sample has two facts: is it *actually* the positive class, and was it *predicted* "
+        "as the positive class? Each of the four counts is one combination of those two facts.",
+        "Turn each fact into a boolean array by comparing with pos_label (not with 1), combine "
+        "them with & and ~, and count the True values. Return plain ints in the order the prompt "
+        "gives, which is not the order of a flattened `confusion_matrix`.",
     )
-
 
 
 @question("q2")
@@ -57,12 +50,13 @@ class PrecisionRecallF1(_Q05):
     title = "precision, recall and F1 for a chosen positive class"
     names = ("precision_recall_f1",)
     hints = (
-        "Reuse your `confusion_counts` from q1: precision = TP / (TP + FP), recall = TP / (TP + FN).",
-        "F1 is the harmonic mean 2 * P * R / (P + R), not (P + R) / 2.",
-        "Test each denominator before dividing: `precision = tp / (tp + fp) if tp + fp > 0 else 0.0`. "
-        "Dividing NumPy zeros gives nan (with a warning); dividing Python zeros raises.",
+        "Precision and recall share the numerator TP; they differ in what they divide by: "
+        "everything *flagged*, or everything that *is* positive. F1 is a harmonic, not an "
+        "arithmetic, mean of the two.",
+        "Get the counts from your q1 function, then test each denominator before you divide: "
+        "where it is zero the prompt asks for 0.0 (NumPy gives nan with a warning, Python ints "
+        "raise).",
     )
-
 
 
 @question("q3")
@@ -70,14 +64,12 @@ class ChooseThreshold(_Q05):
     title = "the largest threshold that keeps recall at the target"
     names = ("choose_threshold", "p_malignant", "threshold_malignant")
     hints = (
-        "Loop over THRESHOLDS. At each t, predict positive where `p_pos >= t`, and compute the "
-        "recall of the positive class: TP / (number of actual positives).",
-        "Recall can only fall as t grows. Keep every t whose recall is >= min_recall and return "
-        "the largest; if none qualifies, return THRESHOLDS[0].",
-        "For the breast-cancer model, column 0 of `model.predict_proba(X_test)` is malignant "
-        "(check `model.classes_`), and malignant is pos_label=0.",
+        "Lowering the threshold can only flag more samples, so recall can only rise as t falls. "
+        "The threshold you want is the highest one that still reaches the target.",
+        "Walk through THRESHOLDS, compute the recall of pos_label at each t (flag when "
+        "p_pos >= t), and keep the largest t that qualifies. For the tumour model, look at "
+        "`model.classes_` to find which column of `predict_proba` belongs to malignant.",
     )
-
 
 
 @question("q4")
@@ -85,26 +77,24 @@ class AucMalignant(_Q05):
     title = "ROC-AUC for detecting malignant tumours"
     names = ("auc_malignant",)
     hints = (
-        "`roc_auc_score(y_true, y_score)` needs the *scores* of the positive class, not "
-        "predicted labels.",
-        "Malignant is label 0, and column 0 of `predict_proba` is its probability. Tell "
-        "`roc_auc_score` which class is positive by passing `y_test == 0` as the labels.",
+        "ROC-AUC measures how well *scores* rank malignant above benign tumours; predicted labels "
+        "throw that ranking away.",
+        "`roc_auc_score` has no pos_label: it treats the larger label as positive. Give it labels "
+        "in which malignant is the positive (True) class, and the malignant column of "
+        "`predict_proba` as the score.",
     )
-
 
 
 @question("q5")
 class Imbalance(_Q05):
-    title = "accuracy, baselines and recall on an imbalanced problem"
-    names = ("baseline_accuracy", "balanced_acc", "minority_recall", "report_to_fraud_team")
+    title = "accuracy against a baseline on an imbalanced problem"
+    names = ("baseline_accuracy", "balanced_acc", "minority_recall")
     hints = (
-        "The majority-class baseline predicts 0 for every row of the *test* split: its accuracy "
-        "is the share of 0s in `y_fraud_test`.",
-        "Get the model's predictions on the test split with `fraud_model.predict(X_fraud_test)`, "
-        "then use `balanced_accuracy_score` and `recall_score` with pos_label=1 (fraud).",
-        "For the choice, reread what the fraud team cares about: frauds that slip through.",
+        "A baseline that ignores the features and always answers 'legitimate' is right exactly "
+        "as often as legitimate transactions occur, on the rows you evaluate.",
+        "Score everything on the test split. Balanced accuracy averages the recall of each "
+        "class; the minority recall is the recall of the fraud label alone.",
     )
-
 
 
 @question("q6")
@@ -112,19 +102,52 @@ class RegressionMetrics(_Q05):
     title = "MAE, RMSE and R^2 from scratch"
     names = ("regression_metrics",)
     hints = (
-        "Start from the errors `err = y_true - y_pred` (as NumPy arrays of floats).",
-        "MAE = mean(|err|); RMSE = sqrt(mean(err^2)); R^2 = 1 - sum(err^2) / sum((y_true - "
-        "mean(y_true))^2).",
-        'Return a dict such as `{"mae": float(mae), "rmse": float(rmse), "r2": float(r2)}`.',
+        "All three start from the errors y_true - y_pred. MAE and RMSE keep the units of y; R^2 "
+        "compares your squared error with that of always predicting the mean of the *true* "
+        "values.",
+        "Convert both inputs to float arrays first. The square root is taken after averaging the "
+        "squared errors; the R^2 denominator is centred on mean(y_true). Return plain floats "
+        "under lower-case keys.",
     )
 
 
+@question("q7")
+class CheapestThreshold(_Q05):
+    title = "the threshold with the lowest cost in money"
+    names = ("cheapest_threshold", "fraud_threshold")
+    hints = (
+        "The team pays per error, so what matters is how many frauds are missed and how many "
+        "alarms are false, each times its price; rates such as recall or the false positive rate "
+        "ignore how rare frauds are.",
+        "For every t in THRESHOLDS count FN and FP on the rows given, price them, and keep the "
+        "threshold of the smallest total (the largest one if several tie). For the fraud model, "
+        "check `fraud_model.classes_` to find the fraud column of `predict_proba`.",
+    )
 
-q1, q2, q3, q4, q5, q6 = (
+
+@question("q8")
+class ReliabilityAndBrier(_Q05):
+    title = "a reliability curve and the Brier score"
+    names = ("reliability_curve", "brier_fraud", "brier_base_rate")
+    hints = (
+        "A reliability curve groups the rows by their predicted probability and, per group, sets "
+        "what was predicted (the mean probability) beside what happened (the share of "
+        "positives). The Brier score is the mean squared gap between the probability and the "
+        "0/1 outcome.",
+        "Build the edges for the strategy asked, number each row's bin with the rule in the "
+        "prompt, and per bin count rows, positives and the sum of probabilities; drop empty "
+        "bins. For the Brier scores, use the probability of *fraud* and the training split's "
+        "fraud rate as the constant forecast.",
+    )
+
+
+q1, q2, q3, q4, q5, q6, q7, q8 = (
     ConfusionCounts,
     PrecisionRecallF1,
     ChooseThreshold,
     AucMalignant,
     Imbalance,
     RegressionMetrics,
+    CheapestThreshold,
+    ReliabilityAndBrier,
 )

@@ -3,12 +3,16 @@
 ``grader release`` and ``nbgrader generate_assignment`` skip this file (``nbgrader_config.py``
 ignores ``key.py``). It holds what the student-side package must not: the reference
 computations, the diagnosis code of every check (``verify``, ``verify_hidden``, ``verify_graded``),
-the answer of the choice question, and for each question its *reference answers*
+and for each question its *reference answers*
 (``references()``: a reference value or function for each name the student defines). The grader
 loads it outside the student's kernel (:mod:`grader.judging`); see ``docs/authoring.md``.
 
 Every reference is recomputed here from the seeded data in :mod:`grader.datasets` and
-scikit-learn's generators (the models are rebuilt once and cached). Toy cases are asymmetric on
+scikit-learn's generators (the models are rebuilt once and cached). The data and models differ
+from the lecture's on purpose: a 15-nearest-neighbour model on breast cancer (the lecture: a
+logistic regression), synthetic card transactions (the lecture: ``make_classification``),
+Friedman #1 for regression (the lecture: diabetes), costs in money for a threshold (the lecture:
+a recall target), and fresh random inputs in every hidden test. Toy cases are asymmetric on
 purpose (FP != FN, precision != recall, mean of the predictions != mean of the targets) so that
 each classic mistake gives a different answer from the right one, and each mistake is named.
 """
@@ -19,17 +23,17 @@ import functools
 from types import SimpleNamespace
 
 import numpy as np
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_friedman1
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from grader.checks import m05
 from grader.checks.core import Incorrect, Question, call, key_for, unrounded
-from grader.checks.m05 import FRAUD_OPTIONS
 from grader.checks.values import as_array, as_dict, as_float, as_int, as_tuple, close, show
-from grader.datasets import breast_cancer_split, diabetes_raw
+from grader.datasets import breast_cancer_split, make_card_fraud
 
 #: The key's questions, by label.
 __all__ = ["QUESTIONS"]
@@ -37,25 +41,12 @@ __all__ = ["QUESTIONS"]
 #: The threshold grid of q3 (the notebook's setup cell defines the same ``THRESHOLDS``).
 _THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)
 
-_FRAUD_ANSWER = 3
-#: Why each other option is not the headline (the feedback for a wrong choice).
-_FRAUD_FEEDBACK = {
-    1: "accuracy is the wrong headline. It is dominated by the legitimate transactions: compare "
-    "it with your baseline, which never flags a fraud.",
-    2: "balanced accuracy is a fair summary, but half of it is the recall of *legitimate* "
-    "transactions, which the fraud team does not act on. Which number measures the share of "
-    "frauds caught?",
-    4: "precision tells the team how many flags are real frauds. Here false alarms are cheap and "
-    "missed frauds are expensive: which number counts the missed frauds?",
-}
-
-
 # --- reference data, rebuilt from seeds (cached: the checks run many times) ------------------
 @functools.lru_cache(maxsize=1)
 def _cancer() -> SimpleNamespace:
-    """The notebook's breast-cancer model: standard split, scaled logistic regression (C=0.05)."""
+    """The notebook's breast-cancer model: standard split, 15 nearest neighbours on scaled data."""
     split = breast_cancer_split()
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.05))
+    model = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=15))
     model.fit(split.X_train, split.y_train)
     proba_test = model.predict_proba(split.X_test)
     proba_train = model.predict_proba(split.X_train)
@@ -71,28 +62,35 @@ def _cancer() -> SimpleNamespace:
 
 @functools.lru_cache(maxsize=1)
 def _fraud() -> SimpleNamespace:
-    """The notebook's imbalanced problem: 5 % positives, a plain split, a strongly regularised model."""
-    X, y = make_classification(n_samples=2000, weights=[0.95, 0.05], flip_y=0, random_state=0)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=1)
-    model = LogisticRegression(C=0.01).fit(X_train, y_train)
+    """The notebook's card transactions: 6 % frauds, a plain 60/40 split, a scaled logistic
+    regression; ``p_test``/``p_train`` are the predicted probabilities of fraud (class 1)."""
+    X, y = make_card_fraud()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.4, random_state=1)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
     return SimpleNamespace(
-        y=y, y_train=y_train, y_test=y_test, pred_test=model.predict(X_test).astype(int)
+        y=y.to_numpy(dtype=int),
+        y_train=y_train.to_numpy(dtype=int),
+        y_test=y_test.to_numpy(dtype=int),
+        pred_test=model.predict(X_test).astype(int),
+        p_test=model.predict_proba(X_test)[:, 1],
+        p_train=model.predict_proba(X_train)[:, 1],
     )
 
 
 @functools.lru_cache(maxsize=1)
-def _diabetes() -> SimpleNamespace:
-    """The notebook's regression: diabetes in original units, linear regression, 30 % test split."""
-    X, y = diabetes_raw()
+def _friedman() -> SimpleNamespace:
+    """The notebook's regression: Friedman #1 (600 rows), a linear regression, 30 % test split."""
+    X, y = make_friedman1(n_samples=600, noise=1.0, random_state=5)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
     model = LinearRegression().fit(X_train, y_train)
-    return SimpleNamespace(y_test=y_test.to_numpy(dtype=float), pred_test=model.predict(X_test))
+    return SimpleNamespace(y_test=np.asarray(y_test, dtype=float), pred_test=model.predict(X_test))
 
 
 # --- small helpers -----------------------------------------------------------------------------
 def _lst(a: np.ndarray) -> str:
     """A short literal for a small input array, e.g. ``[1, 0, 0.45]``."""
-    vals = [f"{v:g}" for v in np.asarray(a).ravel()[:20]]
+    vals = [f"{v:g}" if isinstance(v, (int, float, np.number)) else repr(str(v))
+            for v in np.asarray(a).ravel()[:20]]
     more = ", ..." if np.asarray(a).size > 20 else ""
     return "[" + ", ".join(vals) + more + "]"
 
@@ -183,11 +181,23 @@ _Q1_CASES = (
     ([1, 1, 1, 1, 1, 0, 0, 0, 0, 0], [1, 1, 1, 0, 0, 1, 0, 0, 0, 0], 1),
     ([1, 1, 1, 1, 1, 0, 0, 0, 0, 0], [1, 1, 1, 0, 0, 1, 0, 0, 0, 0], 0),
     ([0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1], [0, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1], 0),
+    # Three string labels, one against the rest: tp=3, fp=2, fn=1, tn=5 for "dog".
+    (["dog", "cat", "dog", "bird", "dog", "cat", "bird", "dog", "cat", "bird", "cat"],
+     ["dog", "dog", "dog", "bird", "cat", "cat", "dog", "dog", "bird", "cat", "cat"], "dog"),
 )
 
 
 def _q1_run(func, y_true: np.ndarray, y_pred: np.ndarray, pos, where: str) -> None:
-    got = call(func, "confusion_counts", y_true.copy(), y_pred.copy(), pos)
+    try:
+        got = call(func, "confusion_counts", y_true.copy(), y_pred.copy(), pos)
+    except Incorrect as exc:
+        if y_true.dtype.kind != "U" or "raised" not in str(exc):
+            raise
+        raise Incorrect(
+            f"{where}: {exc} The labels here are strings: a negative is a sample whose label is "
+            "anything other than pos_label, so compare with pos_label instead of computing the "
+            "negative label from it."
+        ) from None
     items = as_tuple(got, "confusion_counts", 4)
     got = tuple(
         as_int(v, f"confusion_counts(...)[{i}] ({n})")
@@ -223,7 +233,8 @@ def _q1_run(func, y_true: np.ndarray, y_pred: np.ndarray, pos, where: str) -> No
     if sum(got) != n:
         raise Incorrect(
             f"{said}, but the four counts should add up to the number of samples ({n}) and yours "
-            f"add up to {sum(got)}. Every sample falls in exactly one cell."
+            f"add up to {sum(got)}. Every sample falls in exactly one cell: with more than two "
+            "labels, a negative is a sample whose label is anything other than pos_label."
         )
     raise Incorrect(f"{said}; these are not the right counts. Check each of tp, fp, fn and tn.")
 
@@ -252,7 +263,11 @@ class ConfusionCounts(Question):
             y_true = (rng.random(n) < rng.uniform(0.2, 0.6)).astype(int)
             y_pred = np.where(rng.random(n) < 0.75, y_true, 1 - y_true)
             pos = k % 2 if k < 6 else int(rng.integers(0, 2))
-            where = f"On a fresh random case (n={n}, pos_label={pos})"
+            if k == 6:  # three labels, one against the rest (each label occurs)
+                y_true = np.resize(np.arange(3), n)[rng.permutation(n)]
+                y_pred = np.where(rng.random(n) < 0.7, y_true, rng.integers(0, 3, n))
+                pos = int(rng.choice([0, 2]))
+            where = f"On a fresh random case (n={n}, labels {sorted(set(y_true.tolist()))}, pos_label={pos})"
             _q1_run(confusion_counts, y_true, y_pred, pos, where)
 
 
@@ -261,6 +276,7 @@ class ConfusionCounts(Question):
 # =================================================================================================
 _Q2_CASES = _Q1_CASES[:2] + (
     ([0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1], [0, 1, 0, 0, 1, 1, 0, 1, 1, 0, 0, 1], 0),
+    _Q1_CASES[3],
 )
 # Zero denominators: nothing predicted positive; no actual positive; neither.
 _Q2_ZERO_CASES = (
@@ -653,7 +669,7 @@ def _q5_refs() -> dict[str, float]:
     }
 
 
-def _q5_check(baseline_accuracy, balanced_acc, minority_recall, report_to_fraud_team, tol):
+def _q5_check(baseline_accuracy, balanced_acc, minority_recall, tol):
     r = _q5_refs()
 
     def near(a: float, b: float) -> bool:
@@ -719,12 +735,6 @@ def _q5_check(baseline_accuracy, balanced_acc, minority_recall, report_to_fraud_
             )
         raise Incorrect(f"{said} is not the recall of the fraud class (label 1) on the test split.")
 
-    choice = as_int(report_to_fraud_team, "report_to_fraud_team")
-    if choice not in FRAUD_OPTIONS:
-        raise Incorrect(f"`report_to_fraud_team` = {choice}; it should be one of 1, 2, 3 or 4.")
-    if choice != _FRAUD_ANSWER:
-        raise Incorrect(f"`report_to_fraud_team` = {choice}: {_FRAUD_FEEDBACK[choice]}")
-
 
 @key_for(m05.q5)
 class Imbalance(Question):
@@ -733,18 +743,18 @@ class Imbalance(Question):
     def references(self):
         r = _q5_refs()
         return {"baseline_accuracy": r["baseline"], "balanced_acc": r["balanced"],
-                "minority_recall": r["rec1"], "report_to_fraud_team": _FRAUD_ANSWER}
+                "minority_recall": r["rec1"]}
 
     def verify_graded(self, seed, **values):
         self.verify(**values)  # variables: no fresh inputs to draw
 
-    def verify(self, baseline_accuracy, balanced_acc, minority_recall, report_to_fraud_team):
-        _q5_check(baseline_accuracy, balanced_acc, minority_recall, report_to_fraud_team, tol=1e-3)
+    def verify(self, baseline_accuracy, balanced_acc, minority_recall):
+        _q5_check(baseline_accuracy, balanced_acc, minority_recall, tol=1e-3)
 
     def verify_hidden(
-        self, seed, baseline_accuracy, balanced_acc, minority_recall, report_to_fraud_team
+        self, seed, baseline_accuracy, balanced_acc, minority_recall
     ):
-        values = (baseline_accuracy, balanced_acc, minority_recall, report_to_fraud_team)
+        values = (baseline_accuracy, balanced_acc, minority_recall)
         unrounded(
             lambda tol: _q5_check(*values, tol=tol), 1e-3, 1e-9,
             "One of `baseline_accuracy`, `balanced_acc` or `minority_recall` is close to the "
@@ -821,8 +831,8 @@ class RegressionMetrics(Question):
         y, yhat = (np.array(v) for v in _Q6_CASE)
         where = f"For y_true={_lst(y)}, y_pred={_lst(yhat)}"
         _q6_diagnose(_q6_values(regression_metrics, y, yhat), y, yhat, where)
-        data = _diabetes()
-        where = "On the diabetes test split (the linear model's predictions)"
+        data = _friedman()
+        where = "On the Friedman #1 test split (the linear model's predictions)"
         got = _q6_values(regression_metrics, data.y_test, data.pred_test)
         _q6_diagnose(got, data.y_test, data.pred_test, where)
 
@@ -839,7 +849,386 @@ class RegressionMetrics(Question):
             _q6_diagnose(got, y, yhat, f"On a fresh random case (n={n})")
 
 
-# The decorator turns each class into its question instance: by label, and as q1 ... q6.
-q1, q2, q3, q4, q5, q6 = (
-    ConfusionCounts, PrecisionRecallF1, ChooseThreshold, AucMalignant, Imbalance, RegressionMetrics)
-QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6)}
+
+
+# =================================================================================================
+# q7: the threshold with the lowest cost in money
+# =================================================================================================
+def _cost_choice(p: np.ndarray, y: np.ndarray, cost_fn: float, cost_fp: float, kind: str = "") -> float:
+    """The q7 reference (``kind=""``) and what each classic mistake returns.
+
+    ``swapped``: the two prices exchanged; ``rates``: prices times the miss rate (FN / P) and the
+    false positive rate (FP / N) instead of counts, which ignores how rare the positives are;
+    ``accuracy``: the threshold of the best accuracy (prices ignored)."""
+    is_pos = y == 1
+    if kind == "accuracy":
+        score = np.array([np.mean((p >= t) == is_pos) for t in _THRESHOLDS])
+        return float(_THRESHOLDS[np.flatnonzero(score == score.max())[-1]])
+    if kind == "swapped":
+        cost_fn, cost_fp = cost_fp, cost_fn
+    fn = np.array([np.sum(is_pos & (p < t)) for t in _THRESHOLDS], dtype=float)
+    fp = np.array([np.sum(~is_pos & (p >= t)) for t in _THRESHOLDS], dtype=float)
+    if kind == "rates":
+        fn, fp = fn / max(int(is_pos.sum()), 1), fp / max(int((~is_pos).sum()), 1)
+    cost = cost_fn * fn + cost_fp * fp
+    best = np.flatnonzero(np.isclose(cost, cost.min(), rtol=1e-12, atol=1e-12))
+    return float(_THRESHOLDS[best[0] if kind == "smallest" else best[-1]])
+
+
+_Q7_MISTAKES = {
+    "swapped": "this is the cheapest threshold with the two prices exchanged: cost_fn prices a "
+    "*missed* positive (a false negative), cost_fp a false alarm.",
+    "rates": "this is the threshold that minimises the prices times the *rates* (FN / positives "
+    "and FP / negatives). The team pays per error, so price the *counts*: rates hide how rare "
+    "the positives are.",
+    "accuracy": "the threshold with the best accuracy. Accuracy prices both errors the same; "
+    "here a missed positive and a false alarm have different prices.",
+    "smallest": "the smallest of the thresholds that tie for the lowest cost; the prompt asks for "
+    "the largest (the fewest flags at the same cost).",
+}
+# A designed case: 6 positives, 10 negatives, prices 4 and 1. The right answer is 0.55; the
+# swapped prices give 0.95, rates 0.15, accuracy 0.6, the smallest tie 0.1, the default 0.5.
+_Q7_CASE = (
+    [0.73, 0.67, 0.64, 0.62, 0.56, 0.17]  # the six positives
+    + [0.76, 0.69, 0.62, 0.57, 0.54, 0.49, 0.36, 0.22, 0.08, 0.03],  # the ten negatives
+    [1] * 6 + [0] * 10,
+    4.0,
+    1.0,
+)
+
+
+def _q7_value(func, p, y, cost_fn, cost_fp) -> float:
+    got = call(func, "cheapest_threshold", p.copy(), y.copy(), cost_fn, cost_fp)
+    t = as_float(got, "cheapest_threshold(...)")
+    if not np.any(np.abs(_THRESHOLDS - t) < 1e-9):
+        raise Incorrect(
+            f"`cheapest_threshold` returned {show(got)}, which is not one of the values in "
+            "THRESHOLDS. Return the threshold itself, not its position or its cost."
+        )
+    return t
+
+
+def _q7_diagnose(t: float, p, y, cost_fn, cost_fp, where: str) -> None:
+    if close(t, _cost_choice(p, y, cost_fn, cost_fp)):
+        return
+    said = f"{where}, `cheapest_threshold` returned {t:g}"
+    if close(t, 0.5):
+        raise Incorrect(
+            f"{said}: that is the default threshold of `predict`, which prices both errors the "
+            "same. Compute the cost of every threshold in THRESHOLDS."
+        )
+    found = [text for kind, text in _Q7_MISTAKES.items()
+             if close(t, _cost_choice(p, y, cost_fn, cost_fp, kind))]
+    if len(found) == 1:
+        raise Incorrect(f"{said}: {found[0]}")
+    if found:
+        raise Incorrect(
+            f"{said}. On this case {len(found)} known mistakes give that value; check each: "
+            + " Or: ".join(f"({i}) {text}" for i, text in enumerate(found, 1))
+        )
+    raise Incorrect(
+        f"{said}, which is not the threshold of the lowest cost_fn * FN + cost_fp * FP. Compute "
+        "the cost at every threshold in THRESHOLDS and check it."
+    )
+
+
+def _q7_fresh(rng: np.random.Generator, k: int):
+    """A fresh case on which the right answer differs from every catalogued mistake (redrawn,
+    at most 200 times, until it does)."""
+    for _ in range(200):
+        n = int(rng.integers(40, 120))
+        is_pos = rng.random(n) < rng.uniform(0.06, 0.3)
+        is_pos[:2] = (True, False)
+        score = rng.normal(1.5, 1.0, n) * is_pos - rng.normal(0.5, 1.0, n) * ~is_pos
+        p = np.round(1 / (1 + np.exp(-1.5 * score - rng.uniform(-1.5, 0.5))), 3)
+        y = is_pos.astype(int)
+        cost_fn = float(rng.integers(5, 60))
+        cost_fp = float(rng.integers(1, 6))
+        ref = _cost_choice(p, y, cost_fn, cost_fp)
+        wrong = [_cost_choice(p, y, cost_fn, cost_fp, kind) for kind in ("swapped", "rates",
+                                                                         "accuracy")]
+        if not close(ref, 0.5) and all(not close(ref, w) for w in wrong):
+            return p, y, cost_fn, cost_fp
+    raise RuntimeError("no separating case found")  # pragma: no cover (the tests pin the seeds)
+
+
+def _q7_variable(fraud_threshold) -> None:
+    data = _fraud()
+    t = as_float(fraud_threshold, "fraud_threshold")
+    ref = _cost_choice(data.p_test, data.y_test, 100.0, 20.0)
+    if close(t, ref):
+        return
+    said = f"`fraud_threshold` = {t:g}"
+    if close(t, _cost_choice(1 - data.p_test, data.y_test, 100.0, 20.0)):
+        raise Incorrect(
+            f"{said} comes from the probability of *legitimate* (column 0 of `predict_proba`). "
+            "Check `fraud_model.classes_`: the fraud column is the one of class 1."
+        )
+    if close(t, _cost_choice(data.p_train, data.y_train, 100.0, 20.0)):
+        raise Incorrect(f"{said} is the cheapest threshold on the *training* split; the prompt "
+                        "asks for the test split.")
+    raise Incorrect(
+        f"{said} is not `cheapest_threshold` of the fraud probabilities on the test split with "
+        "cost_fn=100 and cost_fp=20. Recompute it after your function passes."
+    )
+
+
+@key_for(m05.q7)
+class CheapestThreshold(Question):
+    def references(self):
+        data = _fraud()
+        return {
+            "cheapest_threshold": lambda p_pos, y_true, cost_fn, cost_fp: _cost_choice(
+                np.asarray(p_pos, dtype=float), np.asarray(y_true), float(cost_fn),
+                float(cost_fp)),
+            "fraud_threshold": _cost_choice(data.p_test, data.y_test, 100.0, 20.0),
+        }
+
+    def verify(self, cheapest_threshold, fraud_threshold):
+        p, y, cost_fn, cost_fp = _Q7_CASE
+        p, y = np.array(p), np.array(y)
+        where = f"For p_pos={_lst(p)}, y_true={_lst(y)}, cost_fn={cost_fn:g}, cost_fp={cost_fp:g}"
+        _q7_diagnose(_q7_value(cheapest_threshold, p, y, cost_fn, cost_fp), p, y, cost_fn,
+                     cost_fp, where)
+        data = _fraud()
+        where = "On the fraud test split (fraud probabilities, cost_fn=100, cost_fp=20)"
+        t = _q7_value(cheapest_threshold, data.p_test, data.y_test, 100.0, 20.0)
+        _q7_diagnose(t, data.p_test, data.y_test, 100.0, 20.0, where)
+        _q7_variable(fraud_threshold)
+
+    def verify_hidden(self, seed, cheapest_threshold, fraud_threshold):
+        rng = np.random.default_rng(seed)
+        for k in range(4):
+            p, y, cost_fn, cost_fp = _q7_fresh(rng, k)
+            where = (f"On a fresh random case (n={y.size}, cost_fn={cost_fn:g}, "
+                     f"cost_fp={cost_fp:g})")
+            t = _q7_value(cheapest_threshold, p, y, cost_fn, cost_fp)
+            _q7_diagnose(t, p, y, cost_fn, cost_fp, where)
+        _q7_variable(fraud_threshold)
+
+
+# =================================================================================================
+# q8: a reliability curve and the Brier score
+# =================================================================================================
+def _reliability(y, p, pos, n_bins: int, strategy: str, kind: str = "") -> tuple:
+    """The q8 reference (``kind=""``): calibration_curve's bins, plus the count per bin; and what
+    each classic mistake returns: ``swapped`` axes, ``uniform`` bins whatever the strategy,
+    bin ``centres`` instead of the mean predicted probability, the share of label 1 whatever
+    ``pos_label`` says (``label1``), and ``empty`` bins kept (as 0)."""
+    p = np.asarray(p, dtype=float)
+    positive = (np.asarray(y) == (1 if kind == "label1" else pos)).astype(float)
+    if strategy == "quantile" and kind != "uniform":
+        edges = np.quantile(p, np.linspace(0, 1, n_bins + 1))
+    else:
+        edges = np.linspace(0, 1, n_bins + 1)
+    ids = np.searchsorted(edges[1:-1], p)
+    count = np.bincount(ids, minlength=n_bins)
+    hits = np.bincount(ids, weights=positive, minlength=n_bins)
+    total = np.bincount(ids, weights=p, minlength=n_bins)
+    used = count > 0 if kind != "empty" else np.ones(n_bins, dtype=bool)
+    safe = np.maximum(count, 1)
+    frac, mean = hits[used] / safe[used], total[used] / safe[used]
+    if kind == "centres":
+        mean = ((edges[:-1] + edges[1:]) / 2)[used]
+    if kind == "swapped":
+        frac, mean = mean, frac
+    return frac, mean, count[used]
+
+
+_Q8_MISTAKES = {
+    "swapped": "the first two arrays are swapped: `fraction_positive` (what happened) comes "
+    "first, `mean_predicted` (what the model said) second, as in calibration_curve. On a "
+    "reliability plot the mean predicted probability is the x axis.",
+    "uniform": "these are equal-width bins, but strategy='quantile' asks for edges at the "
+    "quantiles of p_pos, so that every bin holds about the same number of rows.",
+    "centres": "`mean_predicted` holds the centres of the bins. Use the mean of p_pos over the "
+    "rows in each bin: within a bin the probabilities need not sit in the middle.",
+    "label1": "`fraction_positive` is the share of label 1, but pos_label is "
+    "{pos!r}: count the rows whose label equals pos_label.",
+}
+
+
+def _q8_arrays(func, y, p, pos, n_bins, strategy) -> tuple:
+    got = call(func, "reliability_curve", y.copy(), p.copy(), pos, n_bins, strategy)
+    items = as_tuple(got, "reliability_curve", 3)
+    names = ("fraction_positive", "mean_predicted", "count")
+    return tuple(as_array(v, f"reliability_curve(...)[{i}] ({n})")
+                 for i, (v, n) in enumerate(zip(items, names, strict=True)))
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return all(x.shape == np.shape(y) and np.allclose(x, y, rtol=1e-9, atol=1e-12)
+               for x, y in zip(a, b, strict=True))
+
+
+def _q8_diagnose(got: tuple, y, p, pos, n_bins, strategy, where: str) -> None:
+    ref = _reliability(y, p, pos, n_bins, strategy)
+    if _same(got, ref):
+        return
+    said = f"{where}, `reliability_curve` returned arrays of lengths {[a.size for a in got]}"
+    if any(a.ndim != 1 or a.size != got[0].size for a in got):
+        raise Incorrect(f"{said}: return three 1-D arrays of the same length, one entry per "
+                        "non-empty bin.")
+    if got[0].size == n_bins and ref[0].size < n_bins and _same(
+            got, _reliability(y, p, pos, n_bins, strategy, "empty")):
+        raise Incorrect(f"{said}: {n_bins - ref[0].size} of the {n_bins} bins are empty here, and "
+                        "your arrays keep them. Drop the bins that hold no row.")
+    found = [text.format(pos=pos) for kind, text in _Q8_MISTAKES.items()
+             if _same(got, _reliability(y, p, pos, n_bins, strategy, kind))]
+    if found:
+        raise Incorrect(f"{said}: " + " Or: ".join(found))
+    bad = [n for n, a, b in zip(("fraction_positive", "mean_predicted", "count"), got, ref,
+                                strict=True) if a.shape != b.shape or not np.allclose(a, b)]
+    raise Incorrect(f"{said}; `{bad[0]}` is not right (first array: {show(got[0])}). Check the "
+                    "edges and the rule that numbers the bins.")
+
+
+# Designed cases: 14 rows, no probability on an edge; pos_label=0 in the second.
+_Q8_P = [0.03, 0.12, 0.18, 0.27, 0.31, 0.38, 0.44, 0.52, 0.57, 0.66, 0.71, 0.79, 0.86, 0.94]
+_Q8_CASES = (
+    (_Q8_P, [0, 0, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1], 1, 4, "uniform"),
+    (_Q8_P, [1, 1, 0, 1, 1, 0, 1, 1, 0, 0, 0, 1, 0, 0], 0, 4, "quantile"),
+    (_Q8_P, [0, 0, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1], 1, 20, "uniform"),  # empty bins
+)
+
+
+def _q8_fresh(rng: np.random.Generator, k: int):
+    """Fresh case k: the strategies and positive labels alternate; n is drawn so that no quantile
+    edge lands on a probability, and redrawn until every catalogued mistake is separated."""
+    strategy = "quantile" if k % 2 == 0 else "uniform"
+    pos = 0 if k in (0, 1) else 1
+    sparse = k == 3  # many narrow bins over concentrated probabilities: some bins are empty
+    n_bins = int(rng.integers(12, 21)) if sparse else int(rng.integers(4, 11))
+    for _ in range(200):
+        n = int(rng.integers(40, 150))
+        if np.gcd(n - 1, n_bins) != 1:
+            continue
+        shape = (2, 6) if sparse else (0.5, 2)
+        p = rng.beta(rng.uniform(*shape), rng.uniform(*shape), n)
+        p = np.clip(p, 1e-6, 1 - 1e-6)
+        truth = p ** rng.uniform(0.5, 2.0)  # a miscalibrated model: the truth bends away
+        y1 = rng.random(n) < truth
+        y = np.where(y1, pos, 1 - pos)
+        ref = _reliability(y, p, pos, n_bins, strategy)
+        kinds = ["swapped", "centres"] + (["uniform"] if strategy == "quantile" else []) + (
+            ["label1"] if pos != 1 else []) + (["empty"] if sparse else [])
+        if all(not _same(ref, _reliability(y, p, pos, n_bins, strategy, kind)) for kind in kinds):
+            return y, p, pos, n_bins, strategy
+    raise RuntimeError("no separating case found")  # pragma: no cover (the tests pin the seeds)
+
+
+def _q8_refs() -> dict[str, float]:
+    data = _fraud()
+    y = (data.y_test == 1).astype(float)
+    rate = float(np.mean(data.y_train == 1))
+    return {
+        "brier": float(np.mean((data.p_test - y) ** 2)),
+        "base": float(np.mean((rate - y) ** 2)),
+        "column0": float(np.mean((1 - data.p_test - y) ** 2)),
+        "hard": float(np.mean((data.pred_test - y) ** 2)),
+        "train": float(np.mean((data.p_train - (data.y_train == 1)) ** 2)),
+        "coin": float(np.mean((0.5 - y) ** 2)),
+        "test_rate": float(np.mean((np.mean(y) - y) ** 2)),
+        "legit_rate": float(np.mean((1 - rate - y) ** 2)),
+        "zero": float(np.mean(y)),
+    }
+
+
+def _q8_values(brier_fraud, brier_base_rate, tol: float) -> None:
+    r = _q8_refs()
+
+    def near(a: float, b: float) -> bool:
+        return close(a, b, rtol=0, atol=tol)
+
+    b = as_float(brier_fraud, "brier_fraud")
+    if not 0.0 <= b <= 1.0:
+        raise Incorrect(f"`brier_fraud` = {b:.4g}, but a Brier score of probabilities lies "
+                        "between 0 and 1.")
+    said = f"`brier_fraud` = {b:.4g}"
+    if not near(b, r["brier"]):
+        if near(b, r["column0"]):
+            raise Incorrect(f"{said} scores the wrong class column: the probability of "
+                            "*legitimate* (column 0) against y = 1 for a fraud. Use the fraud "
+                            "column of `predict_proba` (check `fraud_model.classes_`).")
+        if near(b, r["hard"]):
+            raise Incorrect(f"{said} is the Brier score of hard labels (`predict`), which is just "
+                            "the error rate. The Brier score judges the probabilities.")
+        if near(b, r["train"]):
+            raise Incorrect(f"{said} is computed on the training split; use the test split.")
+        raise Incorrect(f"{said} is not the mean of (p - y)^2 of the fraud probabilities on the "
+                        "test split.")
+    base = as_float(brier_base_rate, "brier_base_rate")
+    said = f"`brier_base_rate` = {base:.4g}"
+    exact = {"rtol": 0.0, "atol": 1e-12}
+    if close(base, r["test_rate"], **exact) and not close(base, r["base"], **exact):
+        # A near miss that any tolerance could pass: named before the value is compared.
+        raise Incorrect(f"{said} uses the fraud rate of the *test* split, which a forecaster "
+                        "cannot know in advance; use the training split's rate.")
+    if not near(base, r["base"]):
+        if near(base, r["coin"]):
+            raise Incorrect(f"{said} is the score of forecasting 0.5 for everyone. The base-rate "
+                            "forecast gives every row the fraud rate of the training split.")
+        if near(base, r["legit_rate"]):
+            raise Incorrect(f"{said} forecasts the share of *legitimate* transactions as the "
+                            "chance of fraud; use the fraud rate (the share of label 1).")
+        if near(base, r["zero"]):
+            raise Incorrect(f"{said} is the score of forecasting 0 for everyone. The base-rate "
+                            "forecast gives every row the training split's fraud rate.")
+        if near(base, r["test_rate"]):
+            raise Incorrect(f"{said} uses the fraud rate of the *test* split, which a forecaster "
+                            "cannot know in advance; use the training split's rate.")
+        raise Incorrect(f"{said} is not the Brier score on the test split of forecasting the "
+                        "training fraud rate for every transaction.")
+
+
+@key_for(m05.q8)
+class ReliabilityAndBrier(Question):
+    tolerance = {"rtol": 0.0, "atol": 1e-4}
+
+    def references(self):
+        r = _q8_refs()
+        return {
+            "reliability_curve": lambda y_true, p_pos, pos_label, n_bins, strategy: _reliability(
+                np.asarray(y_true), np.asarray(p_pos, dtype=float), pos_label, int(n_bins),
+                strategy),
+            "brier_fraud": r["brier"],
+            "brier_base_rate": r["base"],
+        }
+
+    def verify(self, reliability_curve, brier_fraud, brier_base_rate):
+        for p, y, pos, n_bins, strategy in _Q8_CASES:
+            p, y = np.array(p), np.array(y)
+            where = (f"For y_true={_lst(y)}, p_pos={_lst(p)}, pos_label={pos}, n_bins={n_bins}, "
+                     f"strategy={strategy!r}")
+            got = _q8_arrays(reliability_curve, y, p, pos, n_bins, strategy)
+            _q8_diagnose(got, y, p, pos, n_bins, strategy, where)
+        _q8_values(brier_fraud, brier_base_rate, tol=1e-4)
+
+    def verify_graded(self, seed, **values):
+        self.verify(**values)
+        self._fresh(seed, values["reliability_curve"])
+
+    def _fresh(self, seed, reliability_curve) -> None:
+        rng = np.random.default_rng(seed)
+        for k in range(4):
+            y, p, pos, n_bins, strategy = _q8_fresh(rng, k)
+            where = (f"On a fresh random case (n={y.size}, pos_label={pos}, n_bins={n_bins}, "
+                     f"strategy={strategy!r})")
+            got = _q8_arrays(reliability_curve, y, p, pos, n_bins, strategy)
+            _q8_diagnose(got, y, p, pos, n_bins, strategy, where)
+
+    def verify_hidden(self, seed, reliability_curve, brier_fraud, brier_base_rate):
+        self._fresh(seed, reliability_curve)
+        values = (brier_fraud, brier_base_rate)
+        unrounded(
+            lambda tol: _q8_values(*values, tol=tol), 1e-4, 1e-9,
+            "`brier_fraud` or `brier_base_rate` is close to the right value but not equal to it. "
+            "Compute each one in code and do not round it.",
+        )
+
+
+# The decorator turns each class into its question instance: by label, and as q1 ... q8.
+q1, q2, q3, q4, q5, q6, q7, q8 = (
+    ConfusionCounts, PrecisionRecallF1, ChooseThreshold, AucMalignant, Imbalance, RegressionMetrics,
+    CheapestThreshold, ReliabilityAndBrier)
+QUESTIONS = {q.label: q for q in (q1, q2, q3, q4, q5, q6, q7, q8)}
