@@ -309,3 +309,11 @@ def test_draw_covering_falls_back_for_what_the_draws_left():
     # nothing left: no fallback
     assert core.draw_covering(lambda g: 3, lambda x: (x, {"b": 1}), np.random.default_rng(0),
                               fallback=lambda pending: 1 / 0) == [3]
+
+
+def test_separates_says_whether_one_case_separates_every_mistake():
+    assert core.separates(_case_outcomes(5))
+    assert not core.separates(_case_outcomes(2))  # 2 % 3 == 2
+    assert not core.separates(None)
+    assert core.separates((1.0, [1.5]), lambda right, wrong: abs(wrong - right) > 0.1)
+    assert not core.separates((1.0, [1.05]), lambda right, wrong: abs(wrong - right) > 0.1)

@@ -45,6 +45,7 @@ __all__ = [
     "draw_separating",
     "key_for",
     "question",
+    "separates",
     "unrounded",
 ]
 
@@ -315,10 +316,20 @@ def _unseparated(outcome: tuple[Any, Mapping | Iterable] | None, names: Iterable
     if outcome is None:
         return None
     right, mistakes = outcome
-    items = mistakes.items() if isinstance(mistakes, Mapping) else enumerate(mistakes)
-    wanted = None if names is None else set(names)
-    return {name for name, wrong in items
-            if (wanted is None or name in wanted) and not separated(right, wrong)}
+    if not isinstance(mistakes, Mapping):
+        mistakes = dict(enumerate(mistakes))
+    # only the wanted results are read: a lazy mapping computes no more than that
+    keep = None if names is None else set(names)
+    wanted = [n for n in mistakes if keep is None or n in keep]
+    return {name for name in wanted if not separated(right, mistakes[name])}
+
+
+def separates(outcome: tuple[Any, Mapping | Iterable] | None,
+              separated: Callable[[Any, Any], bool] = differs) -> bool:
+    """Whether ``outcome = (right, mistakes)`` (what :func:`draw_separating`'s ``outcomes``
+    returns for one case) separates every named mistake by ``separated``; False for None (an
+    unusable case). For tests that prove a designed case separates every mistake."""
+    return _unseparated(outcome, None, separated) == set()
 
 
 def draw_separating(
@@ -360,7 +371,7 @@ def draw_separating(
         raise ValueError(f"tries must be at least 1, not {tries}")
     for _ in range(tries):
         case = draw(rng)
-        if _unseparated(outcomes(case), None, separated) == set():
+        if separates(outcomes(case), separated):
             return case
     if fallback == "last":
         return case
@@ -390,7 +401,8 @@ def draw_covering(
     Mistakes named in ``deferred`` (rarely separated by a fresh case) never make a case kept nor
     the drawing go on; a kept case may still separate them. Then ``fallback(pending)`` returns
     designed cases for the set of names still not separated (called only when it is not empty),
-    which are added after the drawn ones.
+    which are added after the drawn ones. Only the results of mistakes not yet separated are
+    read (``mistakes[name]``), so a lazy mapping need not compute the others.
 
     As with :func:`draw_separating`, the cases depend on ``rng`` only, never on the answer.
     Returns the kept cases, then the fallback's, in order. Raises ``ValueError`` when
