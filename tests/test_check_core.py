@@ -191,3 +191,129 @@ def test_show_survives_a_hostile_repr():
 
     assert show(Bad()).startswith("<Bad")
     assert show(0.123456789) == "0.1235"
+
+
+# --- draw_separating / draw_covering: fresh inputs that separate every named mistake ----------
+def _case_draw(g):
+    return int(g.integers(0, 10))
+
+
+def _case_outcomes(x):
+    """The right answer is x; the mistakes are x mod 3 and |x - 4|: both differ from x unless
+    x is 0, 1, 2 (mod 3 equals x) or 2 (|x - 4| equals x)."""
+    return x, {"mod3": x % 3, "dist4": abs(x - 4)}
+
+
+def test_draw_separating_returns_the_first_separating_case():
+    draws = []
+
+    def draw(g):
+        draws.append(_case_draw(g))
+        return draws[-1]
+
+    got = core.draw_separating(draw, _case_outcomes, np.random.default_rng(3), tries=50)
+    assert got >= 3 and got % 3 != got and abs(got - 4) != got
+    assert all(d < 3 for d in draws[:-1]) and draws[-1] == got  # stopped at the first one
+
+
+def test_draw_separating_is_deterministic_for_a_seed_and_uses_the_seed():
+    cases = {seed: core.draw_separating(_case_draw, _case_outcomes, np.random.default_rng(seed),
+                                        tries=50) for seed in range(30)}
+    again = {seed: core.draw_separating(_case_draw, _case_outcomes, np.random.default_rng(seed),
+                                        tries=50) for seed in range(30)}
+    assert cases == again
+    assert len(set(cases.values())) > 1
+
+
+def test_draw_separating_is_bounded_and_falls_back():
+    calls = []
+
+    def draw(g):
+        calls.append(1)
+        return 1  # never separated: 1 % 3 == 1
+
+    rng = np.random.default_rng(0)
+    assert core.draw_separating(draw, _case_outcomes, rng, tries=5, fallback=lambda: 7) == 7
+    assert len(calls) == 5
+    assert core.draw_separating(lambda g: int(g.integers(0, 2)), _case_outcomes, rng, tries=3,
+                                fallback="last") in (0, 1)
+    with pytest.raises(core.SeparationError, match="4 draws"):
+        core.draw_separating(draw, _case_outcomes, rng, tries=4)
+    assert len(calls) == 9
+    with pytest.raises(ValueError, match="tries"):
+        core.draw_separating(draw, _case_outcomes, rng, tries=0)
+
+
+def test_draw_separating_redraws_unusable_cases_and_takes_the_callers_predicate():
+    # None from outcomes: unusable whatever the mistakes (here: odd numbers)
+    got = core.draw_separating(
+        lambda g: int(g.integers(0, 40)),
+        lambda x: None if x % 2 else (x, [x + 1]), np.random.default_rng(1), tries=50)
+    assert got % 2 == 0
+    # a predicate for another kind of answer: a set of chosen items
+    got = core.draw_separating(
+        lambda g: frozenset(int(v) for v in g.choice(5, 2, replace=False)),
+        lambda s: (s, [frozenset({0, 1})]), np.random.default_rng(2), tries=50,
+        separated=lambda right, wrong: right != wrong)
+    assert got != frozenset({0, 1})
+
+
+def test_draw_separating_never_sees_the_answer():
+    import inspect
+
+    # nothing of the student's reaches it: its parameters are the draw, the outcomes, the
+    # generator and settings only, so every answer meets the same inputs for a seed
+    params = set(inspect.signature(core.draw_separating).parameters)
+    assert params == {"draw", "outcomes", "rng", "separated", "tries", "fallback"}
+    assert set(inspect.signature(core.draw_covering).parameters) == {
+        "draw", "outcomes", "rng", "separated", "tries", "at_least", "deferred", "fallback"}
+
+
+def test_differs_tolerance_shapes_and_nan():
+    assert not core.differs(1.0, 1.0 + 5e-4)
+    assert core.differs(1.0, 1.0 + 2e-3)
+    assert not core.differs([100.0, 0.0], [100.05, 0.0])  # relative to max |right|
+    assert core.differs([1.0, 2.0], [1.0, 2.0, 3.0])
+    assert core.differs(1.0, math.nan) and not core.differs(math.nan, math.nan)
+    assert not core.differs(math.inf, math.inf) and core.differs(math.inf, -math.inf)
+
+
+def test_differs_survives_a_patched_numpy(monkeypatch):
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    monkeypatch.setattr(np, "abs", lambda x: 0 * x)
+    assert core.differs([1.0, 2.0], [1.0, 3.0])
+
+
+def test_draw_covering_keeps_cases_until_every_mistake_is_separated_by_one():
+    def outcomes(x):
+        return x, {"zero": 0, "x-mod-2": x - x % 2, "rare": x if x != 7 else -1}
+
+    cases = core.draw_covering(lambda g: int(g.integers(0, 10)), outcomes,
+                               np.random.default_rng(5), tries=30, at_least=2,
+                               deferred=["rare"], fallback=lambda pending: [("fb", pending)])
+    drawn = [c for c in cases if not isinstance(c, tuple)]
+    assert len(drawn) >= 2
+    assert any(x != 0 for x in drawn) and any(x % 2 for x in drawn)
+    if 7 not in drawn:  # the deferred mistake never drives a draw: its fallback comes last
+        assert cases[-1] == ("fb", {"rare"})
+
+
+def test_draw_covering_falls_back_for_what_the_draws_left():
+    seen = []
+    cases = core.draw_covering(lambda g: 0, lambda x: (x, {"a": 0, "b": 1}),
+                               np.random.default_rng(0), tries=3,
+                               fallback=lambda pending: seen.append(set(pending)) or ["designed"])
+    # the first draw is kept (it separates "b"); "a" is never separated: the designed case
+    assert cases == [0, "designed"]
+    assert seen == [{"a"}]
+    # nothing left: no fallback
+    assert core.draw_covering(lambda g: 3, lambda x: (x, {"b": 1}), np.random.default_rng(0),
+                              fallback=lambda pending: 1 / 0) == [3]
+
+
+def test_separates_says_whether_one_case_separates_every_mistake():
+    assert core.separates(_case_outcomes(5))
+    assert not core.separates(_case_outcomes(2))  # 2 % 3 == 2
+    assert not core.separates(None)
+    assert core.separates((1.0, [1.5]), lambda right, wrong: abs(wrong - right) > 0.1)
+    assert not core.separates((1.0, [1.05]), lambda right, wrong: abs(wrong - right) > 0.1)

@@ -29,12 +29,27 @@ import contextlib
 import io
 import sys
 import warnings
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any, Literal, TypeVar
 
 from .errors import Incorrect, NotAttempted
 
-__all__ = ["Incorrect", "NotAttempted", "Question", "call", "key_for", "question", "unrounded"]
+__all__ = [
+    "Incorrect",
+    "NotAttempted",
+    "Question",
+    "SeparationError",
+    "call",
+    "differs",
+    "draw_covering",
+    "draw_separating",
+    "key_for",
+    "question",
+    "separates",
+    "unrounded",
+]
+
+Case = TypeVar("Case")
 
 
 def _user_namespace() -> dict[str, Any]:
@@ -263,3 +278,154 @@ def key_for(student: Question) -> Callable[[type[Question]], Question]:
 
     return wrap
 
+
+
+# --- fresh inputs that separate every named mistake (hidden tests) -------------------------------
+class SeparationError(RuntimeError):
+    """No drawn case separated every named mistake and the caller gave no fallback: a defect of
+    the key (its generator or its ``tries``), never of the student's answer."""
+
+
+def differs(right: Any, wrong: Any, rtol: float = 1e-3) -> bool:
+    """Whether a mistake's result ``wrong`` is separated from the right result ``right``: other
+    shapes, or some entry further apart than ``rtol * max(1, max |right|)`` (NaN equals NaN).
+    Scalars and array-likes of numbers; the default predicate of :func:`draw_separating`.
+
+    It uses NumPy functions bound when the check library was imported and plain floats, so a
+    kernel whose NumPy was patched afterwards cannot change which inputs are drawn."""
+    from .values import _np_array
+
+    r = _np_array(right, dtype=float, subok=False)
+    w = _np_array(wrong, dtype=float, subok=False)
+    if r.shape != w.shape:
+        return True
+    rs, ws = r.ravel().tolist(), w.ravel().tolist()
+    tol = rtol * max([1.0, *(abs(x) for x in rs if abs(x) < float("inf"))])  # finite ones
+    for a, b in zip(ws, rs, strict=True):
+        if a == b or (a != a and b != b):  # equal, infinite alike, or both NaN
+            continue
+        if not abs(a - b) <= tol:  # NaN against a number counts as apart
+            return True
+    return False
+
+
+def _unseparated(outcome: tuple[Any, Mapping | Iterable] | None, names: Iterable[Hashable] | None,
+                 separated: Callable[[Any, Any], bool]) -> set | None:
+    """The named mistakes (keys, or positions of a sequence) that ``outcome = (right, mistakes)``
+    does not separate, among ``names`` (all when None); None for an unusable case."""
+    if outcome is None:
+        return None
+    right, mistakes = outcome
+    if not isinstance(mistakes, Mapping):
+        mistakes = dict(enumerate(mistakes))
+    # only the wanted results are read: a lazy mapping computes no more than that
+    keep = None if names is None else set(names)
+    wanted = [n for n in mistakes if keep is None or n in keep]
+    return {name for name in wanted if not separated(right, mistakes[name])}
+
+
+def separates(outcome: tuple[Any, Mapping | Iterable] | None,
+              separated: Callable[[Any, Any], bool] = differs) -> bool:
+    """Whether ``outcome = (right, mistakes)`` (what :func:`draw_separating`'s ``outcomes``
+    returns for one case) separates every named mistake by ``separated``; False for None (an
+    unusable case). For tests that prove a designed case separates every mistake."""
+    return _unseparated(outcome, None, separated) == set()
+
+
+def draw_separating(
+    draw: Callable[[Any], Case],
+    outcomes: Callable[[Case], tuple[Any, Mapping | Iterable] | None],
+    rng: Any,
+    *,
+    separated: Callable[[Any, Any], bool] = differs,
+    tries: int = 8,
+    fallback: Callable[[], Case] | Literal["last"] | None = None,
+) -> Case:
+    """Fresh inputs on which every named mistake gives another result than the right answer.
+
+    A hidden test that draws its inputs at random can let a mistake through when, for some seed,
+    the mistake happens to give the right value there (issue 14: 11 q2 missed the raw-units
+    mistake for about one seed in eleven). This calls ``draw(rng)`` for a fresh case (any object,
+    usually a tuple of the inputs) until ``outcomes(case)`` separates every mistake, at most
+    ``tries`` times, then takes the ``fallback``.
+
+    - ``draw(rng) -> case``: draws from ``rng`` (a ``numpy.random.Generator`` seeded by the
+      hidden test's seed), so successive draws differ and the sequence depends on the seed only.
+    - ``outcomes(case) -> (right, mistakes)``: the reference result on the case and the results
+      of the named mistakes, a mapping ``{name: result}`` or a sequence of results; or None for a
+      case that is unusable whatever the mistakes (a near tie, a degenerate draw).
+    - ``separated(right, wrong) -> bool``: whether the check tells ``wrong`` from ``right``
+      (beyond its tolerance, another choice, ...); :func:`differs` by default.
+    - ``fallback``: ``"last"`` takes the last case drawn; a function returns a designed case
+      (say, the visible inputs) known to separate every mistake; None raises.
+
+    The choice depends on ``rng`` and the functions only: it never sees the student's answer
+    (there is no argument for it), so every student given the same seed gets the same inputs and
+    the grader's plan can be recorded before the student's code runs.
+
+    Returns the first separating case (or the fallback). Raises :class:`SeparationError` when
+    ``fallback`` is None and no case of ``tries`` separated every mistake, ``ValueError`` when
+    ``tries < 1``.
+    """
+    if tries < 1:
+        raise ValueError(f"tries must be at least 1, not {tries}")
+    for _ in range(tries):
+        case = draw(rng)
+        if separates(outcomes(case), separated):
+            return case
+    if fallback == "last":
+        return case
+    if fallback is None:
+        raise SeparationError(f"no case of {tries} draws separated every named mistake")
+    return fallback()
+
+
+def draw_covering(
+    draw: Callable[[Any], Case],
+    outcomes: Callable[[Case], tuple[Any, Mapping]],
+    rng: Any,
+    *,
+    separated: Callable[[Any, Any], bool] = differs,
+    tries: int = 8,
+    at_least: int = 1,
+    deferred: Iterable[Hashable] = (),
+    fallback: Callable[[set], list[Case]],
+) -> list[Case]:
+    """Fresh cases that *together* separate every named mistake: for mistakes that one fresh
+    case separates only often, where :func:`draw_separating` would need many draws.
+
+    Calls ``draw(rng)`` at most ``tries`` times; a case is kept while fewer than ``at_least``
+    are kept, or when it separates a mistake that no kept case separates yet; drawing stops once
+    ``at_least`` cases are kept and every mistake is separated by one of them. ``outcomes(case)
+    -> (right, {name: result})``, ``separated`` and ``rng`` are those of :func:`draw_separating`.
+    Mistakes named in ``deferred`` (rarely separated by a fresh case) never make a case kept nor
+    the drawing go on; a kept case may still separate them. Then ``fallback(pending)`` returns
+    designed cases for the set of names still not separated (called only when it is not empty),
+    which are added after the drawn ones. Only the results of mistakes not yet separated are
+    read (``mistakes[name]``), so a lazy mapping need not compute the others.
+
+    As with :func:`draw_separating`, the cases depend on ``rng`` only, never on the answer.
+    Returns the kept cases, then the fallback's, in order. Raises ``ValueError`` when
+    ``tries < 1``.
+    """
+    if tries < 1:
+        raise ValueError(f"tries must be at least 1, not {tries}")
+    cases: list[Case] = []
+    late = set(deferred)
+    pending: set | None = None
+    for _ in range(tries):
+        case = draw(rng)
+        outcome = outcomes(case)
+        if pending is None:
+            pending = set(outcome[1]) - late
+            late &= set(outcome[1])
+        missed = _unseparated(outcome, pending | late, separated)
+        split = (pending | late) - missed
+        if len(cases) < at_least or split - late:
+            cases.append(case)
+            pending -= split
+            late -= split
+        if len(cases) >= at_least and not pending:
+            break
+    left = (pending or set()) | late
+    return cases + (list(fallback(left)) if left else [])

@@ -28,7 +28,7 @@ reaches a target probability), an analytic gradient checked numerically, the gam
 model and a baseline row, and (q8) a choice between sensitivity and attribution on a new model.
 
 Every fresh input is drawn until it *separates* each catalogued mistake from the right answer
-(:func:`_separated`, a bounded loop), so no seed lets a named mistake pass (issue 14, the kind of
+(:func:`_draw`, a bounded loop), so no seed lets a named mistake pass (issue 14, the kind of
 11 q2's raw-units mutant). The inputs of q7 are a function defined by data
 (:class:`grader.checks.m03.CurvedFunction`), so that they cross into the student's kernel.
 """
@@ -42,7 +42,7 @@ import math
 import numpy as np
 
 from grader.checks import m03
-from grader.checks.core import Incorrect, Question, call, key_for
+from grader.checks.core import Incorrect, Question, call, draw_separating, key_for, separates
 from grader.checks.m03 import CurvedFunction
 from grader.checks.values import allclose, as_array, as_float, as_int, close, show
 from grader.datasets import diabetes_raw
@@ -93,27 +93,27 @@ def _logit(p):
     return np.log(p / (1.0 - p))
 
 
-def _separated(right, wrongs, rtol: float = 1e-3) -> bool:
-    """Whether every wrong answer in ``wrongs`` differs from ``right`` by more than ``rtol``
-    (relative to the largest entry of ``right``): fresh inputs are redrawn until it holds."""
+def _apart(right, wrong, rtol: float = 1e-3) -> bool:
+    """Whether a mistake's result ``wrong`` is separated from ``right``: another shape, or some
+    entry more than ``rtol`` (relative to the largest entry of ``right``) away."""
     right = np.atleast_1d(np.asarray(right, dtype=float))
+    wrong = np.atleast_1d(np.asarray(wrong, dtype=float))
     scale = max(float(np.max(np.abs(right))), 1e-12)
-    for wrong in wrongs:
-        wrong = np.atleast_1d(np.asarray(wrong, dtype=float))
-        if wrong.shape == right.shape and float(np.max(np.abs(wrong - right))) <= rtol * scale:
-            return False
-    return True
+    return not (wrong.shape == right.shape
+                and float(np.max(np.abs(wrong - right))) <= rtol * scale)
+
+
+def _separated(right, wrongs) -> bool:
+    """Whether every wrong answer in ``wrongs`` is :func:`_apart` from ``right``."""
+    return separates((right, wrongs), _apart)
 
 
 def _draw(make, mistakes, rng, tries: int = 50):
-    """``make(rng)`` until ``mistakes(*case)`` returns (right, [wrong, ...]) that are separated;
-    after ``tries`` draws (never reached in the tests) the last case is used."""
-    for _ in range(tries):
-        case = make(rng)
-        right, wrongs = mistakes(*case)
-        if _separated(right, wrongs):
-            return case
-    return case  # pragma: no cover
+    """``make(rng)`` until ``mistakes(*case)`` returns (right, [wrong, ...]) that are separated
+    (:func:`grader.checks.core.draw_separating`); after ``tries`` draws (never reached in the
+    tests) the last case is used."""
+    return draw_separating(make, lambda case: mistakes(*case), rng, separated=_apart,
+                           tries=tries, fallback="last")
 
 
 @functools.lru_cache(maxsize=1)

@@ -41,6 +41,7 @@ all pick different pairs, so each classic mistake is told apart from the right a
 from __future__ import annotations
 
 import functools
+import operator
 from types import SimpleNamespace
 
 import numpy as np
@@ -54,7 +55,14 @@ from threadpoolctl import threadpool_limits
 
 from grader.checks import m04
 from grader.checks.collect import viewed
-from grader.checks.core import Incorrect, Question, call, key_for, unrounded
+from grader.checks.core import (
+    Incorrect,
+    Question,
+    call,
+    draw_separating,
+    key_for,
+    unrounded,
+)
 from grader.checks.values import allclose, as_array, as_bool, as_float, as_str, as_tuple, show
 from grader.datasets import AIR_FEATURES, breast_cancer, make_air_quality
 
@@ -631,25 +639,24 @@ class TopPairs(Question):
 
     def verify_hidden(self, seed, top_pairs):
         rng = np.random.default_rng(seed)
-        done = 0
-        for _attempt in range(40):
-            names = tuple(f"f{int(v)}" for v in rng.permutation(90)[:8])
-            df = _pairs_table(int(rng.integers(1_000_000)), names)
-            df = df[list(rng.permutation(df.columns))]
-            k = int(rng.integers(2, 4))
+
+        def draw(g):
+            names = tuple(f"f{int(v)}" for v in g.permutation(90)[:8])
+            df = _pairs_table(int(g.integers(1_000_000)), names)
+            return df[list(g.permutation(df.columns))], int(g.integers(2, 4))
+
+        def outcomes(case):
+            df, k = case
             ranked = _ranked(df, "spearman")
             if ranked[k - 1][0] - ranked[k][0] < 0.02:
-                continue  # a near tie: the answer would be ambiguous
-            right = {p for _, p in ranked[:k]}
-            if any(_top(df, k, how) == right for how in ("signed", "pearson", "cov")):
-                continue  # a case that a catalogued wrong ranking would also pass
+                return None  # a near tie: the answer would be ambiguous
+            # each catalogued wrong ranking must pick another set of pairs
+            wrong = {how: _top(df, k, how) for how in ("signed", "pearson", "cov")}
+            return {p for _, p in ranked[:k]}, wrong
+
+        for _ in range(4):
+            df, k = draw_separating(draw, outcomes, rng, separated=operator.ne, tries=40)
             _q4_run(top_pairs, df, k, f"On a fresh table (k={k})")
-            done += 1
-            if done == 4:
-                return
-        raise AssertionError(
-            f"could not draw unambiguous cases for seed {seed}"
-        )  # pragma: no cover
 
 
 # =================================================================================================

@@ -45,7 +45,7 @@ from sklearn.preprocessing import SplineTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from grader.checks import m06, wire
-from grader.checks.core import Incorrect, Question, call, key_for
+from grader.checks.core import Incorrect, Question, call, draw_separating, key_for
 from grader.checks.values import (
     allclose,
     as_array,
@@ -1053,13 +1053,17 @@ def _q7_refs(X: pd.DataFrame, y, feature: str, grid: np.ndarray) -> dict[str, np
     }
 
 
-def _q7_separated(refs: dict[str, np.ndarray]) -> bool:
-    """Does every catalogued mistake give an answer far from the right one?"""
-    scale = max(float(np.ptp(refs["ref"])), 1e-9)
-    return all(
-        np.max(np.abs(refs[k] - refs["ref"])) > 1e-3 * scale
-        for k in ("raw", "grid_centred", "intercept", "prediction", "anchored", "wrong_block")
-    )
+def _q7_outcomes(case) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The right shape function on a case ``(X, y, feature, grid)`` and each catalogued
+    mistake's."""
+    refs = _q7_refs(*case)
+    named = ("raw", "grid_centred", "intercept", "prediction", "anchored", "wrong_block")
+    return refs["ref"], {k: refs[k] for k in named}
+
+
+def _q7_apart(ref: np.ndarray, wrong: np.ndarray) -> bool:
+    """Is a mistake's curve far from the right one (relative to the right curve's range)?"""
+    return bool(np.max(np.abs(wrong - ref)) > 1e-3 * max(float(np.ptp(ref)), 1e-9))
 
 
 def _q7_diagnose(got, refs, feature: str, where: str) -> None:
@@ -1141,15 +1145,16 @@ def _q7_toy(rng: np.random.Generator, n: int, names: list[str]):
 
 
 def _q7_case(rng: np.random.Generator, names: list[str]):
-    """A fresh table, feature and grid such that every catalogued mistake is separated (bounded)."""
-    for _ in range(20):
-        X, y = _q7_toy(rng, int(rng.integers(80, 200)), names)
-        feature = str(rng.choice(names))
-        lo, hi = np.quantile(X[feature], [rng.uniform(0.0, 0.15), rng.uniform(0.45, 0.75)])
-        grid = np.sort(rng.uniform(lo, hi, int(rng.integers(15, 30))))
-        if _q7_separated(_q7_refs(X, y, feature, grid)):
-            return X, y, feature, grid
-    raise RuntimeError("no separating case in 20 draws")  # never seen; a loud failure in tests
+    """A fresh table, feature and grid such that every catalogued mistake is separated (bounded:
+    20 draws, then SeparationError, never seen; a loud failure in tests)."""
+
+    def draw(g: np.random.Generator):
+        X, y = _q7_toy(g, int(g.integers(80, 200)), names)
+        feature = str(g.choice(names))
+        lo, hi = np.quantile(X[feature], [g.uniform(0.0, 0.15), g.uniform(0.45, 0.75)])
+        return X, y, feature, np.sort(g.uniform(lo, hi, int(g.integers(15, 30))))
+
+    return draw_separating(draw, _q7_outcomes, rng, separated=_q7_apart, tries=20)
 
 
 def _crop_train():

@@ -41,7 +41,15 @@ from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeRegressor
 
 from grader.checks import m07, wire
-from grader.checks.core import Incorrect, Question, call, key_for, unrounded
+from grader.checks.core import (
+    Incorrect,
+    Question,
+    call,
+    draw_separating,
+    key_for,
+    separates,
+    unrounded,
+)
 from grader.checks.m07 import ToyModel, q7_measure
 from grader.checks.values import allclose, as_array, as_float, as_int, as_tuple, close, show
 from grader.datasets import make_bike_rentals
@@ -929,14 +937,25 @@ def _q9_run(func, model, X, j, k, where) -> None:
     raise Incorrect(f"{said}, which is not Friedman's H^2 for features {j} and {k}.")
 
 
-def _q9_separated(model, X, j, k) -> bool:
-    """Do all named mistakes give values clearly apart from the right one on this case?"""
+def _q9_outcomes(case):
+    """The right H^2 on a case ``(model, X, j, k)`` and each named mistake's; None when the
+    right value is too near 0 or 1 to tell mistakes apart."""
+    model, X, j, k = case
     ref = _h2_ref(model, X, j, k)
     if not 0.02 < ref < 0.95:
-        return False
+        return None
     wrong = [_h2_ref(model, X, j, k, v) for v in ("uncentred", "variance", "H")]
     wrong += [_h2_ref(model, X, j, k, "grid", g) for g in (10, 20)]
-    return all(abs(w - ref) > 1e-3 * max(1.0, abs(ref)) for w in wrong)
+    return ref, wrong
+
+
+def _q9_apart(ref: float, wrong: float) -> bool:
+    return abs(wrong - ref) > 1e-3 * max(1.0, abs(ref))
+
+
+def _q9_separated(model, X, j, k) -> bool:
+    """Do all named mistakes give values clearly apart from the right one on this case?"""
+    return separates(_q9_outcomes((model, X, j, k)), _q9_apart)
 
 
 @key_for(m07.q9)
@@ -959,14 +978,20 @@ class HStatistic(Question):
 
     def verify_hidden(self, seed, h2_pair):
         rng = np.random.default_rng(seed)
+
+        def draw(g, case: int):
+            n, p = int(g.integers(25, 60)), int(g.integers(3, 6))
+            X = _toy_data(g, n, p)
+            model = _ToyModel(g.normal(0.0, 2.0, p), c=float(g.uniform(0.5, 2.0)))
+            return model, X, *((0, 1) if case < 2 else (1, p - 1))
+
         for case in range(3):
-            for _ in range(20):  # bounded: redraw until every named mistake is separated
-                n, p = int(rng.integers(25, 60)), int(rng.integers(3, 6))
-                X = _toy_data(rng, n, p)
-                model = _ToyModel(rng.normal(0.0, 2.0, p), c=float(rng.uniform(0.5, 2.0)))
-                j, k = (0, 1) if case < 2 else (1, p - 1)
-                if case == 2 or _q9_separated(model, X, j, k):
-                    break
+            if case < 2:  # bounded: redraw until every named mistake is separated
+                model, X, j, k = draw_separating(lambda g, c=case: draw(g, c), _q9_outcomes, rng,
+                                                 separated=_q9_apart, tries=20, fallback="last")
+            else:  # the third pair is one that does not interact by design, once
+                model, X, j, k = draw(rng, case)
+            n, p = X.shape
             where = f"On a fresh toy case ({n} rows, {p} columns, pair ({j}, {k}))"
             _q9_run(h2_pair, model, X, j, k, where)
 

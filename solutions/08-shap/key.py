@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from grader.checks import m08, wire
-from grader.checks.core import Incorrect, Question, call, key_for
+from grader.checks.core import Incorrect, Question, call, draw_separating, key_for, separates
 from grader.checks.m08 import (
     APPLICANT,
     KERNEL_BACKGROUND,
@@ -71,14 +71,17 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
 
 
+def _apart(ref, variant) -> bool:
+    """Whether a variant (a mistake's result) differs from the reference by more than _GAP: the
+    predicate with which :func:`grader.checks.core.draw_separating` redraws fresh cases."""
+    ref, v = np.asarray(ref, dtype=float), np.asarray(variant, dtype=float)
+    return not (v.shape == ref.shape
+                and np.max(np.abs(v - ref)) <= _GAP * (1 + np.max(np.abs(ref))))
+
+
 def _separated(ref, variants) -> bool:
-    """Whether every variant (a mistake's result) differs from the reference by more than _GAP."""
-    ref = np.asarray(ref, dtype=float)
-    for v in variants:
-        v = np.asarray(v, dtype=float)
-        if v.shape == ref.shape and np.max(np.abs(v - ref)) <= _GAP * (1 + np.max(np.abs(ref))):
-            return False
-    return True
+    """Whether every variant (a mistake's result) is :func:`_apart` from the reference."""
+    return separates((ref, variants), _apart)
 
 
 # --- reference models, rebuilt from seeds (cached: the checks run many times) ---------------------
@@ -326,17 +329,22 @@ def _random_model(rng: np.random.Generator, p: int) -> tuple[Formula, int]:
 
 def _q1_fresh(rng: np.random.Generator):
     """A fresh case on which every catalogued mistake gives other values (bounded redraws)."""
-    for _ in range(50):
-        p = int(rng.integers(4, 6))
-        model, dummy = _random_model(rng, p)
-        m = int(rng.integers(3, 9))
-        bg = rng.normal(0, 1.5, (m, p))
-        w = rng.integers(1, 41, m).astype(float)
-        x = rng.normal(0, 1.5, p)
-        ref = _shapley(model, x, bg, w)
-        if np.ptp(w) >= 5 and _separated(ref, _q1_mistakes(model, x, bg, w).values()):
-            return model, dummy, x, bg, w
-    raise RuntimeError("no separating q1 case in 50 draws")  # pragma: no cover
+
+    def draw(g: np.random.Generator):
+        p = int(g.integers(4, 6))
+        model, dummy = _random_model(g, p)
+        m = int(g.integers(3, 9))
+        bg = g.normal(0, 1.5, (m, p))
+        w = g.integers(1, 41, m).astype(float)
+        return model, dummy, g.normal(0, 1.5, p), bg, w
+
+    def outcomes(case):
+        model, _, x, bg, w = case
+        if np.ptp(w) < 5:
+            return None  # near-equal weights: weighting mistakes would hardly show
+        return _shapley(model, x, bg, w), _q1_mistakes(model, x, bg, w)
+
+    return draw_separating(draw, outcomes, rng, separated=_apart, tries=50)
 
 
 @key_for(m08.q1)
@@ -489,27 +497,33 @@ def _q2_diagnose(phi, base, model, X, bg, where: str, *, tol: float) -> None:
 
 
 def _q2_fresh(rng: np.random.Generator):
-    for _ in range(50):
-        p, n_train = int(rng.integers(2, 6)), int(rng.integers(60, 160))
-        n = int(rng.integers(2, 9))
+    def draw(g: np.random.Generator):
+        p, n_train = int(g.integers(2, 6)), int(g.integers(60, 160))
+        n = int(g.integers(2, 9))
         if n == p:
             n += 1
-        centre = rng.normal(0, 20, p)
-        scale = 10.0 ** rng.uniform(-1, 2, p)
-        X_train = centre + scale * rng.normal(0, 1, (n_train, p))
-        beta = rng.normal(0, 1.2, p)
+        centre = g.normal(0, 20, p)
+        scale = 10.0 ** g.uniform(-1, 2, p)
+        X_train = centre + scale * g.normal(0, 1, (n_train, p))
+        beta = g.normal(0, 1.2, p)
         z = ((X_train - centre) / scale) @ beta
-        y = (rng.random(n_train) < _sigmoid(z)).astype(int)
+        y = (g.random(n_train) < _sigmoid(z)).astype(int)
         y[:2] = (0, 1)
-        shift = rng.normal(0, 0.8, p) * scale  # the background is another group of rows
-        bg = centre + shift + scale * rng.normal(0, 1, (int(rng.integers(5, 30)), p))
-        X = centre + scale * rng.normal(0, 1.2, (n, p))
-        model = _pipe(X_train, y)
+        shift = g.normal(0, 0.8, p) * scale  # the background is another group of rows
+        bg = centre + shift + scale * g.normal(0, 1, (int(g.integers(5, 30)), p))
+        X = centre + scale * g.normal(0, 1.2, (n, p))
+        return _pipe(X_train, y), X, bg, n, p, bg.shape[0]
+
+    def outcomes(case):
+        # a result is the pair (SHAP values, base value); each mistake gets one part wrong
+        model, X, bg = case[:3]
         ref, base = _linear_shap(model, X, bg)
-        if _separated(ref, _q2_mistakes(model, X, bg).values()) and _separated(
-                [base], [[v] for v in _q2_base_mistakes(model, X, bg).values()]):
-            return model, X, bg, n, p, bg.shape[0]
-    raise RuntimeError("no separating q2 case in 50 draws")  # pragma: no cover
+        wrong = [(v, base) for v in _q2_mistakes(model, X, bg).values()]
+        wrong += [(ref, v) for v in _q2_base_mistakes(model, X, bg).values()]
+        return (ref, base), wrong
+
+    return draw_separating(draw, outcomes, rng, tries=50,
+                           separated=lambda r, w: _apart(r[0], w[0]) or _apart(r[1], w[1]))
 
 
 @key_for(m08.q2)
@@ -700,21 +714,21 @@ class LogOddsToProba(Question):
     @staticmethod
     def _fresh(seed, logodds_to_proba):
         rng = np.random.default_rng(seed)
-        done = 0
-        for _ in range(60):
-            p = int(rng.integers(2, 15))
-            base = float(rng.normal(0, 1.5))
-            phi = rng.normal(0, 0.8, p)
-            ref = float(_sigmoid(base + float(np.sum(phi))))
-            if not _separated([ref], [[v] for v in _q4_mistakes(base, phi).values()]):
-                continue
-            where = f"On fresh inputs (base_value = {base:.4g}, {p} SHAP values)"
+
+        def draw(g: np.random.Generator):
+            p = int(g.integers(2, 15))
+            return float(g.normal(0, 1.5)), g.normal(0, 0.8, p)
+
+        def outcomes(case):
+            base, phi = case
+            return float(_sigmoid(base + float(np.sum(phi)))), _q4_mistakes(base, phi)
+
+        for _ in range(5):
+            base, phi = draw_separating(draw, outcomes, rng, separated=_apart, tries=60)
+            where = f"On fresh inputs (base_value = {base:.4g}, {phi.size} SHAP values)"
             got = as_float(call(logodds_to_proba, "logodds_to_proba", base, phi.copy()),
                            "logodds_to_proba(...)")
             _q4_diagnose(got, base, phi, where, tol=1e-12)
-            done += 1
-            if done == 5:
-                return
 
     @staticmethod
     def _check_value(p_approved, tol: float) -> None:
@@ -878,25 +892,29 @@ class GlobalImportance(Question):
     @staticmethod
     def _fresh(seed, mean_abs_shap):
         rng = np.random.default_rng(seed)
-        done = 0
-        for _ in range(60):
-            n, p = int(rng.integers(5, 40)), int(rng.integers(3, 9))
+
+        def draw(g: np.random.Generator):
+            n, p = int(g.integers(5, 40)), int(g.integers(3, 9))
             if n == p:
                 n += 1
             # signed means well away from 0 on some features, so |mean| differs from mean |.|
-            values = rng.normal(rng.normal(0, 1, p), rng.uniform(0.1, 3, p), (n, p))
+            return g.normal(g.normal(0, 1, p), g.uniform(0.1, 3, p), (n, p))
+
+        def outcomes(values):
             ref = np.abs(values).mean(axis=0)
-            if np.min(np.abs(np.diff(np.sort(ref)))) < 1e-3 or not _separated(ref, [
-                    values.mean(axis=0), np.abs(values.mean(axis=0)), np.abs(values).sum(axis=0),
-                    (values**2).mean(axis=0), np.sqrt((values**2).mean(axis=0))]):
-                continue
+            if np.min(np.abs(np.diff(np.sort(ref)))) < 1e-3:
+                return None  # a near tie: the ranking would be ambiguous
+            return ref, [values.mean(axis=0), np.abs(values.mean(axis=0)),
+                         np.abs(values).sum(axis=0), (values**2).mean(axis=0),
+                         np.sqrt((values**2).mean(axis=0))]
+
+        for _ in range(3):
+            values = draw_separating(draw, outcomes, rng, separated=_apart, tries=60)
+            n, p = values.shape
             names = [f"feat_{c}" for c in rng.permutation(list("abcdefghij"))[:p]]
             where = f"On a fresh {n} x {p} array of SHAP values"
             index, vals = _q5_series(mean_abs_shap, values, names, where)
             _q5_diagnose(index, vals, values, names, where, tol=1e-12)
-            done += 1
-            if done == 3:
-                return
 
 
 # =================================================================================================
@@ -1005,23 +1023,26 @@ def _q6_diagnose(got, f, x, data, where: str, *, tol: float) -> None:
 
 
 def _random_bands(rng: np.random.Generator):
-    """Fresh integer-coded data with two correlated columns, a non-linear model and a row x."""
-    for _ in range(50):
-        p, n = int(rng.integers(3, 5)), int(rng.integers(20, 60))
-        data = rng.integers(0, 3, (n, p)).astype(float)
-        copy = rng.random(n) < 0.7
+    """Fresh integer-coded data with two correlated columns, a non-linear model and a row x,
+    on which every catalogued mistake gives other values (bounded redraws)."""
+
+    def draw(g: np.random.Generator):
+        p, n = int(g.integers(3, 5)), int(g.integers(20, 60))
+        data = g.integers(0, 3, (n, p)).astype(float)
+        copy = g.random(n) < 0.7
         data[copy, 1] = data[copy, 0]  # column 1 follows column 0 for most rows
-        a = rng.normal(0, 2, p)
-        i, j = (int(v) for v in rng.permutation(p)[:2])
+        a = g.normal(0, 2, p)
+        i, j = (int(v) for v in g.permutation(p)[:2])
         expr = ["+", ["lin", [float(v) for v in a], 0.0],
-                ["*", ["c", float(rng.uniform(0.5, 2) * rng.choice([-1, 1]))], ["x", i],
+                ["*", ["c", float(g.uniform(0.5, 2) * g.choice([-1, 1]))], ["x", i],
                  ["x", j]]]
         model = Formula(expr, f"a fresh model of {p} banded features")
-        x = data[int(rng.integers(0, n))].copy()
-        ref = _conditional(model, x, data)
-        if _separated(ref, _q6_mistakes(model, x, data).values()):
-            return model, x, data
-    raise RuntimeError("no separating q6 case in 50 draws")  # pragma: no cover
+        return model, data[int(g.integers(0, n))].copy(), data
+
+    def outcomes(case):
+        return _conditional(*case), _q6_mistakes(*case)
+
+    return draw_separating(draw, outcomes, rng, separated=_apart, tries=50)
 
 
 @functools.lru_cache(maxsize=1)
@@ -1184,22 +1205,24 @@ def _q7_diagnose(got, values, columns, prefix, where: str, *, tol: float) -> Non
 def _q7_fresh(rng: np.random.Generator):
     """A fresh (n, p) SHAP array with a one-hot block: the active dummy pushes one way, the
     inactive ones the other, plus a decoy column whose name starts with the prefix."""
-    for _ in range(50):
-        prefix = str(rng.choice(["region", "brand", "soil", "shift"]))
-        k, n = int(rng.integers(2, 6)), int(rng.integers(8, 40))
-        levels = [f"{prefix}_{c}" for c in rng.permutation(list("abcdefgh"))[:k]]
-        others = ["size", "age", "dose"][: int(rng.integers(1, 4))]
+
+    def draw(g: np.random.Generator):
+        prefix = str(g.choice(["region", "brand", "soil", "shift"]))
+        k, n = int(g.integers(2, 6)), int(g.integers(8, 40))
+        levels = [f"{prefix}_{c}" for c in g.permutation(list("abcdefgh"))[:k]]
+        others = ["size", "age", "dose"][: int(g.integers(1, 4))]
         columns = [*levels, *others, f"{prefix}wide"]
-        active = rng.integers(0, k, n)
-        d = -np.abs(rng.normal(0, 0.3, (n, k)))
-        d[np.arange(n), active] = np.abs(rng.normal(0.6, 0.4, n)) * rng.choice([-1, 1], n)
-        values = np.column_stack([d, rng.normal(0, 1, (n, len(others) + 1))])
-        order = rng.permutation(len(columns))
-        values, columns = values[:, order], [columns[i] for i in order]
-        ref = _categorical_importance(values, columns, prefix)
-        if _separated([ref], [[v] for v in _q7_mistakes(values, columns, prefix).values()]):
-            return values, columns, prefix
-    raise RuntimeError("no separating q7 case in 50 draws")  # pragma: no cover
+        active = g.integers(0, k, n)
+        d = -np.abs(g.normal(0, 0.3, (n, k)))
+        d[np.arange(n), active] = np.abs(g.normal(0.6, 0.4, n)) * g.choice([-1, 1], n)
+        values = np.column_stack([d, g.normal(0, 1, (n, len(others) + 1))])
+        order = g.permutation(len(columns))
+        return values[:, order], [columns[i] for i in order], prefix
+
+    def outcomes(case):
+        return _categorical_importance(*case), _q7_mistakes(*case)
+
+    return draw_separating(draw, outcomes, rng, separated=_apart, tries=50)
 
 
 @key_for(m08.q7)
@@ -1324,22 +1347,25 @@ def _q8_diagnose(got, f, x, bg, where: str, *, tol: float) -> None:
 
 
 def _q8_fresh(rng: np.random.Generator):
-    for _ in range(50):
-        p = int(rng.integers(3, 6))
-        model, _dummy = _random_model(rng, max(p, 4)) if p >= 4 else (None, None)
+    """A fresh case on which every catalogued mistake gives other values (bounded redraws)."""
+
+    def draw(g: np.random.Generator):
+        p = int(g.integers(3, 6))
+        model, _dummy = _random_model(g, max(p, 4)) if p >= 4 else (None, None)
         if model is None:
-            i, j = (int(v) for v in rng.permutation(3)[:2])
-            a = rng.normal(0, 2, 3)
+            i, j = (int(v) for v in g.permutation(3)[:2])
+            a = g.normal(0, 2, 3)
             model = Formula(["+", ["lin", [float(v) for v in a], 0.0],
-                             ["*", ["c", float(rng.uniform(0.5, 2))], ["x", i], ["x", j]],
-                             ["*", ["c", float(rng.uniform(0.5, 2))], ["x", 0], ["x", 1],
+                             ["*", ["c", float(g.uniform(0.5, 2))], ["x", i], ["x", j]],
+                             ["*", ["c", float(g.uniform(0.5, 2))], ["x", 0], ["x", 1],
                               ["x", 2]]], "a fresh model of 3 features")
-        bg = rng.normal(0, 1.5, (int(rng.integers(3, 9)), p))
-        x = rng.normal(0, 1.5, p)
-        ref = _interactions(model, x, bg)
-        if _separated(ref, _q8_mistakes(model, x, bg).values()):
-            return model, x, bg
-    raise RuntimeError("no separating q8 case in 50 draws")  # pragma: no cover
+        bg = g.normal(0, 1.5, (int(g.integers(3, 9)), p))
+        return model, g.normal(0, 1.5, p), bg
+
+    def outcomes(case):
+        return _interactions(*case), _q8_mistakes(*case)
+
+    return draw_separating(draw, outcomes, rng, separated=_apart, tries=50)
 
 
 @key_for(m08.q8)

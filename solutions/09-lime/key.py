@@ -43,7 +43,15 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
 
 from grader.checks import m09, wire
-from grader.checks.core import Incorrect, Question, call, call_watching_rng, key_for
+from grader.checks.core import (
+    Incorrect,
+    Question,
+    call,
+    call_watching_rng,
+    draw_separating,
+    key_for,
+    separates,
+)
 from grader.checks.values import allclose, as_array, as_float, as_str, as_tuple, close, show
 from grader.checks.wire import Formula
 from grader.datasets import CHURN_FEATURES, make_churn
@@ -697,16 +705,17 @@ class Stability(Question):
             a = list(rng.choice(pool, int(rng.integers(1, 7))))
             b = list(rng.choice(pool, int(rng.integers(1, 7))))
             _q4_jaccard(jaccard, a, b, f"For fresh sets a={a}, b={b}")
-        for _ in range(30):  # redraw until self-pairs and consecutive pairs give other means
-            sets = [list(rng.choice(pool, 4, replace=False))
-                    for _ in range(int(rng.integers(3, 8)))]
-            right, n = _mean_pairs(sets), len(sets)
+
+        def outcomes(sets):
             selfs = float(np.mean([_jaccard(a, b) for a in sets for b in sets]))
-            consec = float(np.mean([_jaccard(sets[i], sets[i + 1]) for i in range(n - 1)]))
-            if min(abs(selfs - right), abs(consec - right)) > 1e-3:
-                break
-        else:
-            sets = [list(s) for s in _Q4_SETS]
+            consec = float(np.mean([_jaccard(a, b) for a, b in itertools.pairwise(sets)]))
+            return _mean_pairs(sets), {"self-pairs": selfs, "consecutive pairs": consec}
+
+        # redraw until self-pairs and consecutive pairs give other means; else the designed sets
+        sets = draw_separating(
+            lambda g: [list(g.choice(pool, 4, replace=False)) for _ in range(int(g.integers(3, 8)))],
+            outcomes, rng, tries=30, fallback=lambda: [list(s) for s in _Q4_SETS],
+            separated=lambda right, wrong: abs(wrong - right) > 1e-3)
         _q4_mean(mean_pairwise_jaccard, sets, f"For {len(sets)} fresh top-4 sets")
 
 
@@ -1002,10 +1011,22 @@ _Q7_MISTAKES = (
 )
 
 
-def _q7_separated(values: dict[str, float], margin: float = 1e-3) -> bool:
+def _q7_outcome(values: dict[str, float], margin: float = 1e-3):
+    """The right similarity among ``values`` (:func:`_q7_values` of a case) and each named
+    mistake's; None when the right one is not finite or is 1 (what the self-similarity mistake
+    gives)."""
     right = values["right"]
-    return np.isfinite(right) and abs(right - 1.0) > margin and all(
-        abs(values[k] - right) > margin for k, _ in _Q7_MISTAKES)
+    if not (np.isfinite(right) and abs(right - 1.0) > margin):
+        return None
+    return right, {k: values[k] for k, _ in _Q7_MISTAKES}
+
+
+def _q7_apart(right: float, wrong: float, margin: float = 1e-3) -> bool:
+    return abs(wrong - right) > margin
+
+
+def _q7_separated(values: dict[str, float]) -> bool:
+    return separates(_q7_outcome(values), _q7_apart)
 
 
 def _q7_run(func, X, y, rows, seed, where: str, rtol: float = 1e-6) -> None:
@@ -1066,13 +1087,10 @@ class DataRandomisation(Question):
 
     def verify_hidden(self, seed, data_randomisation_similarity):
         rng = np.random.default_rng(seed)
-        for _ in range(2):
-            for _attempt in range(30):  # redraw until every named mistake is separated
-                X, y, rows, s = _q7_table(rng)
-                if _q7_separated(_q7_values(X, y, rows, s)):
-                    break
-            else:
-                X, y, rows, s = _q7_visible()
+        for _ in range(2):  # redraw until every named mistake is separated; else the visible case
+            X, y, rows, s = draw_separating(
+                _q7_table, lambda case: _q7_outcome(_q7_values(*case)), rng, separated=_q7_apart,
+                tries=30, fallback=_q7_visible)
             where = f"On a fresh table ({X.shape[1]} features, {rows.size} rows, seed={s})"
             _q7_run(data_randomisation_similarity, X, y, rows, s, where, rtol=1e-6)
 
