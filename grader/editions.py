@@ -2,9 +2,11 @@
 
 An assignment improved mid-term has students holding its earlier release. The current edition
 lives where every assignment does (``solutions/<aid>/``, released to ``assignments/<aid>/``);
-each *retired* edition keeps, under ``solutions/<aid>/editions/<NAME>/`` (never released, never
-on the website: ``nbgrader_config.py`` ignores ``editions``), its source notebook, its answer key
-``key.py``, its ``mutants.yml`` and ``release/``, a frozen copy of the notebook its students got.
+each *retired* edition keeps, under ``editions/<aid>/<NAME>/`` at the course's root (instructor
+only, like ``solutions/``: never released, never on the website, never in a sandbox; outside
+``solutions/`` so that every notebook there has its release in ``assignments/``), its source
+notebook, its answer key ``key.py``, its ``mutants.yml`` and ``release/``, a frozen copy of the
+notebook its students got.
 
 - The current edition's name is the source notebook's metadata ``grader.edition`` (a short
   name, :data:`NAME`); ``grader release`` carries it into the released notebook (the *stamp*).
@@ -34,10 +36,15 @@ from .notebooks import nbgrader_meta
 
 #: An edition's name: letters, digits and dashes, at most 16 characters.
 NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,15}$")
-#: The folder (inside ``solutions/<aid>/``) holding the retired editions.
+#: The folder (at the course's root) holding each assignment's retired editions.
 EDITIONS_DIR = "editions"
 
-__all__ = ["NAME", "EditionCourse", "Match", "choose", "current_edition", "find_submission",
+
+def editions_folder(course: Course, aid: str) -> Path:
+    """Where the retired editions of ``aid`` live: ``<course root>/editions/<aid>/``."""
+    return course.root / EDITIONS_DIR / aid
+
+__all__ = ["NAME", "EditionCourse", "Match", "choose", "current_edition", "editions_folder", "find_submission",
            "gradebook_name", "retired_course", "retired_editions", "stamp_of"]
 
 
@@ -63,9 +70,9 @@ def current_edition(course: Course, aid: str) -> str | None:
 
 
 def retired_editions(course: Course, aid: str) -> list[str]:
-    """The names of the retired editions of ``aid`` (folders of ``solutions/<aid>/editions/``
+    """The names of the retired editions of ``aid`` (folders of :func:`editions_folder`
     holding a notebook), sorted."""
-    folder = course.solutions / aid / EDITIONS_DIR
+    folder = editions_folder(course, aid)
     if not folder.is_dir():
         return []
     return sorted(p.name for p in folder.iterdir()
@@ -106,7 +113,7 @@ def retired_course(course: Course, aid: str, edition: str, tmp: Path) -> tuple[E
     :func:`gradebook_name` (source, key and mutants copied; ``release/`` as its release).
     Returns the view and that assignment's name."""
     name = gradebook_name(aid, edition)
-    src = course.solutions / aid / EDITIONS_DIR / edition
+    src = editions_folder(course, aid) / edition
     view = EditionCourse(course.root, tmp / "solutions", tmp / "assignments")
     shutil.copytree(src, view.solutions / name, ignore=shutil.ignore_patterns(
         "release", ".ipynb_checkpoints", "__pycache__", "*.pyc"))

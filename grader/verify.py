@@ -10,7 +10,7 @@ same pipeline as ``grader grade`` (so it also proves that pipeline):
   solution region replaced by a plausible wrong answer must lose points in that question's own
   tests, and where the mutant names an ``expect`` text, a failing test must say it;
 - ``assignments/<aid>`` must equal a fresh release of ``solutions/<aid>``;
-- every retired edition (``solutions/<aid>/editions/NAME``, :mod:`grader.editions`) is verified
+- every retired edition (``editions/<aid>/NAME``, :mod:`grader.editions`) is verified
   the same way, as the gradebook assignment that holds its grades; its frozen ``release/`` must
   equal a fresh release of its source (what its students hold), and its solution, release and
   mutants must be matched to it by content when graded with the whole assignment;

@@ -1,10 +1,10 @@
 """Assignment 05, retired first edition (grader/editions.py): its checks (the key,
-solutions/05-evaluation-metrics/editions/1/key.py): right answers pass,
+editions/05-evaluation-metrics/1/key.py): right answers pass,
 named mistakes fail.
 
 Fast unit tests: the checks' ``verify``/``verify_hidden`` are called directly with the values a
 student would define (no notebook is executed). The mutant catalogue in
-``solutions/05-evaluation-metrics/editions/1/mutants.yml`` is proved against the executed notebook by
+``editions/05-evaluation-metrics/1/mutants.yml`` is proved against the executed notebook by
 ``grader verify``; these tests pin the same mistakes at the unit level, plus the tiers around
 them (not attempted, wrong type, crashes) and the rule that feedback never shows the expected
 value.
@@ -40,7 +40,7 @@ from grader.checks import m05_edition1 as student_m05
 from grader.checks.offline import load_key_file
 from grader.datasets import breast_cancer_split
 
-KEY = Path(__file__).resolve().parents[1] / "solutions/05-evaluation-metrics/editions/1/key.py"
+KEY = Path(__file__).resolve().parents[1] / "editions/05-evaluation-metrics/1/key.py"
 m05 = load_key_file(KEY)
 THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)
 SEEDS = (0, 1, 7, 5011, 5023, 5039, 5087, 20240)

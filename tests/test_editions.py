@@ -1,5 +1,5 @@
 """Editions of an assignment (grader/editions.py): 05-evaluation-metrics has a retired first
-edition (solutions/05-evaluation-metrics/editions/1: the notebook its students hold, its key and
+edition (editions/05-evaluation-metrics/1: the notebook its students hold, its key and
 mutants) and a current second one (issue 14). Each submission is graded on the edition it was
 written for, found by its content; the stamp ``grader release`` writes is checked, never obeyed.
 """
@@ -22,7 +22,7 @@ AID = "05-evaluation-metrics"
 NB = f"{AID}.ipynb"
 COURSE = Course(ROOT)
 CASES = Path(__file__).resolve().parent / "fixtures" / "cases"
-RETIRED = ROOT / "solutions" / AID / "editions" / "1"
+RETIRED = ROOT / "editions" / AID / "1"
 
 
 def _read(path: Path):
@@ -112,6 +112,7 @@ def _course_copy(tmp_path: Path) -> Course:
     root = tmp_path / "course"
     (root / "solutions").mkdir(parents=True)
     shutil.copytree(ROOT / "solutions" / AID, root / "solutions" / AID)
+    shutil.copytree(ROOT / "editions" / AID, root / "editions" / AID)
     shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
     return Course(root)
 

@@ -1,4 +1,4 @@
-"""The questions of assignment 05's retired first edition (``solutions/05-evaluation-metrics/editions/1``).
+"""The questions of assignment 05's retired first edition (``editions/05-evaluation-metrics/1``).
 
 Titles, names and hints only, as :mod:`grader.checks.m05` held them when that edition was
 released; its answer key (``editions/1/key.py``) takes them from here, so that submissions
