@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Mapping
 from types import SimpleNamespace
 
 import numpy as np
@@ -31,7 +30,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
 from grader.checks import m11
-from grader.checks.core import Incorrect, Question, call, draw_covering, key_for
+from grader.checks.core import Incorrect, Question, call, key_for
 from grader.checks.values import as_array, as_dict, as_float, as_int, as_str, show
 
 __all__ = ["QUESTIONS"]
@@ -220,23 +219,6 @@ def _units_table(seed: int, n: int, p: int) -> tuple[np.ndarray, np.ndarray]:
 _Q2_CS = np.round(np.logspace(-2.2, 0, 8), 5)
 
 
-class _Mistakes(Mapping):
-    """Each named mistake's C on one table, computed when read: ``draw_covering`` reads only the
-    mistakes no kept table separates yet (the raw-units path costs a cross-validation)."""
-
-    def __init__(self, X, y, cv_seed: int):
-        self.X, self.y, self.cv_seed = X, y, cv_seed
-
-    def __getitem__(self, m: tuple[str, str]) -> float:
-        return _one_se(self.X, self.y, _Q2_CS, self.cv_seed, scale=m[0] == "std", rule=m[1])
-
-    def __iter__(self):
-        return iter(_Q2_TEXT)
-
-    def __len__(self) -> int:
-        return len(_Q2_TEXT)
-
-
 @key_for(m11.q2)
 class OneSE(Question):
     def references(self):
@@ -259,24 +241,25 @@ class OneSE(Question):
         # ddof=0 is rarely separated by a fresh table: drawing until it is would cost eight
         # tables; visible table 1 separates it and is added after the draws instead.
         rare = ("std", "ddof0")
-
-        def draw(g):
-            n, p = int(g.integers(150, 300)), int(g.integers(8, 14))
-            X, y = _units_table(int(g.integers(1e6)), n, p)
-            return X, y, int(g.integers(100)), f"On a fresh table ({n} rows, {p} features)"
-
-        def outcomes(case):
-            X, y, cv_seed, _ = case
-            return _one_se(X, y, _Q2_CS, cv_seed), _Mistakes(X, y, cv_seed)
-
-        def fallback(pending):
-            tables = (5, 10) if pending - {rare} else ()
-            return [(*_units_table(s, 300, 10), 0, f"On table {s} (300 rows)")
-                    for s in (*tables, *((1,) if rare in pending else ()))]
-
-        cases = draw_covering(draw, outcomes, rng, tries=8, at_least=2, deferred=[rare],
-                              separated=lambda ref, wrong: not _near(ref, wrong, 1e-9 * ref),
-                              fallback=fallback)
+        cases, pending = [], set(_Q2_TEXT) - {rare}
+        for draw in range(8):
+            n, p = int(rng.integers(150, 300)), int(rng.integers(8, 14))
+            X, y = _units_table(int(rng.integers(1e6)), n, p)
+            cv_seed = int(rng.integers(100))
+            ref = _one_se(X, y, _Q2_CS, cv_seed)
+            split = {m for m in pending | ({rare} - {None}) if not _near(
+                ref, _one_se(X, y, _Q2_CS, cv_seed, scale=m[0] == "std", rule=m[1]), 1e-9 * ref)}
+            if draw < 2 or split - {rare}:
+                cases.append((X, y, cv_seed, f"On a fresh table ({n} rows, {p} features)"))
+                pending -= split
+                if rare in split:
+                    rare = None
+            if len(cases) >= 2 and not pending:
+                break
+        if pending:
+            cases += [(*_units_table(s, 300, 10), 0, f"On table {s} (300 rows)") for s in (5, 10)]
+        if rare is not None:
+            cases.append((*_units_table(1, 300, 10), 0, "On table 1 (300 rows)"))
         for X, y, cv_seed, where in cases:
             _q2_case(one_se_C, X, y, _Q2_CS, cv_seed, where)
 
