@@ -38,7 +38,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Course, UserError, ensure_env_bin_on_path
+from .config import Course, UserError, ensure_env_bin_on_path, user_dir
 
 POLICY_FILE = "certificate.toml"
 CODE_CHARS = 20  # hex digits shown (80 bits of the HMAC), grouped by 4
@@ -102,8 +102,7 @@ def load_policy(course: Course, path: Path | None = None) -> Policy:
 
 # --- the secret ---------------------------------------------------------------------------------
 def default_secret_file() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "grader" / "certificate.key"
+    return user_dir("config") / "certificate.key"
 
 
 def load_secret(path: Path | None, course: Course | None = None, *, create: bool = True) -> bytes:

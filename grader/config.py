@@ -199,6 +199,15 @@ def _alembic_head(fallback):
     return head
 
 
+def user_dir(kind: str) -> Path:
+    """The grader's folder in the user's XDG base directory ``kind`` ("config" or "cache"):
+    ``$XDG_CONFIG_HOME/grader`` (default ``~/.config/grader``) or ``$XDG_CACHE_HOME/grader``
+    (default ``~/.cache/grader``). Not created here. (The engine, which imports nothing of the
+    course's configuration, names its own cache file the same way.)"""
+    var, default = {"config": ("XDG_CONFIG_HOME", ".config"), "cache": ("XDG_CACHE_HOME", ".cache")}[kind]
+    return Path(os.environ.get(var) or Path.home() / default) / "grader"
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 

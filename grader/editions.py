@@ -45,7 +45,7 @@ def editions_folder(course: Course, aid: str) -> Path:
     return course.root / EDITIONS_DIR / aid
 
 __all__ = ["NAME", "EditionCourse", "Match", "choose", "current_edition", "editions_folder", "find_submission",
-           "gradebook_name", "retired_course", "retired_editions", "stamp_of"]
+           "gradebook_name", "retired_course", "retired_editions", "retired_names", "stamp_of"]
 
 
 def stamp_of(nb) -> str | None:
@@ -82,6 +82,18 @@ def retired_editions(course: Course, aid: str) -> list[str]:
 def gradebook_name(aid: str, edition: str) -> str:
     """The nbgrader assignment that holds a retired edition's grades: ``<aid>-edition<NAME>``."""
     return f"{aid}-edition{edition}"
+
+
+def retired_names(names: set[str]) -> dict[str, tuple[str, str]]:
+    """Which of a gradebook's assignment ``names`` hold a retired edition: gradebook name ->
+    (assignment, edition), for each ``<aid>-edition<NAME>`` (:func:`gradebook_name`) whose
+    ``<aid>`` is among ``names`` too."""
+    found = {}
+    for name in names:
+        aid, sep, edition = name.rpartition("-edition")
+        if sep and aid in names and NAME.match(edition):
+            found[name] = (aid, edition)
+    return found
 
 
 @dataclass(frozen=True)

@@ -61,19 +61,6 @@ def _grades_csv(out_dir: Path | None) -> dict[tuple[str, str], dict[str, str]]:
         return {(r.get("student_id", ""), r.get("assignment", "")): r for r in csv.DictReader(fh)}
 
 
-def _editions(names: set[str]) -> dict[str, tuple[str, str]]:
-    """Gradebook assignment -> (assignment, edition) for each retired edition's assignment
-    (``AID-editionNAME`` beside ``AID``, :mod:`grader.editions`)."""
-    import re
-
-    found = {}
-    for name in names:
-        m = re.match(r"^(?P<aid>.+)-edition(?P<edition>[0-9A-Za-z][0-9A-Za-z-]{0,15})$", name)
-        if m and m["aid"] in names:
-            found[name] = (m["aid"], m["edition"])
-    return found
-
-
 def gradebook_rows(db_url: str, out_dir: Path | None = None) -> list[dict[str, str]]:
     """One row (:data:`EXPORT_COLUMNS`) per assignment and student of the gradebook, sorted.
 
@@ -85,11 +72,13 @@ def gradebook_rows(db_url: str, out_dir: Path | None = None) -> list[dict[str, s
     """
     from nbgrader.api import Gradebook, MissingEntry
 
+    from .editions import retired_names
+
     ensure_env_bin_on_path()
     recorded = _grades_csv(out_dir)
     rows = []
     with Gradebook(db_url) as gb:
-        retired = _editions({a.name for a in gb.assignments})
+        retired = retired_names({a.name for a in gb.assignments})
         on_retired = {(retired[a.name][0], s.student.id) for a in gb.assignments if a.name in retired
                       for s in a.submissions}
         for assignment in gb.assignments:

@@ -45,7 +45,7 @@ from .checks import wire
 from .checks.collect import MIME, Call, ViewTarget, parse_plan, plan_text, view_function
 from .checks.core import Incorrect, NotAttempted, Question, _quiet
 from .checks.offline import load_key_file
-from .config import Course
+from .config import Course, user_dir
 
 _VISIBLE = re.compile(r"\b(q\d+)\.check\(\s*\)")
 _HIDDEN = re.compile(r"\b(q\d+)\.check_hidden\(\s*seed\s*=\s*\d+\s*\)")
@@ -93,7 +93,7 @@ def secret(course: Course) -> bytes:
     if os.environ.get("GRADER_SECRET_FILE"):
         path = Path(os.environ["GRADER_SECRET_FILE"])
     else:
-        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "grader"
+        base = user_dir("config")
         tag = hashlib.sha256(str(course.root.resolve()).encode()).hexdigest()[:12]
         path = base / f"judge-secret-{tag}"
     if not path.exists():

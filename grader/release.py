@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .config import Course, UserError, ensure_env_bin_on_path, sqlite_url
+from .config import Course, UserError, ensure_env_bin_on_path, sqlite_url, user_dir
 
 
 @contextlib.contextmanager
@@ -79,8 +79,7 @@ def _release_cache(course: Course, aid: str) -> Path | None:
             digest.update(len(data).to_bytes(8, "big") + data)
     except OSError:
         return None
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "grader" / "releases"
-    return base / digest.hexdigest()[:32]
+    return user_dir("cache") / "releases" / digest.hexdigest()[:32]
 
 
 def generate_for_grading(course: Course, aid: str, release_dir: Path, db_url: str) -> None:

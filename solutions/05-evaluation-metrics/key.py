@@ -461,6 +461,14 @@ def _q3_diagnose(t: float, p, y, pos, min_recall, where: str) -> None:
             "of the positive class at or above min_recall, and among those thresholds take the "
             "largest."
         )
+    _raise_named(said, found,
+                 f"{said}, which is not the largest threshold whose recall is at least {min_recall:g}. "
+                 "Compute the recall at every threshold in THRESHOLDS and check it.")
+
+
+def _raise_named(said: str, found: list[str], otherwise: str) -> None:
+    """Raise Incorrect naming the one known mistake that gives the student's value, or each of
+    several (on this case they coincide), or else ``otherwise``."""
     if len(found) == 1:
         raise Incorrect(f"{said}: {found[0]}")
     if found:
@@ -468,10 +476,7 @@ def _q3_diagnose(t: float, p, y, pos, min_recall, where: str) -> None:
             f"{said}. On this case {len(found)} known mistakes give that value; check each: "
             + " Or: ".join(f"({i}) {text}" for i, text in enumerate(found, 1))
         )
-    raise Incorrect(
-        f"{said}, which is not the largest threshold whose recall is at least {min_recall:g}. "
-        "Compute the recall at every threshold in THRESHOLDS and check it."
-    )
+    raise Incorrect(otherwise)
 
 
 def _q3_none_case(func) -> None:
@@ -919,17 +924,9 @@ def _q7_diagnose(t: float, p, y, cost_fn, cost_fp, where: str) -> None:
         )
     found = [text for kind, text in _Q7_MISTAKES.items()
              if close(t, _cost_choice(p, y, cost_fn, cost_fp, kind))]
-    if len(found) == 1:
-        raise Incorrect(f"{said}: {found[0]}")
-    if found:
-        raise Incorrect(
-            f"{said}. On this case {len(found)} known mistakes give that value; check each: "
-            + " Or: ".join(f"({i}) {text}" for i, text in enumerate(found, 1))
-        )
-    raise Incorrect(
-        f"{said}, which is not the threshold of the lowest cost_fn * FN + cost_fp * FP. Compute "
-        "the cost at every threshold in THRESHOLDS and check it."
-    )
+    _raise_named(said, found,
+                 f"{said}, which is not the threshold of the lowest cost_fn * FN + cost_fp * FP. "
+                 "Compute the cost at every threshold in THRESHOLDS and check it.")
 
 
 def _q7_fresh(rng: np.random.Generator, k: int):
