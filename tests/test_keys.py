@@ -121,3 +121,19 @@ def test_single_value_answers_are_not_readable(aid):
             for form in _float_forms(value):
                 for path, body in bodies.items():
                     assert not re.search(r"(?<![\d.])" + form, body), (path, name, form)
+
+
+@pytest.mark.parametrize("key", sorted((ROOT / "editions").glob("*/*/key.py")),
+                         ids=lambda p: f"{p.parent.parent.name}-{p.parent.name}")
+def test_a_retired_editions_key_stays_out_of_the_student_package(key):
+    """A retired edition (grader/editions.py) keeps its key beside its frozen release; the
+    student-side module it imports (e.g. grader/checks/m05_edition1.py) and the installed data
+    must hold none of the key's private names, like any current key's."""
+    names = _private_names(key.read_text())
+    assert names
+    student = list((ROOT / "grader" / "checks").glob("m*.py")) + list((ROOT / "grader" / "checks" / "data").glob("*.json"))
+    for path in student:
+        body = path.read_text(errors="ignore")
+        found = [n for n in names if re.search(rf"\b{n}\b", body)]
+        assert not found, (path, found)
+    assert not list((ROOT / "assignments").rglob("key.py"))
